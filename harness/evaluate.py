@@ -1,0 +1,124 @@
+"""Deterministic evaluation on fixed episode seeds, with Wilson intervals (DESIGN.md section 4).
+
+:func:`run_episodes` drives the batched simulator over an explicit list of episode seeds: slot
+``i`` plays seeds ``i, i + k, i + 2k, ...`` so the result of each episode depends only on its seed
+and the policy, never on how many episodes ran beside it. Recording (datasets) hooks into the same
+loop through ``on_step``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+from harness.nav.core import CONTACTS, OUTCOME_COLLISION, OUTCOME_SUCCESS, OUTCOME_TIMEOUT, NavBatch
+from harness.nav.scenario import Scenario
+from harness.stats import distribution, wilson_interval
+
+
+class Policy(Protocol):
+    def predict(self, observation: np.ndarray, state=None, episode_start=None,
+                deterministic: bool = False) -> tuple[np.ndarray, object]: ...
+
+
+@dataclass(frozen=True)
+class EpisodeTable:
+    """Per-episode outcomes, in the order of the requested seeds."""
+
+    seeds: np.ndarray
+    outcome: np.ndarray  # OUTCOME_SUCCESS / _COLLISION / _TIMEOUT
+    contact: np.ndarray  # CONTACT_* of the collision, CONTACT_NONE otherwise
+    episode_return: np.ndarray
+    length: np.ndarray
+    path_length: np.ndarray
+    min_clearance: np.ndarray
+
+    def summary(self) -> dict:
+        n = len(self.seeds)
+        succ = int((self.outcome == OUTCOME_SUCCESS).sum())
+        coll = int((self.outcome == OUTCOME_COLLISION).sum())
+        tout = int((self.outcome == OUTCOME_TIMEOUT).sum())
+        return {
+            "episodes": n,
+            "success_rate": succ / n if n else float("nan"),
+            "success_ci": list(wilson_interval(succ, n)),
+            "collision_rate": coll / n if n else float("nan"),
+            "collision_ci": list(wilson_interval(coll, n)),
+            "timeout_rate": tout / n if n else float("nan"),
+            "timeout_ci": list(wilson_interval(tout, n)),
+            "successes": succ,
+            "collisions": coll,
+            "timeouts": tout,
+            "collisions_by_kind": {CONTACTS[k]: int((self.contact == k).sum())
+                                   for k in range(1, len(CONTACTS))},
+            "return": distribution(self.episode_return),
+            "length": distribution(self.length),
+            "min_clearance": distribution(self.min_clearance),
+        }
+
+
+StepHook = Callable[[int, np.ndarray, np.ndarray, float, np.ndarray, bool, bool, dict], None]
+"""(episode index, observation, action, reward, next observation, terminated, truncated, info)."""
+
+
+def run_episodes(policy: Policy, scenario: Scenario, seeds: Sequence[int], n_envs: int = 64,
+                 deterministic: bool = True, on_step: StepHook | None = None,
+                 on_reset: Callable[[int, np.ndarray], None] | None = None) -> EpisodeTable:
+    """Play one episode per seed with ``policy`` and return their outcomes."""
+    seeds = [int(s) for s in seeds]
+    total = len(seeds)
+    k = max(1, min(n_envs, total))
+    sim = NavBatch(scenario, k)
+    result = {name: np.zeros(total) for name in ("ret", "len", "path", "clear")}
+    outcome = np.zeros(total, dtype=np.int64)
+    contact = np.zeros(total, dtype=np.int64)
+    slot_episode = np.full(k, -1)
+    next_episode = 0
+    obs = np.zeros((k, scenario.obs_dim), dtype=np.float32)
+
+    def start(slot: int) -> None:
+        nonlocal next_episode
+        if next_episode >= total:
+            slot_episode[slot] = -1
+            return
+        slot_episode[slot] = next_episode
+        obs[slot] = sim.reset(slot, seeds[next_episode])
+        if on_reset is not None:
+            on_reset(next_episode, obs[slot].copy())
+        next_episode += 1
+
+    for slot in range(k):
+        start(slot)
+    while (slot_episode >= 0).any():
+        actions, _ = policy.predict(obs, deterministic=deterministic)
+        actions = np.asarray(actions, dtype=np.float32).reshape(k, 2)
+        res = sim.step(actions)
+        done = res.terminated | res.truncated
+        for slot in np.flatnonzero(slot_episode >= 0):
+            ep = slot_episode[slot]
+            if on_step is not None:
+                info = sim.info(slot, int(res.outcome[slot]), int(res.contact[slot]))
+                on_step(ep, obs[slot].copy(), actions[slot].copy(), float(res.reward[slot]),
+                        res.obs[slot].copy(), bool(res.terminated[slot]),
+                        bool(res.truncated[slot]), info)
+            if done[slot]:
+                outcome[ep] = res.outcome[slot]
+                contact[ep] = res.contact[slot]
+                result["ret"][ep] = sim.episode_return[slot]
+                result["len"][ep] = sim.t[slot]
+                result["path"][ep] = sim.path_length[slot]
+                result["clear"][ep] = sim.min_clearance[slot]
+                start(slot)
+            else:
+                obs[slot] = res.obs[slot]
+    return EpisodeTable(seeds=np.array(seeds), outcome=outcome, contact=contact,
+                        episode_return=result["ret"], length=result["len"],
+                        path_length=result["path"], min_clearance=result["clear"])
+
+
+def evaluate(policy: Policy, scenario: Scenario, seeds: Sequence[int], n_envs: int = 64) -> dict:
+    """Deterministic evaluation summary: rates with Wilson intervals, reward distribution."""
+    return run_episodes(policy, scenario, seeds, n_envs=n_envs, deterministic=True).summary()

@@ -1,0 +1,72 @@
+"""The Gymnasium face of the simulator: one robot, one episode at a time (a batch of one)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+
+from harness.nav.core import CONTACT_NONE, NavBatch
+from harness.nav.render import render_frame
+from harness.nav.scenario import Scenario
+from harness.nav.seeding import EpisodeSeeds
+
+
+def resolve_scenario(scenario: Scenario | str) -> Scenario:
+    if isinstance(scenario, Scenario):
+        return scenario
+    from harness.spec.scenarios import load_scenario  # scenarios are data in specs/
+
+    return load_scenario(scenario)
+
+
+def observation_space(scenario: Scenario) -> gym.spaces.Box:
+    """Lidar in [0, 1], goal distance in [0, 1], bearing sin/cos and (v, omega) in [-1, 1]."""
+    rays = scenario.lidar.rays
+    low = np.array([0.0] * rays + [0.0, -1.0, -1.0, -1.0, -1.0], dtype=np.float32)
+    high = np.ones(rays + 5, dtype=np.float32)
+    return gym.spaces.Box(low=low, high=high, dtype=np.float32)
+
+
+def action_space() -> gym.spaces.Box:
+    """Normalised (v, omega) commands; scaled by the robot's max speeds."""
+    return gym.spaces.Box(low=-1.0, high=1.0, shape=(2,), dtype=np.float32)
+
+
+class NavEnv(gym.Env):
+    """Robot navigation among obstacles and pedestrians, one episode at a time."""
+
+    metadata = {"render_modes": ["rgb_array"], "render_fps": 10}
+
+    def __init__(self, scenario: Scenario | str = "open", render_mode: str | None = None):
+        self.scenario = resolve_scenario(scenario)
+        self.observation_space = observation_space(self.scenario)
+        self.action_space = action_space()
+        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
+            raise ValueError(f"render_mode must be one of {self.metadata['render_modes']}, "
+                             f"got {render_mode!r}")
+        self.render_mode = render_mode
+        self.sim = NavBatch(self.scenario, 1)
+        self._seeds: EpisodeSeeds | None = None
+        self._path: list[np.ndarray] = []
+
+    def reset(self, *, seed: int | None = None, options: dict | None = None):
+        super().reset(seed=seed)
+        if seed is not None or self._seeds is None:
+            self._seeds = EpisodeSeeds(seed)
+        obs = self.sim.reset(0, self._seeds.next())
+        self._path = [self.sim.pos[0].copy()]
+        return obs, self.sim.info(0, 0, CONTACT_NONE)
+
+    def step(self, action: Any):
+        res = self.sim.step(np.asarray(action).reshape(1, 2))
+        self._path.append(self.sim.pos[0].copy())
+        info = self.sim.info(0, int(res.outcome[0]), int(res.contact[0]))
+        return (res.obs[0], float(res.reward[0]), bool(res.terminated[0]),
+                bool(res.truncated[0]), info)
+
+    def render(self):
+        if self.render_mode == "rgb_array":
+            return render_frame(self.sim, 0, np.array(self._path))
+        return None

@@ -1,0 +1,215 @@
+"""Compiled inner loops of the simulator (numba, ``nopython``; no fastmath, so results are exact
+IEEE and batch-invariant: row ``i`` of every output depends only on row ``i`` of the inputs).
+
+Profiling the pure-numpy version showed 80% of a crowd step in ray casting and the social force,
+dominated by short reductions over (N, R, M) temporaries; these loops do the same arithmetic
+without temporaries, ~5x faster at N = 64.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba
+import numpy as np
+
+FAR = 1.0e6
+
+
+@numba.njit(cache=True)
+def cast_rays(origin, angles, circles, walls, max_range):  # pragma: no cover - compiled
+    """origin (N, 2), angles (N, R), circles (N, M, 3), walls (N, W, 4) -> ranges (N, R)."""
+    n, rays = angles.shape
+    out = np.empty((n, rays))
+    for i in range(n):
+        ox = origin[i, 0]
+        oy = origin[i, 1]
+        for k in range(rays):
+            dx = math.cos(angles[i, k])
+            dy = math.sin(angles[i, k])
+            best = max_range
+            for m in range(circles.shape[1]):
+                fx = circles[i, m, 0] - ox
+                fy = circles[i, m, 1] - oy
+                rad = circles[i, m, 2]
+                c = fx * fx + fy * fy - rad * rad
+                if c < 0.0:  # the origin is inside the circle
+                    best = 0.0
+                    continue
+                b = fx * dx + fy * dy
+                disc = b * b - c
+                if disc >= 0.0:
+                    t = b - math.sqrt(disc)
+                    if 0.0 <= t < best:
+                        best = t
+            for m in range(walls.shape[1]):
+                px = walls[i, m, 0] - ox
+                py = walls[i, m, 1] - oy
+                ex = walls[i, m, 2] - walls[i, m, 0]
+                ey = walls[i, m, 3] - walls[i, m, 1]
+                denom = dx * ey - dy * ex
+                if abs(denom) < 1e-12:
+                    continue
+                t = (px * ey - py * ex) / denom
+                u = (px * dy - py * dx) / denom
+                if t >= 0.0 and 0.0 <= u <= 1.0 and t < best:
+                    best = t
+            out[i, k] = best
+    return out
+
+
+@numba.njit(cache=True)
+def _segment_vector(px, py, x0, y0, x1, y1):  # pragma: no cover - compiled
+    """Vector from the closest point of segment (x0, y0)-(x1, y1) to (px, py)."""
+    ex = x1 - x0
+    ey = y1 - y0
+    qx = px - x0
+    qy = py - y0
+    l2 = ex * ex + ey * ey
+    s = (qx * ex + qy * ey) / max(l2, 1e-12)
+    s = min(max(s, 0.0), 1.0)
+    return qx - s * ex, qy - s * ey
+
+
+@numba.njit(cache=True)
+def wall_distances(points, walls):  # pragma: no cover - compiled
+    """Distance from each point to each segment: (N, K, 2), (N, W, 4) -> (N, K, W)."""
+    n, kk = points.shape[0], points.shape[1]
+    out = np.empty((n, kk, walls.shape[1]))
+    for i in range(n):
+        for k in range(kk):
+            for m in range(walls.shape[1]):
+                rx, ry = _segment_vector(points[i, k, 0], points[i, k, 1], walls[i, m, 0],
+                                         walls[i, m, 1], walls[i, m, 2], walls[i, m, 3])
+                out[i, k, m] = math.sqrt(rx * rx + ry * ry)
+    return out
+
+
+@numba.njit(cache=True)
+def social_force(pos, vel, goal, speed, mask, robot_pos, robot_radius, obstacles, walls,
+                 ped_radius, tau, a_ped, b_ped, a_robot, b_robot, a_wall,
+                 b_wall):  # pragma: no cover
+    """Acceleration of every pedestrian (N, P, 2) under the social-force model.
+
+    Drive toward the goal at the preferred speed (relaxation ``tau``), exponential repulsion
+    from other pedestrians, the robot, obstacles and walls. Inactive slots get zero.
+    """
+    n, p = pos.shape[0], pos.shape[1]
+    acc = np.zeros((n, p, 2))
+    for i in range(n):
+        for j in range(p):
+            if not mask[i, j]:
+                continue
+            x = pos[i, j, 0]
+            y = pos[i, j, 1]
+            gx = goal[i, j, 0] - x
+            gy = goal[i, j, 1] - y
+            gd = max(math.sqrt(gx * gx + gy * gy), 1e-9)
+            fx = (gx / gd * speed[i, j] - vel[i, j, 0]) / tau
+            fy = (gy / gd * speed[i, j] - vel[i, j, 1]) / tau
+            for q in range(p):
+                if q == j or not mask[i, q]:
+                    continue
+                dx = x - pos[i, q, 0]
+                dy = y - pos[i, q, 1]
+                d = max(math.sqrt(dx * dx + dy * dy), 1e-9)
+                mag = a_ped * math.exp((2.0 * ped_radius - d) / b_ped)
+                fx += mag * dx / d
+                fy += mag * dy / d
+            dx = x - robot_pos[i, 0]
+            dy = y - robot_pos[i, 1]
+            d = max(math.sqrt(dx * dx + dy * dy), 1e-9)
+            mag = a_robot * math.exp(-(d - ped_radius - robot_radius) / b_robot)
+            fx += mag * dx / d
+            fy += mag * dy / d
+            for m in range(obstacles.shape[1]):
+                dx = x - obstacles[i, m, 0]
+                dy = y - obstacles[i, m, 1]
+                d = max(math.sqrt(dx * dx + dy * dy), 1e-9)
+                gap = max(d - ped_radius - obstacles[i, m, 2], -1.0)
+                mag = a_wall * math.exp(-gap / b_wall)
+                fx += mag * dx / d
+                fy += mag * dy / d
+            for m in range(walls.shape[1]):
+                dx, dy = _segment_vector(x, y, walls[i, m, 0], walls[i, m, 1], walls[i, m, 2],
+                                         walls[i, m, 3])
+                d = max(math.sqrt(dx * dx + dy * dy), 1e-9)
+                gap = max(d - ped_radius, -1.0)
+                mag = a_wall * math.exp(-gap / b_wall)
+                fx += mag * dx / d
+                fy += mag * dy / d
+            acc[i, j, 0] = fx
+            acc[i, j, 1] = fy
+    return acc
+
+
+@numba.njit(cache=True)
+def integrate_pedestrians(pos, vel, acc, goal, origin, speed, mask, dt, max_speed_factor,
+                          ped_radius, width, height, goal_tolerance):  # pragma: no cover
+    """Advance pedestrians in place: velocity capped at factor * preferred speed, positions kept
+    inside the arena; on arrival a pedestrian turns back toward where it came from."""
+    n, p = pos.shape[0], pos.shape[1]
+    for i in range(n):
+        for j in range(p):
+            if not mask[i, j]:
+                vel[i, j, 0] = 0.0
+                vel[i, j, 1] = 0.0
+                continue
+            vx = vel[i, j, 0] + acc[i, j, 0] * dt
+            vy = vel[i, j, 1] + acc[i, j, 1] * dt
+            sp = math.sqrt(vx * vx + vy * vy)
+            cap = max_speed_factor * speed[i, j]
+            if sp > cap:
+                vx = vx * cap / max(sp, 1e-9)
+                vy = vy * cap / max(sp, 1e-9)
+            vel[i, j, 0] = vx
+            vel[i, j, 1] = vy
+            x = min(max(pos[i, j, 0] + vx * dt, ped_radius), width - ped_radius)
+            y = min(max(pos[i, j, 1] + vy * dt, ped_radius), height - ped_radius)
+            pos[i, j, 0] = x
+            pos[i, j, 1] = y
+            gx = goal[i, j, 0] - x
+            gy = goal[i, j, 1] - y
+            if math.sqrt(gx * gx + gy * gy) < goal_tolerance:
+                for c in range(2):
+                    tmp = origin[i, j, c]
+                    origin[i, j, c] = goal[i, j, c]
+                    goal[i, j, c] = tmp
+
+
+@numba.njit(cache=True)
+def robot_clearance(pos, robot_radius, walls, obstacles, peds, ped_radius):  # pragma: no cover
+    """Free distance from the robot body to the nearest wall, obstacle or pedestrian, and which
+    kind it is (1 wall, 2 obstacle, 3 pedestrian). Negative distance = collision."""
+    n = pos.shape[0]
+    gap = np.empty(n)
+    kind = np.empty(n, dtype=np.int64)
+    for i in range(n):
+        x = pos[i, 0]
+        y = pos[i, 1]
+        best = 1e18
+        which = 1
+        for m in range(walls.shape[1]):
+            dx, dy = _segment_vector(x, y, walls[i, m, 0], walls[i, m, 1], walls[i, m, 2],
+                                     walls[i, m, 3])
+            g = math.sqrt(dx * dx + dy * dy) - robot_radius
+            if g < best:
+                best = g
+                which = 1
+        for m in range(obstacles.shape[1]):
+            dx = x - obstacles[i, m, 0]
+            dy = y - obstacles[i, m, 1]
+            g = math.sqrt(dx * dx + dy * dy) - obstacles[i, m, 2] - robot_radius
+            if g < best:
+                best = g
+                which = 2
+        for m in range(peds.shape[1]):
+            dx = x - peds[i, m, 0]
+            dy = y - peds[i, m, 1]
+            g = math.sqrt(dx * dx + dy * dy) - ped_radius - robot_radius
+            if g < best:
+                best = g
+                which = 3
+        gap[i] = best
+        kind[i] = which
+    return gap, kind

@@ -1,0 +1,53 @@
+"""Scenario files: the shipped ones load; a bad one names the file, field and expectation."""
+
+import pytest
+import yaml
+
+from harness.spec.errors import SpecError
+from harness.spec.scenarios import load_scenario_file, load_scenarios, scenario_dir
+
+GOOD = yaml.safe_load((scenario_dir() / "crowd.yaml").read_text())
+
+
+def write(tmp_path, data, name="crowd"):
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+def test_shipped_scenarios_load_in_difficulty_order():
+    scenarios = load_scenarios()
+    assert list(scenarios)[0] == "open"
+    diffs = [s.difficulty for s in scenarios.values()]
+    assert diffs == sorted(diffs)
+
+
+@pytest.mark.parametrize("mutate, field, expected", [
+    (lambda d: d.update(layout={"kind": "maze"}), "layout.kind", "one of ['open', 'corridor'"),
+    (lambda d: d["pedestrians"].update(count=[5, 2]), "pedestrians.count", "low <= high"),
+    (lambda d: d["pedestrians"].update(speed="fast"), "pedestrians.speed", "[low, high]"),
+    (lambda d: d.update(episode_steps=2.5), "episode_steps", "an integer"),
+    (lambda d: d.update(episode_steps=0), "episode_steps", "in [10, 100000]"),
+    (lambda d: d["arena"].update(width=-1), "arena.width", "in [2.0, 100.0]"),
+    (lambda d: d["reward"].update(collision=5.0), "reward.collision", "<= 0"),
+    (lambda d: d.update(obstacle=3), "obstacle", "known fields"),
+    (lambda d: d.pop("difficulty"), "difficulty", "required"),
+    (lambda d: d.update(name="other"), "name", "the file's stem 'crowd'"),
+    (lambda d: d.update(goal_distance=[3, 40]), "goal_distance", "arena diagonal"),
+])
+def test_bad_scenario_names_file_field_and_expectation(tmp_path, mutate, field, expected):
+    data = yaml.safe_load(yaml.safe_dump(GOOD))
+    mutate(data)
+    path = write(tmp_path, data)
+    with pytest.raises(SpecError) as err:
+        load_scenario_file(path)
+    assert err.value.field == field
+    assert str(path) in str(err.value)
+    assert expected in str(err.value)
+
+
+def test_unparseable_yaml_names_the_file(tmp_path):
+    path = tmp_path / "crowd.yaml"
+    path.write_text("name: [unclosed\n")
+    with pytest.raises(SpecError, match="crowd.yaml.*valid YAML"):
+        load_scenario_file(path)

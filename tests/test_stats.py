@@ -1,0 +1,21 @@
+"""Statistics against hand-computed values."""
+
+import numpy as np
+import pytest
+
+from harness.stats import distribution, wilson_interval
+
+
+def test_wilson_interval_hand_values():
+    # 9/10: centre (0.9 + 1.92/10)/(1.384), known interval (0.5958, 0.9821)
+    lo, hi = wilson_interval(9, 10)
+    assert lo == pytest.approx(0.5958, abs=1e-4)
+    assert hi == pytest.approx(0.9821, abs=1e-4)
+    lo, hi = wilson_interval(0, 20)
+    assert lo == 0.0 and hi == pytest.approx(0.1611, abs=1e-4)
+    assert wilson_interval(0, 0) == (0.0, 1.0)
+
+
+def test_distribution_quantiles():
+    d = distribution(np.arange(11.0))
+    assert d["mean"] == 5.0 and d["median"] == 5.0 and d["q25"] == 2.5 and d["max"] == 10.0
