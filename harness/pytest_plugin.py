@@ -1,20 +1,48 @@
-"""pytest plugin of the harness: options, one torch thread per process, opt-in benchmarks.
+"""pytest plugin of the harness: options, session fixtures, criteria collection, the report.
 
 Registered by the ``pytest11`` entry point under the name ``harness.pytest_plugin`` (the module
 name, so that the root ``conftest.py`` naming it too does not register it twice).
+
+Under xdist, tests run in workers; each acceptance criterion a test records travels to the
+controller in ``report.user_properties`` and the controller renders the report once, at the end
+of the session, whether or not criteria failed.
 """
 
 from __future__ import annotations
 
+import logging
 import os
+import time
+from pathlib import Path
 
 import pytest
+
+from harness import paths
+
+CRITERION = "harness_criterion"
+ARTIFACT = "harness_artifact"
+log = logging.getLogger("harness")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("harness", "navigation pre-training study harness")
+    group.addoption("--profile", default=os.environ.get("HARNESS_PROFILE", "full"),
+                    help="study profile from specs/study.yaml (default: full)")
+    group.addoption("--study-spec", default=None, help="path of the study spec YAML")
+    group.addoption("--artifacts-dir", default=None,
+                    help="artefact store root (default: $HARNESS_ARTIFACTS_DIR or artifacts/)")
+    group.addoption("--reports-dir", default=None,
+                    help="where reports are written (default: $HARNESS_REPORTS_DIR or reports/)")
+    group.addoption("--fresh", action="store_true", default=False,
+                    help="rebuild every artefact this session asks for instead of reusing it")
+    group.addoption("--no-report", action="store_true", default=False,
+                    help="do not render the HTML/PDF report at the end of the session")
     group.addoption("--benchmark", action="store_true", default=False,
                     help="run the speed/memory benchmarks (marked 'benchmark'); they print numbers")
+
+
+def _is_worker(config: pytest.Config) -> bool:
+    return hasattr(config, "workerinput")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -24,6 +52,16 @@ def pytest_configure(config: pytest.Config) -> None:
 
     torch.set_num_threads(int(os.environ.get("HARNESS_TORCH_THREADS", "1")))
     config.addinivalue_line("markers", "benchmark: opt-in speed/memory measurement (--benchmark)")
+    config.addinivalue_line("markers", "training: trains a small PPO agent")
+    if _is_worker(config):
+        config._harness_started = config.workerinput["harness_started"]
+    else:
+        config._harness_started = time.time()
+    config._harness_results = {"criteria": [], "tests": [], "artifacts": []}
+
+
+def pytest_configure_node(node) -> None:  # xdist hook, controller side
+    node.workerinput["harness_started"] = node.config._harness_started
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -33,3 +71,133 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "benchmark" in item.keywords:
             item.add_marker(skip)
+
+
+# ----------------------------------------------------------------------------- fixtures
+@pytest.fixture(scope="session")
+def study(pytestconfig: pytest.Config):
+    """The resolved study spec of the chosen profile."""
+    from harness.spec.study import load_study
+
+    return load_study(pytestconfig.getoption("--profile"), pytestconfig.getoption("--study-spec"))
+
+
+@pytest.fixture(scope="session")
+def store(pytestconfig: pytest.Config):
+    """The shared artefact store (file-locked across xdist workers)."""
+    from harness.store import Store
+
+    root = pytestconfig.getoption("--artifacts-dir") or paths.artifacts_dir()
+    fresh = pytestconfig._harness_started if pytestconfig.getoption("--fresh") else None
+    return Store(Path(root), fresh_before=fresh)
+
+
+@pytest.fixture(scope="session")
+def progress(pytestconfig: pytest.Config, store):
+    """A callback that training runs call at every evaluation (live progress)."""
+    from harness.progress import ProgressReporter
+
+    return ProgressReporter(pytestconfig, store.root / ".progress")
+
+
+@pytest.fixture(scope="session")
+def expert_pipeline(study, store, progress):
+    """Builds (or reuses) the expert artefacts on demand: per-seed runs and the promotion."""
+    from harness.pipeline import ExpertPipeline
+
+    return ExpertPipeline(study.expert, store, progress)
+
+
+@pytest.fixture
+def criteria(request: pytest.FixtureRequest):
+    """Record acceptance criteria; each row reaches the report even when the test then fails."""
+    return CriteriaRecorder(request.node)
+
+
+class CriteriaRecorder:
+    def __init__(self, node: pytest.Item):
+        self.node = node
+
+    def record(self, cid: str, name: str, passed: bool, measured: object, threshold: str,
+               interval: object = None, artifact: str | None = None, detail: str = "") -> bool:
+        row = {"id": cid, "name": name, "passed": bool(passed), "measured": measured,
+               "threshold": threshold, "interval": interval, "artifact": artifact,
+               "detail": detail, "test": self.node.nodeid}
+        self.node.user_properties.append((CRITERION, row))
+        return bool(passed)
+
+    def artifact(self, artifact_id: str) -> None:
+        self.node.user_properties.append((ARTIFACT, artifact_id))
+
+
+# ----------------------------------------------------------------------------- collection
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    config = _CONFIG.get("config")
+    if config is None or _is_worker(config):
+        return
+    results = config._harness_results
+    for key, value in report.user_properties:
+        if key == CRITERION and report.when == "call":
+            results["criteria"].append(value)
+        elif key == ARTIFACT and value not in results["artifacts"]:
+            results["artifacts"].append(value)
+    if report.when == "call" or (report.when == "setup" and not report.passed):
+        message = ""
+        if report.failed and report.longrepr is not None:
+            message = _short(report)
+        results["tests"].append({"nodeid": report.nodeid, "outcome": report.outcome,
+                                 "when": report.when, "duration": round(report.duration, 2),
+                                 "message": message})
+
+
+_CONFIG: dict = {}
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionstart(session: pytest.Session) -> None:
+    _CONFIG["config"] = session.config
+
+
+def _short(report: pytest.TestReport) -> str:
+    crash = getattr(report.longrepr, "reprcrash", None)
+    text = crash.message if crash is not None else str(report.longrepr)
+    return text.strip().splitlines()[0][:500] if text.strip() else ""
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    config = session.config
+    if _is_worker(config) or config.getoption("--no-report"):
+        return
+    results = config._harness_results
+    if not results["criteria"] and not results["artifacts"]:
+        return  # a run of the harness's own tests, not of the study
+    from harness.report import render_study_report
+
+    out_dir = Path(config.getoption("--reports-dir") or paths.reports_dir())
+    root = Path(config.getoption("--artifacts-dir") or paths.artifacts_dir())
+    try:
+        html, pdf = render_study_report(
+            profile=config.getoption("--profile"), spec_path=config.getoption("--study-spec"),
+            results=results, artifacts_root=root, out_dir=out_dir,
+            started=config._harness_started, exitstatus=int(exitstatus))
+    except Exception as exc:  # the report must never hide the test outcome
+        log.exception("report rendering failed")
+        session.config.pluginmanager.get_plugin("terminalreporter").write_line(
+            f"harness: report rendering FAILED: {exc!r}", red=True)
+        session.exitstatus = exitstatus or 1
+        return
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write_line(f"harness: report written to {html} and {pdf}")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """``expert_seed`` parametrises a test over the expert seeds of the chosen profile, so each
+    seed's training is its own test (and xdist spreads them over workers)."""
+    if "expert_seed" in metafunc.fixturenames:
+        from harness.spec.study import load_study
+
+        config = metafunc.config
+        spec = load_study(config.getoption("--profile"), config.getoption("--study-spec"))
+        metafunc.parametrize("expert_seed", list(spec.expert.seeds),
+                             ids=[f"seed{s}" for s in spec.expert.seeds])

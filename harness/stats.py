@@ -33,3 +33,18 @@ def distribution(values: np.ndarray) -> dict[str, float]:
     return {"mean": float(v.mean()), "std": float(v.std(ddof=0)), "min": float(q[0]),
             "q05": float(q[1]), "q25": float(q[2]), "median": float(q[3]), "q75": float(q[4]),
             "q95": float(q[5]), "max": float(q[6])}
+
+
+def first_sustained(passed: list[bool] | np.ndarray, k: int) -> int | None:
+    """Index of the evaluation that completes the first run of ``k`` consecutive passes.
+
+    Time to target (DESIGN.md section 4) is the timestep of that evaluation: the earliest point
+    at which a monitor watching the evaluations knows the target holds for k of them. ``None``
+    when it never happens (the run is censored at its budget).
+    """
+    run = 0
+    for i, ok in enumerate(passed):
+        run = run + 1 if ok else 0
+        if run >= k:
+            return i
+    return None

@@ -19,3 +19,16 @@ def test_wilson_interval_hand_values():
 def test_distribution_quantiles():
     d = distribution(np.arange(11.0))
     assert d["mean"] == 5.0 and d["median"] == 5.0 and d["q25"] == 2.5 and d["max"] == 10.0
+
+
+@pytest.mark.parametrize("passed, k, expected", [
+    ([False, True, True, False, True, True, True], 3, 6),
+    ([True, True], 2, 1),
+    ([True, False, True], 2, None),
+    ([], 1, None),
+    ([False, True], 1, 1),
+])
+def test_first_sustained(passed, k, expected):
+    from harness.stats import first_sustained
+
+    assert first_sustained(passed, k) == expected

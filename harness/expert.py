@@ -1,0 +1,102 @@
+"""Expert stage: one independent PPO run per seed, final evaluation, promotion gate.
+
+Artefacts:
+- ``expert_run``: one seed's training (model, learning curve, checkpoints, TensorBoard, final
+  evaluation of >= 200 episodes on fixed seeds disjoint from training).
+- ``expert``: the promotion decision over the runs (inputs); ``approved`` or ``rejected`` with
+  diagnostics. Only an approved expert carries ``model.zip``, the policy of its chosen seed.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+from stable_baselines3 import PPO
+
+from harness.evaluate import evaluate
+from harness.promotion import decide
+from harness.spec.study import ExpertSpec
+from harness.store import Artifact, Build, Store, StoreError
+from harness.train import ProgressFn, Target, build_ppo, seed_everything, train_run
+
+
+class ExpertNotApproved(StoreError):
+    """Something downstream asked for an expert that did not pass the promotion gate."""
+
+
+def run_config(spec: ExpertSpec) -> dict:
+    return {"stage": "expert_run", **spec.run_config()}
+
+
+def train_expert_seed(spec: ExpertSpec, seed: int, store: Store,
+                      progress: ProgressFn | None = None) -> Artifact:
+    """The ``expert_run`` artefact of ``seed``: reused when published, trained otherwise."""
+
+    def build(b: Build) -> None:
+        seed_everything(seed)
+        model = build_ppo(spec.ppo, spec.scenario, seed, b.dir / "tb")
+        target = Target(spec.convergence.thresholds, spec.convergence.consecutive,
+                        spec.convergence.early_stop)
+        result = train_run(model, spec.scenario, spec.budget, spec.eval, target, b.dir,
+                           progress, cfg=spec.ppo)
+        final = evaluate(model.policy, spec.scenario, spec.final_seeds(), spec.eval.n_envs)
+        (b.dir / "final_eval.json").write_text(json.dumps(final, indent=1))
+        b.status = "converged" if result.converged_at is not None else "not_converged"
+        b.metrics = {
+            "converged_at": result.converged_at,
+            "timesteps": result.timesteps,
+            "train_wall_seconds": round(result.wall_seconds, 2),
+            "steps_per_second": round(result.timesteps / max(result.wall_seconds, 1e-9), 1),
+            "final_eval": final,
+            "last_periodic_eval": result.curve[-1],
+        }
+        b.extra = {"scenario": spec.scenario.name, "hyperparameters_in_effect":
+                   result.hyperparameters}
+
+    return store.get_or_build("expert_run", run_config(spec), [seed], build)
+
+
+def promote(spec: ExpertSpec, runs: list[Artifact], store: Store) -> Artifact:
+    """The ``expert`` artefact: the promotion decision over every seed's run."""
+    finals = {a.manifest["seeds"][0]: a.metrics["final_eval"] for a in runs}
+    curves = {a.manifest["seeds"][0]: json.loads(a.file("learning_curve.json").read_text())
+              for a in runs}
+    decision = decide(finals, curves, spec.promotion, spec.min_seeds, spec.budget)
+    config = {"stage": "expert", "scenario": spec.scenario.name,
+              "promotion": {"success": spec.promotion.success,
+                            "collision": spec.promotion.collision,
+                            "min_seeds": spec.min_seeds, "final_episodes": spec.final_episodes}}
+
+    def build(b: Build) -> None:
+        (b.dir / "promotion.json").write_text(json.dumps(decision.as_dict(), indent=1))
+        if decision.status == "approved":
+            chosen = next(a for a in runs if a.manifest["seeds"][0] == decision.chosen_seed)
+            shutil.copy(chosen.file("model.zip"), b.dir / "model.zip")
+        b.status = decision.status
+        b.metrics = {"decision": decision.as_dict(),
+                     "converged_at": {a.manifest["seeds"][0]: a.metrics["converged_at"]
+                                      for a in runs},
+                     "expert_training_steps": {a.manifest["seeds"][0]: a.metrics["timesteps"]
+                                               for a in runs}}
+        b.extra = {"scenario": spec.scenario.name, "chosen_seed": decision.chosen_seed}
+
+    return store.get_or_build("expert", config, sorted(finals), build, inputs=runs)
+
+
+def require_approved(expert: Artifact) -> Artifact:
+    """``expert`` itself when approved; otherwise a clear error with the gate's diagnostics."""
+    if expert.kind != "expert":
+        raise ExpertNotApproved(f"{expert.path}: artefact '{expert.id}' is a {expert.kind}, "
+                                f"not an expert; only a promoted expert may be used here")
+    if expert.status != "approved":
+        diagnostics = expert.metrics.get("decision", {}).get("diagnostics", [])
+        raise ExpertNotApproved(
+            f"expert '{expert.id}' is {expert.status}, not approved: nothing may be built from "
+            f"it. Diagnostics: " + (" | ".join(diagnostics) or "none recorded"))
+    return expert
+
+
+def load_expert_policy(expert: Artifact) -> PPO:
+    """The approved expert's SB3 PPO model (raises for a rejected or unknown expert)."""
+    return PPO.load(require_approved(expert).file("model.zip"), device="cpu")

@@ -1,0 +1,61 @@
+"""Live progress of training runs: timesteps, latest evaluation, estimated time left.
+
+Every process appends one JSON line per evaluation to ``<store>/.progress/<pid>.jsonl`` and logs
+it; the controller (or a lone process) prints a line to the terminal.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+log = logging.getLogger("harness.progress")
+
+
+def eta_seconds(row: dict) -> float | None:
+    """Time left to the budget at the current rate (an upper bound under early stopping)."""
+    steps, budget, wall = row.get("timesteps", 0), row.get("budget"), row.get("wall_seconds", 0)
+    if not budget or steps <= 0 or wall <= 0:
+        return None
+    return max(0.0, (budget - steps) * wall / steps)
+
+
+def format_row(name: str, row: dict) -> str:
+    eta = eta_seconds(row)
+    budget = row.get("budget") or 0
+    conv = row.get("converged_at")
+    return (f"[{name}] {row['timesteps']:>10,}/{budget:,} steps  "
+            f"success {row['success_rate']:.2f}  collision {row['collision_rate']:.2f}  "
+            + (f"converged at {conv:,}" if conv is not None else
+               (f"eta {eta / 60:.1f} min" if eta is not None else "")))
+
+
+class ProgressReporter:
+    """Factory of per-run progress callbacks bound to a pytest config (or to nothing)."""
+
+    def __init__(self, config=None, directory: Path | None = None):
+        self.config = config
+        worker = getattr(config, "workerinput", {}).get("workerid") if config else None
+        self.worker = worker or "main"
+        self.directory = directory
+        self.terminal = None
+        if config is not None and worker is None:
+            self.terminal = config.pluginmanager.get_plugin("terminalreporter")
+
+    def for_run(self, name: str) -> Callable[[dict], None]:
+        def report(row: dict) -> None:
+            line = format_row(name, row)
+            log.info("%s %s", self.worker, line)
+            if self.directory is not None:
+                self.directory.mkdir(parents=True, exist_ok=True)
+                with open(self.directory / f"{os.getpid()}.jsonl", "a") as fh:
+                    fh.write(json.dumps({"time": time.time(), "worker": self.worker,
+                                         "run": name, "line": line}) + "\n")
+            if self.terminal is not None:
+                self.terminal.write_line(line)
+
+        return report

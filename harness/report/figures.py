@@ -1,0 +1,48 @@
+"""Report figures (matplotlib, Agg): every figure with axes, units, legend and seed count."""
+
+from __future__ import annotations
+
+import base64
+import io
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+plt.rcParams.update({"font.size": 8, "axes.titlesize": 9, "axes.labelsize": 8,
+                     "legend.fontsize": 7, "figure.dpi": 150})
+
+
+def to_data_uri(fig) -> str:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", bbox_inches="tight")
+    plt.close(fig)
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
+
+
+def learning_curves(curves: dict[int, list[dict]], success: float, collision: float,
+                    converged: dict[int, int | None], title: str) -> str:
+    """Success and collision rate vs online env steps, one line per seed, thresholds dashed."""
+    fig, axes = plt.subplots(1, 2, figsize=(7.2, 2.6))
+    for seed, curve in sorted(curves.items()):
+        x = [r["timesteps"] / 1e6 for r in curve]
+        line, = axes[0].plot(x, [r["success_rate"] for r in curve], marker=".", ms=3,
+                             label=f"seed {seed}")
+        axes[1].plot(x, [r["collision_rate"] for r in curve], marker=".", ms=3,
+                     color=line.get_color(), label=f"seed {seed}")
+        if converged.get(seed) is not None:
+            for ax in axes:
+                ax.axvline(converged[seed] / 1e6, color=line.get_color(), lw=0.8, ls=":")
+    axes[0].axhline(success, color="k", ls="--", lw=0.8, label=f"threshold {success:.2f}")
+    axes[1].axhline(collision, color="k", ls="--", lw=0.8, label=f"limit {collision:.2f}")
+    axes[0].set_ylabel("success rate (fraction of episodes)")
+    axes[1].set_ylabel("collision rate (fraction of episodes)")
+    for ax in axes:
+        ax.set_xlabel("online environment steps (millions)")
+        ax.set_ylim(-0.02, 1.02)
+        ax.grid(alpha=0.3)
+        ax.legend(loc="best")
+    fig.suptitle(f"{title} (n = {len(curves)} seeds; dotted: convergence)")
+    fig.tight_layout()
+    return to_data_uri(fig)

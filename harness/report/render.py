@@ -1,0 +1,176 @@
+"""Assemble the report context from recorded criteria and artefact manifests; render it."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import jinja2
+
+from harness.paths import templates_dir
+from harness.report import figures
+from harness.store import Artifact, Store, StoreError, environment_versions, git_state
+
+LOADERS = {
+    "expert": ("from harness.api import load_policy",
+               "model = load_policy('{id}')  # stable_baselines3.PPO"),
+    "expert_run": ("from stable_baselines3 import PPO",
+                   "model = PPO.load('{path}/model.zip', device='cpu')"),
+}
+DEFAULT_LOADER = ("from harness.api import open_store",
+                  "artifact = open_store().find('{id}')  # .manifest, .file(name)")
+
+
+def render_study_report(profile: str, spec_path: str | None, results: dict,
+                        artifacts_root: Path, out_dir: Path, started: float,
+                        exitstatus: int) -> tuple[Path, Path]:
+    """Write ``<out_dir>/<study>/report.html`` and ``report.pdf``; return both paths."""
+    from harness.spec.study import load_study
+
+    study = load_study(profile, spec_path)
+    store = Store(artifacts_root)
+    context = build_context(study, results, store, started, exitstatus)
+    html = render_html(context)
+    folder = out_dir / study.name
+    folder.mkdir(parents=True, exist_ok=True)
+    html_path, pdf_path = folder / "report.html", folder / "report.pdf"
+    _atomic_write_text(html_path, html)
+    (folder / "report_context.json").write_text(json.dumps(_jsonable(context), indent=1))
+    _write_pdf(html, pdf_path)
+    return html_path, pdf_path
+
+
+def render_html(context: dict) -> str:
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(templates_dir())),
+                             autoescape=jinja2.select_autoescape(["html", "j2"]),
+                             undefined=jinja2.StrictUndefined)
+    env.filters["pct"] = lambda v, d=1: "n/a" if v is None else f"{100 * v:.{d}f}%"
+    env.filters["num"] = lambda v: "n/a" if v is None else f"{v:,}"
+    env.filters["ci"] = lambda v: "n/a" if not v else f"[{100 * v[0]:.1f}, {100 * v[1]:.1f}]%"
+    css = (templates_dir() / "report.css").read_text()
+    return env.get_template("report.html.j2").render(css=css, **context)
+
+
+def _write_pdf(html: str, path: Path) -> None:
+    from weasyprint import HTML
+
+    tmp = path.with_suffix(".pdf.tmp")
+    HTML(string=html, base_url=str(templates_dir())).write_pdf(str(tmp))
+    os.replace(tmp, path)
+
+
+def _atomic_write_text(path: Path, text: str) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+def build_context(study, results: dict, store: Store, started: float, exitstatus: int) -> dict:
+    artifacts, missing = _collect(store, results["artifacts"])
+    criteria = sorted(results["criteria"], key=lambda c: (c["passed"], c["id"], c["test"]))
+    tests = sorted(results["tests"], key=lambda t: (t["outcome"] == "passed", t["nodeid"]))
+    failed_tests = [t for t in tests if t["outcome"] == "failed"]
+    verdict = (exitstatus == 0 and all(c["passed"] for c in criteria) and not failed_tests
+               and bool(criteria))
+    return {
+        "title": f"Study report: {study.name}",
+        "study": {"name": study.name, "profile": study.profile, "file": study.file,
+                  "config_hash": study.config_hash},
+        "generated": datetime.now(UTC).isoformat(timespec="seconds"),
+        "duration_min": round((time.time() - started) / 60.0, 1),
+        "exitstatus": exitstatus,
+        "verdict": verdict,
+        "criteria": criteria,
+        "tests": tests,
+        "failed_tests": failed_tests,
+        "provenance": {"git": git_state(), "environment": environment_versions(),
+                       "node": platform.node(), "artifacts_root": str(store.root)},
+        "expert": expert_section(study, artifacts),
+        "index": artifact_index(artifacts),
+        "missing": missing,
+    }
+
+
+def _collect(store: Store, ids: list[str]) -> tuple[dict[str, Artifact], list[str]]:
+    """The artefacts the tests referenced, plus their inputs, transitively."""
+    found: dict[str, Artifact] = {}
+    missing: list[str] = []
+    todo = list(ids)
+    while todo:
+        aid = todo.pop(0)
+        if aid in found or aid in missing:
+            continue
+        try:
+            art = store.find(aid)
+        except StoreError:
+            missing.append(aid)
+            continue
+        found[aid] = art
+        todo += [ref["id"] for ref in art.manifest.get("inputs", [])]
+    return found, missing
+
+
+def artifact_index(artifacts: dict[str, Artifact]) -> list[dict]:
+    rows = []
+    for art in sorted(artifacts.values(), key=lambda a: (a.kind, a.id)):
+        lines = LOADERS.get(art.kind, DEFAULT_LOADER)
+        rows.append({"id": art.id, "kind": art.kind, "status": art.status,
+                     "created": art.manifest["created"], "path": str(art.path),
+                     "config_sha256": art.manifest["config_sha256"][:12],
+                     "commit": (art.manifest["git"]["commit"] or "")[:10],
+                     "dirty": art.manifest["git"]["dirty"],
+                     "load": [ln.format(id=art.id, path=art.path) for ln in lines]})
+    return rows
+
+
+def expert_section(study, artifacts: dict[str, Artifact]) -> dict | None:
+    experts = [a for a in artifacts.values() if a.kind == "expert"]
+    if not experts:
+        return None
+    expert = experts[0]
+    runs = [artifacts[r["id"]] for r in expert.manifest["inputs"] if r["id"] in artifacts]
+    curves = {a.manifest["seeds"][0]: json.loads(a.file("learning_curve.json").read_text())
+              for a in runs}
+    decision = expert.metrics["decision"]
+    spec = study.expert
+    rows = []
+    for a in sorted(runs, key=lambda a: a.manifest["seeds"][0]):
+        seed = a.manifest["seeds"][0]
+        final = a.metrics["final_eval"]
+        check = next(c for c in decision["seeds"] if c["seed"] == seed)
+        rows.append({"seed": seed, "id": a.id, "status": a.status,
+                     "converged_at": a.metrics["converged_at"], "timesteps": a.metrics["timesteps"],
+                     "wall_min": round(a.metrics["train_wall_seconds"] / 60.0, 1),
+                     "steps_per_second": a.metrics["steps_per_second"],
+                     "episodes": final["episodes"], "success": final["success_rate"],
+                     "success_ci": final["success_ci"], "collision": final["collision_rate"],
+                     "collision_ci": final["collision_ci"], "timeout": final["timeout_rate"],
+                     "return": final["return"], "passed": check["passed"],
+                     "failures": check["failures"]})
+    figure = figures.learning_curves(
+        curves, spec.convergence.thresholds.success, spec.convergence.thresholds.collision,
+        {r["seed"]: r["converged_at"] for r in rows},
+        f"Expert PPO on '{expert.manifest.get('scenario', spec.scenario.name)}'")
+    return {"id": expert.id, "status": expert.status, "scenario": expert.manifest.get("scenario"),
+            "chosen_seed": expert.manifest.get("chosen_seed"),
+            "diagnostics": decision["diagnostics"], "rows": rows, "figure": figure,
+            "gate": {"success": spec.promotion.success, "collision": spec.promotion.collision,
+                     "min_seeds": spec.min_seeds, "final_episodes": spec.final_episodes},
+            "convergence": {"success": spec.convergence.thresholds.success,
+                            "collision": spec.convergence.thresholds.collision,
+                            "consecutive": spec.convergence.consecutive,
+                            "every": spec.eval.every, "episodes": spec.eval.episodes},
+            "budget": spec.budget, "ppo": spec.ppo.as_dict()}
+
+
+def _jsonable(value):
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()
+                if not (isinstance(v, str) and v.startswith("data:image"))}
+    if isinstance(value, list):
+        return [_jsonable(v) for v in value]
+    return value

@@ -1,0 +1,208 @@
+"""SB3 PPO training with periodic deterministic evaluation, convergence detection and checkpoints.
+
+Extends SB3 through a callback (:class:`PeriodicEvaluation`), never by copying its loop. Every
+run writes, into the folder it is given: ``model.zip``, ``learning_curve.json``,
+``checkpoints/step_*.zip`` (one per evaluation), ``tb/`` (TensorBoard) and
+``hyperparameters.json`` (the values read back from the live SB3 model).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from stable_baselines3 import PPO
+from stable_baselines3.common.callbacks import BaseCallback, CallbackList
+
+from harness.evaluate import evaluate
+from harness.nav.scenario import Scenario
+from harness.nav.vec_env import NavVecEnv
+from harness.spec.ppo import PPOConfig
+from harness.spec.study import EvalSchedule, Thresholds
+from harness.stats import first_sustained
+
+log = logging.getLogger("harness.train")
+
+ProgressFn = Callable[[dict], None]
+
+
+def training_env_seed(seed: int) -> int:
+    """Base seed of the training VecEnv of run ``seed``: env i plays streams ``base + i``.
+
+    Spaced by 10,000 so that the env slots of different runs never share a stream.
+    """
+    return seed * 10_000
+
+
+def build_ppo(cfg: PPOConfig, scenario: Scenario, seed: int, tensorboard: Path | None) -> PPO:
+    """A fresh SB3 PPO on the batched env, every hyperparameter taken from ``cfg``."""
+    env = NavVecEnv(scenario, cfg.n_envs, seed=training_env_seed(seed))
+    return PPO("MlpPolicy", env, seed=seed, device="cpu", verbose=0,
+               tensorboard_log=str(tensorboard) if tensorboard else None, **cfg.sb3_kwargs())
+
+
+def effective_hyperparameters(model: PPO) -> dict:
+    """Read back the hyperparameters the live SB3 model actually uses, in PPOConfig's shape.
+
+    The learning rate comes from the optimiser and ``lr_schedule`` (setting
+    ``model.learning_rate`` after construction changes neither; DESIGN.md section 6).
+    """
+    policy = model.policy
+    pi_layers = [m.out_features for m in policy.mlp_extractor.policy_net
+                 if isinstance(m, torch.nn.Linear)]
+    vf_layers = [m.out_features for m in policy.mlp_extractor.value_net
+                 if isinstance(m, torch.nn.Linear)]
+    act = type(next(m for m in policy.mlp_extractor.policy_net
+                    if not isinstance(m, torch.nn.Linear))).__name__.lower()
+    lrs = {g["lr"] for g in policy.optimizer.param_groups}
+    return {
+        "n_envs": model.n_envs,
+        "n_steps": model.n_steps,
+        "batch_size": model.batch_size,
+        "n_epochs": model.n_epochs,
+        "learning_rate": float(model.lr_schedule(1.0)),
+        "optimizer_lr": sorted(float(x) for x in lrs),
+        "gamma": float(model.gamma),
+        "gae_lambda": float(model.gae_lambda),
+        "clip_range": float(model.clip_range(1.0)),
+        "ent_coef": float(model.ent_coef),
+        "vf_coef": float(model.vf_coef),
+        "max_grad_norm": float(model.max_grad_norm),
+        "net_arch": pi_layers,
+        "net_arch_vf": vf_layers,
+        "activation": act,
+        "log_std": float(policy.log_std.detach().mean()),
+    }
+
+
+def check_hyperparameters(model: PPO, cfg: PPOConfig) -> dict:
+    """Raise if any configured value is not the one in effect; return the read-back values."""
+    got = effective_hyperparameters(model)
+    want = cfg.as_dict()
+    problems = [f"{k}: configured {want[k]!r}, in effect {got[k]!r}"
+                for k in want if k != "log_std_init" and got[k] != want[k]]
+    if got["net_arch_vf"] != want["net_arch"]:
+        problems.append(f"net_arch (critic): configured {want['net_arch']}, "
+                        f"in effect {got['net_arch_vf']}")
+    if got["optimizer_lr"] != [want["learning_rate"]]:
+        problems.append(f"learning_rate (optimiser): configured {want['learning_rate']}, "
+                        f"in effect {got['optimizer_lr']}")
+    if problems:
+        raise ValueError("hyperparameters not in effect in the SB3 model: " + "; ".join(problems))
+    return got
+
+
+@dataclass(frozen=True)
+class Target:
+    """The evaluation criterion of convergence / time to target, held for ``consecutive`` evals."""
+
+    thresholds: Thresholds
+    consecutive: int
+    early_stop: bool
+
+
+class PeriodicEvaluation(BaseCallback):
+    """Evaluate every ``schedule.every`` env steps (and at step 0) on fixed episode seeds.
+
+    Persists a learning curve; stops training once ``target`` has held for K consecutive
+    evaluations when ``target.early_stop``; saves a checkpoint at every evaluation.
+    """
+
+    def __init__(self, scenario: Scenario, schedule: EvalSchedule, target: Target,
+                 out_dir: Path, progress: ProgressFn | None = None, budget: int | None = None,
+                 offset: int = 0):
+        super().__init__()
+        self.scenario = scenario
+        self.schedule = schedule
+        self.target = target
+        self.out_dir = out_dir
+        self.progress = progress
+        self.budget = budget
+        self.offset = offset
+        self.curve: list[dict] = []
+        self.converged_at: int | None = None
+        self.next_eval = 0
+        self.started = 0.0
+        self.seeds = schedule.seeds()
+
+    def _on_training_start(self) -> None:
+        self.started = time.perf_counter()
+        self.next_eval = self.num_timesteps
+        self._evaluate()
+
+    def _on_step(self) -> bool:
+        if self.num_timesteps >= self.next_eval:
+            self._evaluate()
+            if self.converged_at is not None and self.target.early_stop:
+                return False
+        return True
+
+    def _on_training_end(self) -> None:
+        if not self.curve or self.curve[-1]["timesteps"] < self.num_timesteps - self.offset:
+            self._evaluate()
+
+    def _evaluate(self) -> None:
+        steps = self.num_timesteps - self.offset
+        res = evaluate(self.model.policy, self.scenario, self.seeds, self.schedule.n_envs)
+        row = {"timesteps": int(steps), "wall_seconds": round(time.perf_counter() - self.started, 3),
+               "success_rate": res["success_rate"], "success_ci": res["success_ci"],
+               "collision_rate": res["collision_rate"], "collision_ci": res["collision_ci"],
+               "timeout_rate": res["timeout_rate"], "return": res["return"],
+               "episode_length": res["length"]["mean"]}
+        self.curve.append(row)
+        ckpt = self.out_dir / "checkpoints" / f"step_{steps:09d}.zip"
+        ckpt.parent.mkdir(parents=True, exist_ok=True)
+        self.model.save(ckpt)
+        for key in ("success_rate", "collision_rate", "timeout_rate"):
+            self.logger.record(f"eval/{key}", row[key])
+        self.logger.record("eval/return_mean", row["return"]["mean"])
+        if self.converged_at is None:
+            hit = first_sustained(
+                [self.target.thresholds.met(r["success_rate"], r["collision_rate"])
+                 for r in self.curve], self.target.consecutive)
+            if hit is not None:
+                self.converged_at = self.curve[hit]["timesteps"]
+        self.next_eval = self.offset + steps + self.schedule.every
+        if self.progress is not None:
+            self.progress({**row, "budget": self.budget, "converged_at": self.converged_at})
+
+
+@dataclass
+class RunResult:
+    curve: list[dict]
+    converged_at: int | None
+    timesteps: int
+    wall_seconds: float
+    hyperparameters: dict
+
+
+def train_run(model: PPO, scenario: Scenario, budget: int, schedule: EvalSchedule,
+              target: Target, out_dir: Path, progress: ProgressFn | None = None,
+              callbacks: list[BaseCallback] = (), cfg: PPOConfig | None = None) -> RunResult:
+    """Train ``model`` for at most ``budget`` online env steps, evaluating periodically."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    hparams = check_hyperparameters(model, cfg) if cfg is not None else \
+        effective_hyperparameters(model)
+    evaluator = PeriodicEvaluation(scenario, schedule, target, out_dir, progress, budget,
+                                   offset=model.num_timesteps)
+    start = time.perf_counter()
+    model.learn(budget, callback=CallbackList([*callbacks, evaluator]), tb_log_name="tb",
+                reset_num_timesteps=False)
+    wall = time.perf_counter() - start
+    model.save(out_dir / "model.zip")
+    (out_dir / "learning_curve.json").write_text(json.dumps(evaluator.curve, indent=1))
+    (out_dir / "hyperparameters.json").write_text(json.dumps(hparams, indent=1))
+    return RunResult(curve=evaluator.curve, converged_at=evaluator.converged_at,
+                     timesteps=int(model.num_timesteps - evaluator.offset), wall_seconds=wall,
+                     hyperparameters=hparams)
+
+
+def seed_everything(seed: int) -> None:
+    np.random.seed(seed)
+    torch.manual_seed(seed)
