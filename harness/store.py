@@ -119,7 +119,7 @@ def environment_versions() -> dict:
 
 
 def now_iso() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
 class Store:
@@ -211,7 +211,7 @@ class Store:
 
     def _supersede(self, final: Path) -> None:
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
-        os.rename(final, self.root / ".superseded" / f"{final.name}.{stamp}")
+        os.rename(final, self.root / ".superseded" / f"{final.name}.{stamp}.{uuid.uuid4().hex[:6]}")
 
     def _sweep_staging(self, artifact_id: str) -> None:
         """Remove staging folders of this id left by a killed builder (we hold its lock)."""

@@ -150,7 +150,8 @@ class PeriodicEvaluation(BaseCallback):
     def _evaluate(self) -> None:
         steps = self.num_timesteps - self.offset
         res = evaluate(self.model.policy, self.scenario, self.seeds, self.schedule.n_envs)
-        row = {"timesteps": int(steps), "wall_seconds": round(time.perf_counter() - self.started, 3),
+        wall = round(time.perf_counter() - self.started, 3)
+        row = {"timesteps": int(steps), "wall_seconds": wall,
                "success_rate": res["success_rate"], "success_ci": res["success_ci"],
                "collision_rate": res["collision_rate"], "collision_ci": res["collision_ci"],
                "timeout_rate": res["timeout_rate"], "return": res["return"],

@@ -1,0 +1,65 @@
+"""Command line for audits: ``python -m harness <command>`` (also installed as ``harness``).
+
+    harness list [--kind expert]          every published artefact: id, status, created, path
+    harness show <id>                     its manifest (JSON)
+    harness evaluate <id> [--episodes N]  re-evaluate a stored policy on fresh evaluation seeds
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from harness.api import open_store
+from harness.store import StoreError
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="harness", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--artifacts-dir", default=None, help="store root (default artifacts/)")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p_list = sub.add_parser("list", help="list published artefacts")
+    p_list.add_argument("--kind", default=None)
+    p_show = sub.add_parser("show", help="print an artefact's manifest")
+    p_show.add_argument("id")
+    p_eval = sub.add_parser("evaluate", help="re-evaluate a stored policy")
+    p_eval.add_argument("id")
+    p_eval.add_argument("--episodes", type=int, default=200)
+    p_eval.add_argument("--scenario", default=None, help="default: the artefact's scenario")
+    args = parser.parse_args(argv)
+    store = open_store(args.artifacts_dir)
+    try:
+        if args.command == "list":
+            for art in store.list(args.kind):
+                print(f"{art.id:40s} {art.status:14s} {art.manifest['created']:30s} {art.path}")
+        elif args.command == "show":
+            print(json.dumps(store.find(args.id).manifest, indent=2))
+        elif args.command == "evaluate":
+            print(json.dumps(reevaluate(store, args.id, args.episodes, args.scenario), indent=2))
+    except StoreError as exc:
+        print(f"harness: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def reevaluate(store, artifact_id: str, episodes: int, scenario: str | None) -> dict:
+    """Evaluate the artefact's policy on the standard final-evaluation seeds of the study."""
+    from harness.api import load_policy
+    from harness.evaluate import evaluate
+    from harness.spec.scenarios import load_scenario
+    from harness.spec.study import EVAL_SEED_BASE, FINAL_EVAL_OFFSET
+
+    art = store.find(artifact_id)
+    name = scenario or art.manifest.get("scenario")
+    if not name:
+        raise StoreError(f"{art.path}/manifest.json: field 'scenario': expected a scenario name "
+                         f"(or pass --scenario), found none")
+    model = load_policy(artifact_id, store.root)
+    seeds = [EVAL_SEED_BASE + FINAL_EVAL_OFFSET + k for k in range(episodes)]
+    return evaluate(model.policy, load_scenario(name), seeds)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

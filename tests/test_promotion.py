@@ -1,0 +1,50 @@
+"""Promotion gate and diagnostics on hand-made results."""
+
+from harness.promotion import decide, plateau
+from harness.spec.study import Thresholds
+
+GATE = Thresholds(success=0.9, collision=0.05)
+
+
+def final(success, collision, n=200):
+    return {"episodes": n, "success_rate": success, "success_ci": [0, 1],
+            "collision_rate": collision, "collision_ci": [0, 1],
+            "timeout_rate": 1 - success - collision}
+
+
+def curve(values, every=100_000):
+    return [{"timesteps": i * every, "success_rate": v} for i, v in enumerate(values)]
+
+
+def test_every_seed_passing_is_approved_and_the_best_seed_chosen():
+    finals = {0: final(0.95, 0.02), 1: final(0.97, 0.01), 2: final(0.97, 0.03)}
+    d = decide(finals, {}, GATE, 3, 1_000_000)
+    assert d.status == "approved" and d.chosen_seed == 1 and not d.diagnostics
+
+
+def test_one_failing_seed_rejects_with_criterion_and_margin():
+    finals = {0: final(0.95, 0.02), 1: final(0.85, 0.08), 2: final(0.97, 0.03)}
+    curves = {1: curve([0.1, 0.5, 0.8, 0.84, 0.85, 0.85])}
+    d = decide(finals, curves, GATE, 3, 600_000)
+    assert d.status == "rejected" and d.chosen_seed is None
+    text = " | ".join(d.diagnostics)
+    assert "seed 1: success 0.850 < 0.90 (short by 0.050)" in text
+    assert "collision 0.080 > 0.05 (over by 0.030)" in text
+    assert "plateaued" in text and "reward.collision" in text
+
+
+def test_too_few_seeds_is_rejected_even_if_all_pass():
+    d = decide({0: final(0.99, 0.0), 1: final(0.99, 0.0)}, {}, GATE, 3, 1)
+    assert d.status == "rejected" and "needs at least 3" in d.diagnostics[0]
+
+
+def test_plateau_detection():
+    assert plateau(curve([0.1, 0.5, 0.8, 0.8, 0.8, 0.8]))[0]
+    flat, gain, _ = plateau(curve([0.1, 0.2, 0.3, 0.4, 0.5, 0.6]))
+    assert not flat and gain > 0.1
+
+
+def test_still_improving_suggests_more_budget():
+    finals = {0: final(0.6, 0.0), 1: final(0.95, 0.0), 2: final(0.95, 0.0)}
+    d = decide(finals, {0: curve([0.0, 0.1, 0.2, 0.3, 0.45, 0.6])}, GATE, 3, 500_000)
+    assert any("raise expert.budget (e.g. to 1,000,000)" in x for x in d.diagnostics)
