@@ -66,7 +66,7 @@ StepHook = Callable[[int, np.ndarray, np.ndarray, float, np.ndarray, bool, bool,
 
 def run_episodes(policy: Policy, scenario: Scenario, seeds: Sequence[int], n_envs: int = 64,
                  deterministic: bool = True, on_step: StepHook | None = None,
-                 on_reset: Callable[[int, np.ndarray], None] | None = None) -> EpisodeTable:
+                 on_reset: Callable[[int, np.ndarray, dict], None] | None = None) -> EpisodeTable:
     """Play one episode per seed with ``policy`` and return their outcomes."""
     seeds = [int(s) for s in seeds]
     total = len(seeds)
@@ -87,7 +87,7 @@ def run_episodes(policy: Policy, scenario: Scenario, seeds: Sequence[int], n_env
         slot_episode[slot] = next_episode
         obs[slot] = sim.reset(slot, seeds[next_episode])
         if on_reset is not None:
-            on_reset(next_episode, obs[slot].copy())
+            on_reset(next_episode, obs[slot].copy(), sim.layout_info(slot))
         next_episode += 1
 
     for slot in range(k):

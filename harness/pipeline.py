@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from harness.datasets.inspect import inspect_dataset
+from harness.datasets.stage import record_dataset
 from harness.expert import promote, require_approved, train_expert_seed
-from harness.spec.study import ExpertSpec
+from harness.spec.study import DatasetSpec, ExpertSpec
 from harness.store import Artifact, Store
 from harness.train import ProgressFn
 
@@ -36,3 +38,26 @@ class ExpertPipeline:
 
     def approved(self) -> Artifact:
         return require_approved(self.expert())
+
+
+class DatasetPipeline:
+    """The expert dataset, recorded once from the approved expert, plus playback/analytics."""
+
+    def __init__(self, spec: DatasetSpec, experts: ExpertPipeline, store: Store):
+        self.spec = spec
+        self.experts = experts
+        self.store = store
+        self._dataset: Artifact | None = None
+        self._inspection: Artifact | None = None
+
+    def dataset(self) -> Artifact:
+        if self._dataset is None:
+            self._dataset = record_dataset(self.spec, self.experts.approved(), self.store)
+        return self._dataset
+
+    def inspection(self) -> Artifact:
+        """Playback GIFs, replay checks and analytics of the dataset (its own artefact)."""
+        if self._inspection is None:
+            self._inspection = inspect_dataset(self.dataset(), self.spec.playback_episodes,
+                                               self.store)
+        return self._inspection

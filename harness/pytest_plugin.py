@@ -108,6 +108,14 @@ def expert_pipeline(study, store, progress):
     return ExpertPipeline(study.expert, store, progress)
 
 
+@pytest.fixture(scope="session")
+def dataset_pipeline(study, store, expert_pipeline):
+    """Records (or reuses) the expert dataset and its inspection (playback, analytics)."""
+    from harness.pipeline import DatasetPipeline
+
+    return DatasetPipeline(study.dataset, expert_pipeline, store)
+
+
 @pytest.fixture
 def criteria(request: pytest.FixtureRequest):
     """Record acceptance criteria; each row reaches the report even when the test then fails."""

@@ -167,6 +167,13 @@ class Store:
                     out.append(Artifact(path, json.loads((path / MANIFEST).read_text())))
         return out
 
+    def quarantine_path(self, name: str) -> Path:
+        """A new, unique folder path under ``quarantine/`` for something that failed checks."""
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+        path = self.root / "quarantine" / f"{name}.{stamp}.{uuid.uuid4().hex[:6]}"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return path
+
     # ------------------------------------------------------------------ build or reuse
     def get_or_build(self, kind: str, config: dict, seeds: list[int] | tuple[int, ...],
                      builder: Callable[[Build], None], inputs: list[Artifact] = (),

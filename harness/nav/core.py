@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from harness.nav.generator import EpisodeLayout, sample_episode, wall_count
-from harness.nav.geometry import cast_rays, wrap_angle
+from harness.nav.geometry import FAR, cast_rays, wrap_angle
 from harness.nav.kernels import integrate_pedestrians, robot_clearance, social_force
 from harness.nav.scenario import Scenario
 
@@ -182,6 +182,8 @@ class NavBatch:
         truncated = ~terminated & (self.t >= s.episode_steps)
         w = s.reward
         reward = w.progress * (self.goal_dist - dist) + w.time
+        if w.proximity:
+            reward = reward - w.proximity * np.clip((w.margin - gap) / w.margin, 0.0, 1.0)
         reward = reward + np.where(success, w.success, 0.0) + np.where(collided, w.collision, 0.0)
         self.goal_dist = dist
         self.episode_return += reward
@@ -192,6 +194,14 @@ class NavBatch:
         contact = np.where(collided, kind, CONTACT_NONE)
         return StepResult(obs=self.observe(), reward=reward, terminated=terminated,
                           truncated=truncated, outcome=outcome, contact=contact)
+
+    def layout_info(self, i: int) -> dict:
+        """What defines slot ``i``'s episode: seed, start-goal distance, entity counts."""
+        return {"episode_seed": int(self.episode_seed[i]), "scenario": self.scenario.name,
+                "start_goal_distance": float(self.goal_dist[i]) if self.t[i] == 0 else None,
+                "clearance": float(self.min_clearance[i]),
+                "pedestrians": int(self.ped_mask[i].sum()),
+                "obstacles": int((self.obstacles[i, :, 0] < FAR / 2).sum())}
 
     def info(self, i: int, outcome: int, contact: int = CONTACT_NONE) -> dict:
         """The Gymnasium ``info`` of slot ``i`` after a step that produced ``outcome``."""

@@ -51,6 +51,11 @@ class RewardWeights:
     """Penalty on a collision (terminal)."""
     time: float = -0.01
     """Constant per-step penalty."""
+    proximity: float = 0.0
+    """Per-step penalty weight for intruding into the safety margin around anything:
+    ``proximity * max(0, margin - clearance) / margin`` (discourages grazing obstacles)."""
+    margin: float = 0.3
+    """Safety margin in metres used by ``proximity``."""
 
 
 @dataclass(frozen=True)

@@ -69,6 +69,8 @@ def parse_scenario(data: object, file: str | Path) -> Scenario:
         success=reward_f.number("success", r.success, lo=0.0),
         collision=reward_f.number("collision", r.collision, hi=0.0),
         time=reward_f.number("time", r.time, hi=0.0),
+        proximity=reward_f.number("proximity", r.proximity, lo=0.0),
+        margin=reward_f.number("margin", r.margin, lo=0.01, hi=5.0),
     )
     reward_f.done()
     goal_distance = f.range("goal_distance", [3.0, 8.0], lo=0.5)

@@ -86,6 +86,32 @@ class ExpertSpec:
                 "final_episodes": self.final_episodes}
 
 
+DATASET_OFFSET = 50_000_000
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    scenarios: tuple[Scenario, ...]
+    """Scenario families to record; episode k runs on scenarios[k % len(scenarios)]."""
+    episodes: int
+    min_episodes: int
+    """Validation fails below this many episodes (>= 200 in the full profile)."""
+    deterministic: bool
+    """Record the expert's deterministic (mean) actions rather than sampled ones."""
+    playback_episodes: int
+    """Episodes rendered to GIF and replay-checked for the report."""
+    n_envs: int = 64
+
+    def seeds(self) -> list[int]:
+        """Dataset episodes: disjoint from training streams and from evaluation episodes."""
+        return [EVAL_SEED_BASE + DATASET_OFFSET + k for k in range(self.episodes)]
+
+    def config(self) -> dict:
+        return {"scenarios": [scenario_dict(s) for s in self.scenarios],
+                "episodes": self.episodes, "min_episodes": self.min_episodes,
+                "deterministic": self.deterministic, "n_envs": self.n_envs}
+
+
 @dataclass(frozen=True)
 class Study:
     name: str
@@ -94,6 +120,7 @@ class Study:
     resolved: dict
     """The merged mapping this study was built from (what manifests record)."""
     expert: ExpertSpec
+    dataset: DatasetSpec
 
     @property
     def config_hash(self) -> str:
@@ -138,8 +165,25 @@ def parse_study(data: dict, path: str | Path, profile: str) -> Study:
     f = Fields(data, path)
     name = f.string("name")
     expert = _parse_expert(f.sub("expert", required=True))
+    dataset = _parse_dataset(f.sub("dataset", required=True), expert)
     f.done()
-    return Study(name=name, profile=profile, file=str(path), resolved=data, expert=expert)
+    return Study(name=name, profile=profile, file=str(path), resolved=data, expert=expert,
+                 dataset=dataset)
+
+
+def _parse_dataset(f: Fields, expert: ExpertSpec) -> DatasetSpec:
+    scenarios = load_scenarios()
+    names = f.string_list("scenarios", [expert.scenario.name], choices=list(scenarios))
+    min_episodes = f.integer("min_episodes", 200, lo=1)
+    spec = DatasetSpec(scenarios=tuple(scenarios[n] for n in names),
+                       episodes=f.integer("episodes", lo=1), min_episodes=min_episodes,
+                       deterministic=f.boolean("deterministic", True),
+                       playback_episodes=f.integer("playback_episodes", 3, lo=0),
+                       n_envs=f.integer("n_envs", 64, lo=1, hi=1024))
+    if spec.episodes < min_episodes:
+        raise f.error("episodes", f">= min_episodes = {min_episodes}", spec.episodes)
+    f.done()
+    return spec
 
 
 def _thresholds(f: Fields) -> Thresholds:

@@ -1,0 +1,132 @@
+"""User story 2 / SC-002: a validated expert trajectory dataset, inspectable by playback."""
+
+import shutil
+from dataclasses import replace
+
+import h5py
+import numpy as np
+import pytest
+
+from harness.datasets.schema import DATA_DIR, DATA_FILE, MANDATORY_KEYS
+from harness.datasets.stage import validate_and_quarantine
+from harness.datasets.validate import validate_dataset
+from harness.nav.env import observation_space
+
+
+def test_dataset_is_valid_and_large_enough(dataset_pipeline, criteria):
+    ds = dataset_pipeline.dataset()
+    criteria.artifact(ds.id)
+    spec = dataset_pipeline.spec
+    report = validate_dataset(ds.path, spec.min_episodes)  # independent re-check of the store
+    ok = criteria.record(
+        "SC-002", f"expert dataset: >= {spec.min_episodes} episodes, zero failed checks",
+        report.ok and report.episodes >= spec.min_episodes,
+        measured=f"{report.episodes} episodes, {report.steps:,} steps, "
+                 f"{len(report.failures)} failed checks ({len(report.checks_run)} check kinds)",
+        threshold=f">= {spec.min_episodes} episodes, 0 failures", artifact=ds.id)
+    assert ok, report.text()
+
+
+def test_dataset_metadata_is_complete(dataset_pipeline, criteria):
+    ds = dataset_pipeline.dataset()
+    meta = ds.manifest["dataset"]
+    import json
+
+    full = json.loads((ds.path / DATA_DIR / "metadata.json").read_text())
+    missing = [k for k in MANDATORY_KEYS if not full.get(k)]
+    ok = criteria.record("SC-002m", "dataset metadata complete (provenance, coverage, seeds, "
+                         "contracts, checksum)", not missing,
+                         measured=f"{len(MANDATORY_KEYS) - len(missing)}/{len(MANDATORY_KEYS)} keys",
+                         threshold="all mandatory keys", artifact=ds.id,
+                         detail=("missing: " + ", ".join(missing)) if missing else "")
+    assert ok, missing
+    expert = dataset_pipeline.experts.approved()
+    assert meta["expert"]["id"] == expert.id
+    assert meta["expert"]["manifest_sha256"] == expert.manifest_hash
+
+
+def test_dataset_observation_contract_matches_the_env(dataset_pipeline):
+    """One observation contract from collection to BC to fine-tuning (DESIGN.md section 6)."""
+    ds = dataset_pipeline.dataset()
+    contract = ds.manifest["dataset"]["observation_contract"]
+    space = observation_space(dataset_pipeline.spec.scenarios[0])
+    assert contract["dim"] == space.shape[0]
+    assert contract["low"] == space.low.tolist() and contract["high"] == space.high.tolist()
+
+
+def test_dataset_alignment_first_observation_is_the_reset_observation(dataset_pipeline):
+    """Obs T+1 per episode with the reset observation first: observations[t] precedes
+    actions[t] (the earlier implementation paired each observation with the previous action)."""
+    from harness.nav.env import NavEnv
+
+    ds = dataset_pipeline.dataset()
+    with h5py.File(ds.path / DATA_DIR / DATA_FILE, "r") as fh:
+        g = fh["episode_0"]
+        seed, scenario = int(g.attrs["seed"]), str(g.attrs["scenario"])
+        obs = g["observations"][()]
+        act = g["actions"][()]
+    env = NavEnv(scenario)
+    first, _ = env.reset(seed=seed)
+    np.testing.assert_array_equal(obs[0], first)
+    second, *_ = env.step(act[0])
+    np.testing.assert_array_equal(obs[1], second)
+    assert len(obs) == len(act) + 1
+
+
+def test_playback_replays_every_episode_exactly(dataset_pipeline, criteria):
+    insp = dataset_pipeline.inspection()
+    criteria.artifact(insp.id)
+    m = insp.metrics
+    ok = criteria.record("SC-002r", "playback: re-simulated observations and rewards match the "
+                         "recorded ones", m["replay_mismatches"] == 0,
+                         measured=f"{m['replayed_episodes'] - m['replay_mismatches']}/"
+                                  f"{m['replayed_episodes']} episodes bit-exact",
+                         threshold="all episodes", artifact=insp.id)
+    assert ok
+    for row in m["playback"]:
+        assert (insp.path / row["gif"]).stat().st_size > 0
+
+
+def test_minari_reads_the_dataset(dataset_pipeline, tmp_path, monkeypatch):
+    import minari
+
+    ds = dataset_pipeline.dataset()
+    dataset_id = ds.manifest["dataset"]["dataset_id"]
+    target = tmp_path / dataset_id
+    target.mkdir(parents=True)
+    (target / DATA_DIR).symlink_to(ds.path / DATA_DIR)
+    monkeypatch.setenv("MINARI_DATASETS_PATH", str(tmp_path))
+    loaded = minari.load_dataset(dataset_id)
+    assert loaded.total_episodes == ds.metrics["episodes"]
+    ep = next(iter(loaded.iterate_episodes([0])))
+    assert ep.observations.shape[0] == ep.actions.shape[0] + 1
+
+
+def test_a_corrupted_copy_is_quarantined_with_a_located_message(dataset_pipeline, store,
+                                                                tmp_path):
+    ds = dataset_pipeline.dataset()
+    copy = tmp_path / "corrupt-copy"
+    shutil.copytree(ds.path, copy)
+    with h5py.File(copy / DATA_DIR / DATA_FILE, "a") as fh:
+        fh["episode_3"]["observations"][5, 2] = np.nan
+    report, moved = validate_and_quarantine(copy, store, dataset_pipeline.spec.min_episodes)
+    assert not report.ok and moved is not None and not copy.exists()
+    located = [f for f in report.failures if f.check == "finite"]
+    assert located and located[0].episode == 3 and located[0].index == 5
+    assert located[0].array == "observations"
+    assert (moved / "validation.txt").read_text().count("episode 3") >= 1
+
+
+def test_no_dataset_from_a_non_promoted_expert(study, tmp_path):
+    from harness.datasets.stage import record_dataset
+    from harness.expert import ExpertNotApproved, promote, train_expert_seed
+    from harness.store import Store
+
+    tiny = replace(study.expert, budget=study.expert.ppo.n_envs * study.expert.ppo.n_steps,
+                   seeds=(201, 202, 203))
+    scratch = Store(tmp_path / "artifacts")
+    expert = promote(tiny, [train_expert_seed(tiny, s, scratch) for s in tiny.seeds], scratch)
+    assert expert.status == "rejected"
+    with pytest.raises(ExpertNotApproved, match="not approved"):
+        record_dataset(study.dataset, expert, scratch)
+    assert not scratch.list("dataset")

@@ -1,0 +1,1 @@
+"""Expert trajectory datasets: recording, schema, validation, quarantine, playback, analytics."""

@@ -1,0 +1,50 @@
+"""Inspection artefact of a dataset: playback GIFs with replay checks, analytics and figures."""
+
+from __future__ import annotations
+
+import json
+
+from harness.datasets.analytics import analyse
+from harness.datasets.playback import playback
+from harness.store import Artifact, Build, Store
+
+
+def pick_episodes(analytics: dict, n: int) -> list[int]:
+    """Episodes worth watching: one per outcome present first, then anomalies, then the rest."""
+    rows = analytics["episodes_table"]
+    chosen: list[int] = []
+    for outcome in ("success", "collision", "timeout"):
+        for r in rows:
+            if r["outcome"] == outcome and r["episode"] not in chosen:
+                chosen.append(r["episode"])
+                break
+    for r in rows:
+        if r["anomalies"] and r["episode"] not in chosen:
+            chosen.append(r["episode"])
+    for r in rows:
+        if r["episode"] not in chosen:
+            chosen.append(r["episode"])
+    return chosen[:n]
+
+
+def inspect_dataset(dataset: Artifact, episodes: int, store: Store) -> Artifact:
+    def build(b: Build) -> None:
+        stats = analyse(dataset.path, replay=True)
+        picked = pick_episodes(stats, episodes)
+        rows = playback(dataset.path, picked, b.dir / "playback")
+        for r in rows:  # paths relative to the artefact folder
+            r["gif"] = "playback/" + r["gif"].rsplit("/", 1)[-1]
+            r["final_frame"] = "playback/" + r["final_frame"].rsplit("/", 1)[-1]
+        (b.dir / "analytics.json").write_text(json.dumps(stats, indent=1))
+        (b.dir / "playback.json").write_text(json.dumps(rows, indent=1))
+        b.metrics = {"anomaly_counts": stats["anomaly_counts"], "outcomes": stats["outcomes"],
+                     "replay_matches": sum(r["matches"] for r in rows),
+                     "replayed_episodes": stats["episodes"],
+                     "replay_mismatches": stats["anomaly_counts"]["replay_mismatch"],
+                     "playback": [{k: r[k] for k in ("episode", "seed", "outcome_recorded",
+                                                    "matches", "gif")} for r in rows]}
+        b.extra = {"dataset_id": dataset.manifest["dataset"]["dataset_id"]}
+
+    return store.get_or_build("dataset_inspection", {"stage": "dataset_inspection",
+                                                    "episodes": episodes}, [], build,
+                              inputs=[dataset])

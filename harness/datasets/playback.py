@@ -1,0 +1,117 @@
+"""Playback: re-simulate recorded episodes from their seed and actions, render them, and check
+the re-simulated observations and rewards against the recorded ones."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import h5py
+import numpy as np
+from PIL import Image
+
+from harness.datasets.schema import DATA_DIR, DATA_FILE, METADATA_FILE
+from harness.nav.env import NavEnv
+from harness.nav.scenario import LidarParams, RewardWeights, RobotParams, Scenario
+
+
+@dataclass(frozen=True)
+class Replay:
+    episode: int
+    seed: int
+    scenario: str
+    steps: int
+    obs_max_abs_diff: float
+    reward_max_abs_diff: float
+    first_obs_mismatch: int | None
+    first_reward_mismatch: int | None
+    outcome_recorded: str
+    outcome_replayed: str
+
+    @property
+    def matches(self) -> bool:
+        return (self.first_obs_mismatch is None and self.first_reward_mismatch is None
+                and self.outcome_recorded == self.outcome_replayed)
+
+
+def scenarios_from_metadata(meta: dict) -> dict[str, Scenario]:
+    """Rebuild every recorded scenario from the dataset's own env_config (no spec files)."""
+    out = {}
+    for name, cfg in meta["env_config"].items():
+        cfg = dict(cfg)
+        robot, lidar, reward = (RobotParams(**cfg.pop("robot")), LidarParams(**cfg.pop("lidar")),
+                                RewardWeights(**cfg.pop("reward")))
+        tuples = {k: tuple(v) for k, v in cfg.items() if isinstance(v, list)}
+        out[name] = Scenario(**{**cfg, **tuples}, robot=robot, lidar=lidar, reward=reward)
+    return out
+
+
+def replay_episode(folder: Path, episode: int, frames: bool = False,
+                   atol: float = 0.0) -> tuple[Replay, list[np.ndarray]]:
+    """Re-simulate one episode; ``atol`` 0 demands bit-exact observations and rewards."""
+    meta = json.loads((folder / DATA_DIR / METADATA_FILE).read_text())
+    scenarios = scenarios_from_metadata(meta)
+    with h5py.File(folder / DATA_DIR / DATA_FILE, "r") as fh:
+        g = fh[f"episode_{episode}"]
+        obs_rec, act, rew_rec = g["observations"][()], g["actions"][()], g["rewards"][()]
+        seed, name, outcome = int(g.attrs["seed"]), str(g.attrs["scenario"]), str(
+            g.attrs["outcome"])
+    env = NavEnv(scenarios[name], render_mode="rgb_array" if frames else None)
+    obs, _ = env.reset(seed=seed)
+    images = [env.render()] if frames else []
+    obs_sim, rew_sim = [obs], []
+    info: dict = {}
+    for a in act:
+        obs, r, terminated, truncated, info = env.step(a)
+        obs_sim.append(obs)
+        rew_sim.append(r)
+        if frames:
+            images.append(env.render())
+        if terminated or truncated:
+            break
+    replayed = ("success" if info.get("is_success") else "collision" if info.get(
+        "is_collision") else "timeout")
+    n = min(len(obs_sim), len(obs_rec))
+    od = np.abs(np.asarray(obs_sim[:n]) - obs_rec[:n]).max(axis=1) if n else np.zeros(0)
+    m = min(len(rew_sim), len(rew_rec))
+    rd = np.abs(np.asarray(rew_sim[:m]) - rew_rec[:m]) if m else np.zeros(0)
+    obs_bad = np.flatnonzero(od > atol)
+    rew_bad = np.flatnonzero(rd > atol)
+    first_obs = int(obs_bad[0]) if obs_bad.size else (n if len(obs_sim) != len(obs_rec) else None)
+    first_rew = int(rew_bad[0]) if rew_bad.size else (m if len(rew_sim) != len(rew_rec) else None)
+    return Replay(episode=episode, seed=seed, scenario=name, steps=len(act),
+                  obs_max_abs_diff=float(od.max()) if od.size else 0.0,
+                  reward_max_abs_diff=float(rd.max()) if rd.size else 0.0,
+                  first_obs_mismatch=first_obs, first_reward_mismatch=first_rew,
+                  outcome_recorded=outcome, outcome_replayed=replayed), images
+
+
+def write_gif(images: list[np.ndarray], path: Path, fps: int = 10, scale: float = 0.6) -> Path:
+    pil = [Image.fromarray(im) for im in images]
+    if scale != 1.0:
+        size = (int(pil[0].width * scale), int(pil[0].height * scale))
+        pil = [p.resize(size) for p in pil]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pil[0].save(path, save_all=True, append_images=pil[1:], duration=int(1000 / fps), loop=0,
+                optimize=True)
+    return path
+
+
+def playback(folder: Path, episodes: list[int], out_dir: Path) -> list[dict]:
+    """Render each episode to ``out_dir/episode_<i>.gif`` (+ a key frame PNG) and replay-check
+    it; returns one row per episode with the paths and the replay comparison."""
+    rows = []
+    for ep in episodes:
+        replay, images = replay_episode(folder, ep, frames=True)
+        gif = write_gif(images, out_dir / f"episode_{ep}.gif")
+        key = out_dir / f"episode_{ep}_final.png"
+        Image.fromarray(images[-1]).save(key)
+        rows.append({**asdict(replay), "matches": replay.matches, "gif": str(gif),
+                     "final_frame": str(key)})
+    return rows
+
+
+def replay_check(folder: Path, episodes: list[int]) -> list[Replay]:
+    """Replay without rendering (fast): the anomaly source 'replay mismatch'."""
+    return [replay_episode(folder, ep)[0] for ep in episodes]

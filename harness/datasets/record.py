@@ -1,0 +1,197 @@
+"""Recording expert episodes with the batched simulator and writing them in the Minari layout."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import gymnasium as gym
+import h5py
+import numpy as np
+
+from harness.datasets.schema import (
+    DATA_DIR,
+    DATA_FILE,
+    INFO_KEYS,
+    METADATA_FILE,
+    OUTCOMES,
+    SCHEMA_VERSION,
+)
+from harness.evaluate import Policy, run_episodes
+from harness.hashing import file_sha256
+from harness.nav.env import action_space, observation_space
+from harness.nav.scenario import Scenario
+from harness.stats import distribution
+
+
+@dataclass
+class Episode:
+    """One recorded episode, aligned: ``observations[t]`` is what ``actions[t]`` acted on."""
+
+    seed: int
+    scenario: str
+    layout: dict
+    observations: list = field(default_factory=list)
+    actions: list = field(default_factory=list)
+    rewards: list = field(default_factory=list)
+    terminations: list = field(default_factory=list)
+    truncations: list = field(default_factory=list)
+    infos: list = field(default_factory=list)
+
+    @property
+    def outcome(self) -> str:
+        last = self.infos[-1]
+        return "success" if last["is_success"] else (
+            "collision" if last["is_collision"] else "timeout")
+
+
+def collect(policy: Policy, scenarios: list[Scenario], seeds: list[int], deterministic: bool,
+            n_envs: int = 64) -> list[Episode]:
+    """Episode k runs on ``scenarios[k % len(scenarios)]`` from ``seeds[k]``."""
+    episodes: list[Episode | None] = [None] * len(seeds)
+    for j, scenario in enumerate(scenarios):
+        index = list(range(j, len(seeds), len(scenarios)))
+        own: dict[int, Episode] = {}
+
+        def on_reset(ep: int, obs: np.ndarray, layout: dict, _index=index, _own=own,
+                     _name=scenario.name) -> None:
+            k = _index[ep]
+            e = Episode(seed=seeds[k], scenario=_name, layout=layout)
+            e.observations.append(obs)
+            e.infos.append({key: _reset_info(key, layout) for key in INFO_KEYS})
+            _own[ep] = e
+
+        def on_step(ep: int, obs, action, reward, next_obs, terminated, truncated, info,
+                    _own=own) -> None:
+            e = _own[ep]
+            e.observations.append(next_obs)
+            e.actions.append(action)
+            e.rewards.append(reward)
+            e.terminations.append(terminated)
+            e.truncations.append(truncated)
+            e.infos.append({key: info[key] for key in INFO_KEYS})
+
+        run_episodes(policy, scenario, [seeds[k] for k in index], n_envs=n_envs,
+                     deterministic=deterministic, on_step=on_step, on_reset=on_reset)
+        for ep, k in enumerate(index):
+            episodes[k] = own[ep]
+    return [e for e in episodes if e is not None]
+
+
+def _reset_info(key: str, layout: dict) -> float | bool:
+    if key.startswith("is_"):
+        return False
+    if key == "goal_distance":
+        return layout["start_goal_distance"]
+    return layout["clearance"] if key == "min_clearance" else 0.0
+
+
+def observation_contract(scenario: Scenario) -> dict:
+    """The observation layout every stage must agree on (checked at each hand-over)."""
+    space = observation_space(scenario)
+    return {"dim": scenario.obs_dim, "dtype": "float32", "lidar_rays": scenario.lidar.rays,
+            "lidar_range": scenario.lidar.range,
+            "fields": [f"lidar[{scenario.lidar.rays}] / range", "goal_distance / arena_diagonal",
+                       "sin(goal_bearing)", "cos(goal_bearing)", "v / max_speed",
+                       "omega / max_angular"],
+            "low": space.low.tolist(), "high": space.high.tolist()}
+
+
+def action_contract() -> dict:
+    space = action_space()
+    return {"dim": 2, "dtype": "float32", "fields": ["v / max_speed", "omega / max_angular"],
+            "low": space.low.tolist(), "high": space.high.tolist()}
+
+
+def coverage(episodes: list[Episode]) -> dict:
+    """Scenario coverage summary: what the dataset contains, for shift analysis and review."""
+    per = {}
+    for name in sorted({e.scenario for e in episodes}):
+        eps = [e for e in episodes if e.scenario == name]
+        per[name] = {
+            "episodes": len(eps),
+            "steps": int(sum(len(e.actions) for e in eps)),
+            "start_goal_distance": distribution([e.layout["start_goal_distance"] for e in eps]),
+            "pedestrians": _counts([e.layout["pedestrians"] for e in eps]),
+            "obstacles": _counts([e.layout["obstacles"] for e in eps]),
+            "outcomes": {o: sum(e.outcome == o for e in eps) for o in OUTCOMES},
+        }
+    return {"scenarios": per,
+            "episodes_per_scenario": {k: v["episodes"] for k, v in per.items()},
+            "outcomes": {o: sum(e.outcome == o for e in episodes) for o in OUTCOMES},
+            "start_goal_distance": distribution([e.layout["start_goal_distance"]
+                                                 for e in episodes]),
+            "pedestrians": _counts([e.layout["pedestrians"] for e in episodes])}
+
+
+def _counts(values: list[int]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for v in sorted(values):
+        out[str(v)] = out.get(str(v), 0) + 1
+    return out
+
+
+def write_dataset(folder: Path, dataset_id: str, episodes: list[Episode], scenarios: list[Scenario],
+                  provenance: dict) -> dict:
+    """Write ``folder/data/{main_data.hdf5,metadata.json}``; returns the metadata written.
+
+    ``provenance`` carries the expert reference, seeds, git state, creation time and whether
+    actions were deterministic; the rest of the mandatory metadata is derived here.
+    """
+    from minari import __version__ as minari_version
+    from minari.serialization import serialize_space
+
+    data = folder / DATA_DIR
+    data.mkdir(parents=True, exist_ok=True)
+    path = data / DATA_FILE
+    with h5py.File(path, "w") as fh:
+        for i, e in enumerate(episodes):
+            g = fh.create_group(f"episode_{i}")
+            g.create_dataset("observations", data=np.asarray(e.observations, dtype=np.float32))
+            g.create_dataset("actions", data=np.asarray(e.actions, dtype=np.float32).reshape(-1, 2))
+            g.create_dataset("rewards", data=np.asarray(e.rewards, dtype=np.float64))
+            g.create_dataset("terminations", data=np.asarray(e.terminations, dtype=bool))
+            g.create_dataset("truncations", data=np.asarray(e.truncations, dtype=bool))
+            infos = g.create_group("infos")
+            for key in INFO_KEYS:
+                infos.create_dataset(key, data=np.asarray([inf[key] for inf in e.infos]))
+            g.attrs.update({"id": i, "seed": e.seed, "total_steps": len(e.actions),
+                            "scenario": e.scenario, "outcome": e.outcome,
+                            "return": float(np.sum(e.rewards)),
+                            "start_goal_distance": e.layout["start_goal_distance"],
+                            "pedestrians": e.layout["pedestrians"],
+                            "obstacles": e.layout["obstacles"]})
+    first = scenarios[0]
+    from harness.nav import env_id
+
+    metadata = {
+        # Minari's keys (minari.load_dataset / MinariDataset read these)
+        "dataset_id": dataset_id,
+        "minari_version": minari_version,
+        "data_format": "hdf5",
+        "total_episodes": len(episodes),
+        "total_steps": int(sum(len(e.actions) for e in episodes)),
+        "observation_space": serialize_space(observation_space(first)),
+        "action_space": serialize_space(action_space()),
+        "env_spec": gym.spec(env_id(first.name)).to_json(),
+        "algorithm_name": "expert PPO (stable-baselines3)",
+        # ours, all mandatory (schema.MANDATORY_KEYS)
+        "schema_version": SCHEMA_VERSION,
+        "observation_contract": observation_contract(first),
+        "action_contract": action_contract(),
+        "env_config": {s.name: asdict(s) for s in scenarios},
+        "coverage": coverage(episodes),
+        "data_sha256": file_sha256(path),
+        **provenance,
+    }
+    (data / METADATA_FILE).write_text(json.dumps(metadata, indent=1, default=_json))
+    return metadata
+
+
+def _json(value):
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    if isinstance(value, float):
+        return value
+    raise TypeError(type(value).__name__)

@@ -1,0 +1,84 @@
+"""Dataset stage: record from an approved expert, validate, publish or quarantine."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from harness.datasets.record import collect, write_dataset
+from harness.datasets.validate import DatasetInvalid, ValidationReport, validate_dataset
+from harness.expert import load_expert_policy, require_approved
+from harness.spec.study import DatasetSpec
+from harness.store import Artifact, Build, Store, git_state, now_iso
+
+
+def dataset_config(spec: DatasetSpec) -> dict:
+    return {"stage": "dataset", **spec.config()}
+
+
+def record_dataset(spec: DatasetSpec, expert: Artifact, store: Store) -> Artifact:
+    """The ``dataset`` artefact recorded from ``expert`` (which must be approved).
+
+    Validation runs before publishing; a dataset that fails is copied to the store's
+    quarantine with its report and :class:`DatasetInvalid` is raised: nothing is published.
+    """
+    require_approved(expert)
+    seeds = spec.seeds()
+
+    def build(b: Build) -> None:
+        policy = load_expert_policy(expert).policy
+        episodes = collect(policy, list(spec.scenarios), seeds, spec.deterministic, spec.n_envs)
+        name = "-".join(s.name for s in spec.scenarios)
+        artifact_hash = b.dir.name.split(".")[0].split("-")[-1]
+        dataset_id = f"harness/nav-{name}-{artifact_hash[:12]}-v0"
+        provenance = {"created": now_iso(), "seeds": seeds, "git": git_state(),
+                      "expert": {"id": expert.id, "manifest_sha256": expert.manifest_hash,
+                                 "chosen_seed": expert.manifest.get("chosen_seed"),
+                                 "scenario": expert.manifest.get("scenario")},
+                      "deterministic_actions": spec.deterministic}
+        metadata = write_dataset(b.dir, dataset_id, episodes, list(spec.scenarios), provenance)
+        report = validate_dataset(b.dir, spec.min_episodes)
+        publish_report(b.dir, report)
+        if not report.ok:
+            raise DatasetInvalid(report, quarantine(store, b.dir, report))
+        b.metrics = {"episodes": report.episodes, "steps": report.steps,
+                     "validation": {"ok": True, "checks": report.checks_run, "failures": 0},
+                     "coverage": metadata["coverage"]}
+        b.extra = {"dataset": {k: metadata[k] for k in (
+            "dataset_id", "schema_version", "created", "expert", "observation_contract",
+            "action_contract", "deterministic_actions", "total_episodes", "total_steps",
+            "data_sha256")}, "scenario": spec.scenarios[0].name,
+            "scenarios": [s.name for s in spec.scenarios]}
+
+    return store.get_or_build("dataset", dataset_config(spec), seeds, build, inputs=[expert])
+
+
+def publish_report(folder: Path, report: ValidationReport) -> None:
+    (folder / "validation.json").write_text(json.dumps(report.as_dict(), indent=1))
+    (folder / "validation.txt").write_text(report.text() + "\n")
+
+
+def quarantine(store: Store, folder: Path, report: ValidationReport) -> Path:
+    """Copy a failed dataset, with its validation report, into ``<store>/quarantine/``."""
+    publish_report(folder, report)
+    dest = store.quarantine_path(folder.name.split(".")[0])
+    shutil.copytree(folder, dest)
+    return dest
+
+
+def validate_and_quarantine(folder: Path, store: Store | None, min_episodes: int
+                            ) -> tuple[ValidationReport, Path | None]:
+    """Standalone validation of any dataset folder; a failure moves it into quarantine (it is
+    moved, not copied, so a broken published dataset stops being usable) with its report."""
+    report = validate_dataset(folder, min_episodes)
+    if report.ok:
+        return report, None
+    if store is None:
+        publish_report(folder, report)
+        return report, None
+    dest = store.quarantine_path(folder.name)
+    shutil.move(str(folder), dest)
+    publish_report(dest, report)
+    return report, dest
+
