@@ -36,7 +36,8 @@ def test_dataset_metadata_is_complete(dataset_pipeline, criteria):
     missing = [k for k in MANDATORY_KEYS if not full.get(k)]
     ok = criteria.record("SC-002m", "dataset metadata complete (provenance, coverage, seeds, "
                          "contracts, checksum)", not missing,
-                         measured=f"{len(MANDATORY_KEYS) - len(missing)}/{len(MANDATORY_KEYS)} keys",
+                         measured=f"{len(MANDATORY_KEYS) - len(missing)}/"
+                                  f"{len(MANDATORY_KEYS)} keys",
                          threshold="all mandatory keys", artifact=ds.id,
                          detail=("missing: " + ", ".join(missing)) if missing else "")
     assert ok, missing

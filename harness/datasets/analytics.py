@@ -44,6 +44,13 @@ def actions(folder: Path) -> np.ndarray:
         return np.concatenate([fh[f"episode_{i}"]["actions"][()] for i in range(len(fh.keys()))])
 
 
+def _histograms(acts: np.ndarray, bins: int = 40) -> dict:
+    edges = np.linspace(-1.0, 1.0, bins + 1)
+    return {"edges": edges.tolist(),
+            "v": np.histogram(acts[:, 0], bins=edges)[0].tolist() if len(acts) else [],
+            "omega": np.histogram(acts[:, 1], bins=edges)[0].tolist() if len(acts) else []}
+
+
 def analyse(folder: Path, replay: bool = True) -> dict:
     """All analytics of a dataset folder, with per-episode anomaly flags."""
     rows = episode_table(folder)
@@ -78,6 +85,7 @@ def analyse(folder: Path, replay: bool = True) -> dict:
         "min_clearance": distribution([r["min_clearance"] for r in rows]),
         "action_v": distribution(acts[:, 0]) if len(acts) else {},
         "action_omega": distribution(acts[:, 1]) if len(acts) else {},
+        "action_histogram": _histograms(acts),
         "anomaly_counts": {k: sum(k in r["anomalies"] for r in rows) for k in (
             "outlier_length", "near_collision", "saturated_actions", "replay_mismatch")},
         "replayed": bool(replay),

@@ -8,6 +8,9 @@ from harness.datasets.analytics import analyse
 from harness.datasets.playback import playback
 from harness.store import Artifact, Build, Store
 
+ANALYTICS_VERSION = 2
+"""Part of the inspection artefact's identity: bump when analytics change what they compute."""
+
 
 def pick_episodes(analytics: dict, n: int) -> list[int]:
     """Episodes worth watching: one per outcome present first, then anomalies, then the rest."""
@@ -46,5 +49,6 @@ def inspect_dataset(dataset: Artifact, episodes: int, store: Store) -> Artifact:
         b.extra = {"dataset_id": dataset.manifest["dataset"]["dataset_id"]}
 
     return store.get_or_build("dataset_inspection", {"stage": "dataset_inspection",
+                                                    "version": ANALYTICS_VERSION,
                                                     "episodes": episodes}, [], build,
                               inputs=[dataset])

@@ -46,3 +46,48 @@ def learning_curves(curves: dict[int, list[dict]], success: float, collision: fl
     fig.suptitle(f"{title} (n = {len(curves)} seeds; dotted: convergence)")
     fig.tight_layout()
     return to_data_uri(fig)
+
+
+def dataset_analytics(stats: dict) -> str:
+    """Return and length histograms, outcome counts, action histograms, minimum clearance."""
+    rows = stats["episodes_table"]
+    fig, axes = plt.subplots(2, 3, figsize=(7.2, 4.2))
+    ax = axes[0, 0]
+    ax.hist([r["return"] for r in rows], bins=30, color="#4c72b0")
+    ax.set_xlabel("episode return (reward units)")
+    ax.set_ylabel("episodes")
+    ax.set_title("return")
+    ax = axes[0, 1]
+    ax.hist([r["length"] for r in rows], bins=30, color="#55a868")
+    ax.set_xlabel("episode length (steps of 0.1 s)")
+    ax.set_ylabel("episodes")
+    ax.set_title("length")
+    ax = axes[0, 2]
+    names = list(stats["outcomes"])
+    ax.bar(names, [stats["outcomes"][n] for n in names], color=["#55a868", "#c44e52", "#8172b2"])
+    ax.set_ylabel("episodes")
+    ax.set_title("outcomes")
+    hist = stats["action_histogram"]
+    centers = [(a + b) / 2 for a, b in zip(hist["edges"][:-1], hist["edges"][1:], strict=True)]
+    width = hist["edges"][1] - hist["edges"][0]
+    for ax, key, label in ((axes[1, 0], "v", "linear command v / v_max"),
+                           (axes[1, 1], "omega", "angular command omega / omega_max")):
+        ax.bar(centers, hist[key], width=width, color="#dd8452")
+        ax.set_xlabel(label)
+        ax.set_ylabel("steps")
+        ax.set_title(f"action: {key}")
+    ax = axes[1, 2]
+    ax.hist([r["min_clearance"] for r in rows], bins=30, color="#937860")
+    ax.set_xlabel("minimum clearance (m)")
+    ax.set_ylabel("episodes")
+    ax.set_title("closest approach")
+    fig.suptitle(f"Dataset analytics (n = {len(rows)} episodes, {stats['steps']:,} steps)")
+    fig.tight_layout()
+    return to_data_uri(fig)
+
+
+def image_uri(path) -> str:
+    import base64
+    from pathlib import Path
+
+    return "data:image/png;base64," + base64.b64encode(Path(path).read_bytes()).decode()

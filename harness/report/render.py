@@ -20,6 +20,8 @@ LOADERS = {
                "model = load_policy('{id}')  # stable_baselines3.PPO"),
     "expert_run": ("from stable_baselines3 import PPO",
                    "model = PPO.load('{path}/model.zip', device='cpu')"),
+    "dataset": ("import minari  # or h5py.File('{path}/data/main_data.hdf5')",
+                "ds = minari.MinariDataset('{path}/data')"),
 }
 DEFAULT_LOADER = ("from harness.api import open_store",
                   "artifact = open_store().find('{id}')  # .manifest, .file(name)")
@@ -90,6 +92,7 @@ def build_context(study, results: dict, store: Store, started: float, exitstatus
         "provenance": {"git": git_state(), "environment": environment_versions(),
                        "node": platform.node(), "artifacts_root": str(store.root)},
         "expert": expert_section(study, artifacts),
+        "dataset": dataset_section(artifacts),
         "index": artifact_index(artifacts),
         "missing": missing,
     }
@@ -165,6 +168,34 @@ def expert_section(study, artifacts: dict[str, Artifact]) -> dict | None:
                             "consecutive": spec.convergence.consecutive,
                             "every": spec.eval.every, "episodes": spec.eval.episodes},
             "budget": spec.budget, "ppo": spec.ppo.as_dict()}
+
+
+def dataset_section(artifacts: dict[str, Artifact]) -> dict | None:
+    datasets = [a for a in artifacts.values() if a.kind == "dataset"]
+    if not datasets:
+        return None
+    ds = datasets[0]
+    insp = next((a for a in artifacts.values() if a.kind == "dataset_inspection"
+                 and any(r["id"] == ds.id for r in a.manifest["inputs"])), None)
+    meta = ds.manifest["dataset"]
+    out = {"id": ds.id, "dataset_id": meta["dataset_id"], "episodes": ds.metrics["episodes"],
+           "steps": ds.metrics["steps"], "coverage": ds.metrics["coverage"],
+           "validation": ds.metrics["validation"], "expert": meta["expert"],
+           "deterministic": meta["deterministic_actions"], "sha256": meta["data_sha256"],
+           "created": meta["created"], "contract": meta["observation_contract"],
+           "path": str(ds.path), "inspection": None}
+    if insp is not None:
+        stats = json.loads(insp.file("analytics.json").read_text())
+        playback = json.loads(insp.file("playback.json").read_text())
+        anomalous = [r for r in stats["episodes_table"] if r["anomalies"]]
+        out["inspection"] = {
+            "id": insp.id, "figure": figures.dataset_analytics(stats),
+            "anomaly_counts": stats["anomaly_counts"], "replayed": stats["episodes"],
+            "anomalous": anomalous[:15], "anomalous_total": len(anomalous),
+            "playback": [{**r, "image": figures.image_uri(insp.path / r["final_frame"])}
+                         for r in playback],
+            "return": stats["return"], "length": stats["length"]}
+    return out
 
 
 def _jsonable(value):

@@ -1,0 +1,178 @@
+"""Dataset validation: every corruption class is rejected with a located message; valid
+datasets never are. Replay reproduces recorded episodes exactly."""
+
+import json
+import shutil
+import tempfile
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from harness.datasets.analytics import analyse
+from harness.datasets.playback import replay_episode
+from harness.datasets.schema import DATA_DIR, DATA_FILE, MANDATORY_KEYS, METADATA_FILE
+from harness.datasets.stage import validate_and_quarantine
+from harness.datasets.validate import validate_dataset
+from harness.store import Store
+from tests.dataset_helpers import make_dataset
+
+EPISODES = 12
+
+
+@pytest.fixture(scope="module")
+def base_dataset(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("ds") / "base"
+    make_dataset(folder, EPISODES)
+    return folder
+
+
+def test_valid_dataset_passes_every_check(base_dataset):
+    report = validate_dataset(base_dataset, min_episodes=EPISODES)
+    assert report.ok, report.text()
+    assert report.episodes == EPISODES and report.steps > 0
+
+
+def test_too_few_episodes_is_an_error_not_a_warning(base_dataset):
+    report = validate_dataset(base_dataset, min_episodes=200)
+    assert not report.ok
+    assert [f.check for f in report.failures] == ["min_episodes"]
+    assert report.failures[0].expected == ">= 200" and report.failures[0].found == str(EPISODES)
+
+
+def _h5(folder):
+    return h5py.File(folder / DATA_DIR / DATA_FILE, "a")
+
+
+def _replace(g, name, data):
+    del g[name]
+    g.create_dataset(name, data=data)
+
+
+def corrupt(folder: Path, kind: str, ep: int, frac: float, dim: int) -> dict:
+    """Apply one corruption; return where the validator must locate it."""
+    meta_path = folder / DATA_DIR / METADATA_FILE
+    if kind == "missing_metadata_key":
+        meta = json.loads(meta_path.read_text())
+        key = sorted(MANDATORY_KEYS)[dim % len(MANDATORY_KEYS)]
+        meta.pop(key)
+        meta_path.write_text(json.dumps(meta))
+        return {"check": "metadata"}
+    if kind == "wrong_checksum":
+        meta = json.loads(meta_path.read_text())
+        meta["data_sha256"] = "0" * 64
+        meta_path.write_text(json.dumps(meta))
+        return {"check": "checksum"}
+    if kind == "truncated_file":
+        path = folder / DATA_DIR / DATA_FILE
+        data = path.read_bytes()
+        path.write_bytes(data[: int(len(data) * (0.2 + 0.6 * frac))])
+        return {"check": "readable"}
+    with _h5(folder) as fh:
+        g = fh[f"episode_{ep}"]
+        T = len(g["actions"])
+        t = min(int(frac * T), T - 1)
+        if kind == "nan":
+            obs = g["observations"][()]
+            obs[t, dim % obs.shape[1]] = np.nan
+            _replace(g, "observations", obs)
+            return {"check": "finite", "episode": ep, "array": "observations", "index": t}
+        if kind == "out_of_space_action":
+            act = g["actions"][()]
+            act[t, dim % 2] = 1.5
+            _replace(g, "actions", act)
+            return {"check": "action_space", "episode": ep, "array": "actions", "index": t}
+        if kind == "out_of_space_observation":
+            obs = g["observations"][()]
+            obs[t, dim % 32] = 1.25  # a lidar reading beyond its normalised range
+            _replace(g, "observations", obs)
+            return {"check": "observation_space", "episode": ep, "array": "observations",
+                    "index": t}
+        if kind == "dropped_step":
+            for name in ("actions", "rewards", "terminations", "truncations"):
+                _replace(g, name, np.delete(g[name][()], t, axis=0))
+            return {"check": "alignment", "episode": ep, "array": "actions"}
+        if kind == "mismatched_length":
+            _replace(g, "rewards", np.append(g["rewards"][()], 0.0))
+            return {"check": "alignment", "episode": ep, "array": "rewards"}
+        if kind == "early_end":
+            if T < 2:
+                return {}
+            term = g["terminations"][()]
+            term[min(t, T - 2)] = True
+            _replace(g, "terminations", term)
+            return {"check": "episode_end", "episode": ep, "index": min(t, T - 2)}
+        if kind == "missing_end":
+            _replace(g, "terminations", np.zeros(T, dtype=bool))
+            _replace(g, "truncations", np.zeros(T, dtype=bool))
+            return {"check": "episode_end", "episode": ep}
+    raise ValueError(kind)
+
+
+KINDS = ["nan", "out_of_space_action", "out_of_space_observation", "dropped_step",
+         "mismatched_length", "early_end", "missing_end", "missing_metadata_key",
+         "wrong_checksum", "truncated_file"]
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(kind=st.sampled_from(KINDS), ep=st.integers(0, EPISODES - 1), frac=st.floats(0, 1),
+       dim=st.integers(0, 40))
+def test_each_corruption_is_rejected_located_and_quarantined(base_dataset, kind, ep, frac, dim):
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "ds"
+        shutil.copytree(base_dataset, folder)
+        where = corrupt(folder, kind, ep, frac, dim)
+        if not where:
+            return
+        store = Store(Path(tmp) / "store")
+        report, moved = validate_and_quarantine(folder, store, min_episodes=EPISODES)
+        assert not report.ok
+        match = [f for f in report.failures
+                 if all(getattr(f, k) == v for k, v in where.items())]
+        assert match, (kind, where, report.text())
+        assert moved is not None and moved.parent == store.root / "quarantine"
+        assert not folder.exists()
+        assert json.loads((moved / "validation.json").read_text())["ok"] is False
+        if "episode" in where:
+            assert f"episode {where['episode']}" in (moved / "validation.txt").read_text()
+
+
+@settings(max_examples=5, deadline=None)
+@given(seed0=st.integers(0, 10**6), episodes=st.integers(1, 6))
+def test_valid_datasets_are_never_rejected(seed0, episodes):
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "ds"
+        make_dataset(folder, episodes, seed0=seed0)
+        report = validate_dataset(folder, min_episodes=episodes)
+        assert report.ok, report.text()
+
+
+def test_replay_reproduces_recorded_observations_and_rewards_exactly(base_dataset):
+    for ep in range(EPISODES):
+        replay, _ = replay_episode(base_dataset, ep)
+        assert replay.matches, replay
+        assert replay.obs_max_abs_diff == 0.0 and replay.reward_max_abs_diff == 0.0
+
+
+def test_replay_detects_a_tampered_reward(base_dataset, tmp_path):
+    folder = tmp_path / "ds"
+    shutil.copytree(base_dataset, folder)
+    with _h5(folder) as fh:
+        g = fh["episode_2"]
+        rew = g["rewards"][()]
+        rew[1] += 0.5
+        _replace(g, "rewards", rew)
+    replay, _ = replay_episode(folder, 2)
+    assert not replay.matches and replay.first_reward_mismatch == 1
+
+
+def test_analytics_counts_outcomes_and_flags(base_dataset):
+    stats = analyse(base_dataset)
+    assert stats["episodes"] == EPISODES
+    assert sum(stats["outcomes"].values()) == EPISODES
+    assert stats["anomaly_counts"]["replay_mismatch"] == 0
+    assert all("anomalies" in r for r in stats["episodes_table"])
