@@ -26,6 +26,10 @@ def load_policy(artifact_id: str, root: str | Path | None = None) -> PPO:
     art = open_store(root).find(artifact_id)
     if art.kind == "expert":
         return load_expert_policy(art)
+    if art.kind == "arm_run":
+        from harness.study import load_final_policy
+
+        return load_final_policy(art)
     return PPO.load(art.file("model.zip"), device="cpu")
 
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from harness.datasets.inspect import inspect_dataset
 from harness.datasets.stage import record_dataset
 from harness.expert import promote, require_approved, train_expert_seed
-from harness.spec.study import DatasetSpec, ExpertSpec
+from harness.spec.study import DatasetSpec, ExpertSpec, Study
 from harness.store import Artifact, Store
+from harness.study import shift_matrix, summarise, train_arm
 from harness.train import ProgressFn
 
 
@@ -61,3 +64,67 @@ class DatasetPipeline:
             self._inspection = inspect_dataset(self.dataset(), self.spec.playback_episodes,
                                                self.store)
         return self._inspection
+
+
+class PretrainPipeline:
+    """Matched-seed runs of every arm, their comparison, and the distribution-shift check."""
+
+    def __init__(self, study: Study, datasets: DatasetPipeline, store: Store,
+                 progress=None):
+        self.study = study
+        self.spec = study.pretraining
+        self.ppo = study.expert.ppo
+        self.datasets = datasets
+        self.store = store
+        self.progress = progress
+        self._runs: dict[tuple[str, int], Artifact] = {}
+        self._comparison: Artifact | None = None
+        self._shift: Artifact | None = None
+        self._shifted_dataset: Artifact | None = None
+
+    def run(self, arm: str, seed: int) -> Artifact:
+        key = (arm, seed)
+        if key not in self._runs:
+            a = self.spec.arm(arm)
+            dataset = self.datasets.dataset() if a.pretrained else None
+            reporter = self.progress.for_run(f"{arm} seed {seed}") if self.progress else None
+            self._runs[key] = train_arm(self.spec, self.ppo, a, seed, self.store, dataset,
+                                        progress=reporter)
+        return self._runs[key]
+
+    def comparison(self) -> Artifact:
+        if self._comparison is None:
+            runs = {a.name: [self.run(a.name, s) for s in self.spec.seeds]
+                    for a in self.spec.arms}
+            self._comparison = summarise(self.spec, runs, self.datasets.dataset(),
+                                         self.datasets.experts.approved(), self.store)
+        return self._comparison
+
+    def shifted_dataset(self) -> Artifact:
+        if self._shifted_dataset is None:
+            spec = replace(self.study.dataset, scenarios=self.study.shift.dataset_scenarios)
+            self._shifted_dataset = record_dataset(spec, self.datasets.experts.approved(),
+                                                   self.store)
+        return self._shifted_dataset
+
+    def shifted_run(self, seed: int) -> Artifact:
+        key = ("shifted", seed)
+        if key not in self._runs:
+            reporter = self.progress.for_run(f"shifted seed {seed}") if self.progress else None
+            self._runs[key] = train_arm(self.spec, self.ppo, self.spec.arm("pretrained"), seed,
+                                        self.store, self.shifted_dataset(),
+                                        budget=self.study.shift.budget, progress=reporter)
+        return self._runs[key]
+
+    def shift(self) -> Artifact:
+        if self._shift is None:
+            sh = self.study.shift
+            if sh.budget != self.spec.budget:
+                raise ValueError("shift.budget must equal pretraining.budget so that its "
+                                 "baseline and matched runs are the comparison's own")
+            self._shift = shift_matrix(
+                sh, self.spec, self.ppo, [self.run("baseline", s) for s in sh.seeds],
+                [self.run("pretrained", s) for s in sh.seeds],
+                [self.shifted_run(s) for s in sh.seeds], self.datasets.dataset(),
+                self.shifted_dataset(), self.store)
+        return self._shift

@@ -217,6 +217,9 @@ class FineTunePPO(PPO):
         self.bc_weight_now = self.recipe.bc_weight
         super().__init__(*args, **kwargs)
 
+    def _excluded_save_params(self) -> list[str]:
+        return [*super()._excluded_save_params(), "demos"]  # the dataset is an input artefact
+
     def _setup_model(self) -> None:
         super()._setup_model()
         lr = self.lr_schedule(1.0)

@@ -116,6 +116,14 @@ def dataset_pipeline(study, store, expert_pipeline):
     return DatasetPipeline(study.dataset, expert_pipeline, store)
 
 
+@pytest.fixture(scope="session")
+def pretrain_pipeline(study, store, dataset_pipeline, progress):
+    """Matched-seed arms (baseline, pre-trained, ablations), comparison and shift check."""
+    from harness.pipeline import PretrainPipeline
+
+    return PretrainPipeline(study, dataset_pipeline, store, progress)
+
+
 @pytest.fixture
 def criteria(request: pytest.FixtureRequest):
     """Record acceptance criteria; each row reaches the report even when the test then fails."""
@@ -202,10 +210,19 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """``expert_seed`` parametrises a test over the expert seeds of the chosen profile, so each
     seed's training is its own test (and xdist spreads them over workers)."""
-    if "expert_seed" in metafunc.fixturenames:
-        from harness.spec.study import load_study
+    names = {"expert_seed", "arm_seed", "pretrain_seed"} & set(metafunc.fixturenames)
+    if not names:
+        return
+    from harness.spec.study import load_study
 
-        config = metafunc.config
-        spec = load_study(config.getoption("--profile"), config.getoption("--study-spec"))
+    config = metafunc.config
+    spec = load_study(config.getoption("--profile"), config.getoption("--study-spec"))
+    if "expert_seed" in names:
         metafunc.parametrize("expert_seed", list(spec.expert.seeds),
                              ids=[f"seed{s}" for s in spec.expert.seeds])
+    if "arm_seed" in names:  # seed-major, so that xdist workers finish whole seeds early
+        pairs = [(a.name, s) for s in spec.pretraining.seeds for a in spec.pretraining.arms]
+        metafunc.parametrize("arm_seed", pairs, ids=[f"{a}-seed{s}" for a, s in pairs])
+    if "pretrain_seed" in names:
+        metafunc.parametrize("pretrain_seed", list(spec.pretraining.seeds),
+                             ids=[f"seed{s}" for s in spec.pretraining.seeds])

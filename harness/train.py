@@ -40,11 +40,13 @@ def training_env_seed(seed: int) -> int:
     return seed * 10_000
 
 
-def build_ppo(cfg: PPOConfig, scenario: Scenario, seed: int, tensorboard: Path | None) -> PPO:
-    """A fresh SB3 PPO on the batched env, every hyperparameter taken from ``cfg``."""
+def build_ppo(cfg: PPOConfig, scenario: Scenario, seed: int, tensorboard: Path | None,
+              cls: type[PPO] = PPO, **extra) -> PPO:
+    """A fresh SB3 PPO (or subclass) on the batched env, every hyperparameter from ``cfg``."""
     env = NavVecEnv(scenario, cfg.n_envs, seed=training_env_seed(seed))
-    return PPO("MlpPolicy", env, seed=seed, device="cpu", verbose=0,
-               tensorboard_log=str(tensorboard) if tensorboard else None, **cfg.sb3_kwargs())
+    return cls("MlpPolicy", env, seed=seed, device="cpu", verbose=0,
+               tensorboard_log=str(tensorboard) if tensorboard else None, **cfg.sb3_kwargs(),
+               **extra)
 
 
 def effective_hyperparameters(model: PPO) -> dict:
@@ -60,7 +62,8 @@ def effective_hyperparameters(model: PPO) -> dict:
                  if isinstance(m, torch.nn.Linear)]
     act = type(next(m for m in policy.mlp_extractor.policy_net
                     if not isinstance(m, torch.nn.Linear))).__name__.lower()
-    lrs = {g["lr"] for g in policy.optimizer.param_groups}
+    # a fine-tuning model has a separate "actor" group whose rate warms up from 0
+    lrs = {g["lr"] for g in policy.optimizer.param_groups if g.get("name") != "actor"}
     return {
         "n_envs": model.n_envs,
         "n_steps": model.n_steps,
