@@ -6,6 +6,7 @@ import base64
 import io
 
 import matplotlib
+import numpy as np
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -91,3 +92,128 @@ def image_uri(path) -> str:
     from pathlib import Path
 
     return "data:image/png;base64," + base64.b64encode(Path(path).read_bytes()).decode()
+
+
+ARM_COLOURS = {"baseline": "#4c72b0", "pretrained": "#dd8452", "naive": "#55a868",
+               "shifted": "#8172b2"}
+
+
+def bc_losses(curves: dict[int, list[dict]]) -> str:
+    """BC train/validation negative log-likelihood and policy entropy per epoch, every seed."""
+    fig, axes = plt.subplots(1, 2, figsize=(7.2, 2.4))
+    for i, (seed, curve) in enumerate(sorted(curves.items())):
+        ep = [r["epoch"] for r in curve]
+        axes[0].plot(ep, [r["train_nll"] for r in curve], color="#4c72b0", alpha=0.5,
+                     label="train" if i == 0 else None)
+        axes[0].plot(ep, [r["val_nll"] for r in curve], color="#c44e52", alpha=0.5,
+                     label="validation (held-out episodes)" if i == 0 else None)
+        axes[1].plot(ep, [r["entropy"] for r in curve], color="#55a868", alpha=0.5,
+                     label="policy entropy" if i == 0 else None)
+    axes[0].set_ylabel("negative log-likelihood (nats / action)")
+    axes[1].set_ylabel("entropy (nats)")
+    for ax in axes:
+        ax.set_xlabel("BC epoch")
+        ax.grid(alpha=0.3)
+        ax.legend()
+    fig.suptitle(f"Behaviour cloning (n = {len(curves)} seeds, one line per seed)")
+    fig.tight_layout()
+    return to_data_uri(fig)
+
+
+def arm_curves(curves: dict[str, dict[int, list[dict]]], target: float, budget: int) -> str:
+    """Success vs online steps per arm: mean over seeds, 95% percentile band, seeds faint."""
+    fig, ax = plt.subplots(figsize=(7.2, 3.0))
+    for arm, by_seed in curves.items():
+        colour = ARM_COLOURS.get(arm, "#333333")
+        grid = np.array(sorted({r["timesteps"] for c in by_seed.values() for r in c}))
+        ys = np.array([np.interp(grid, [r["timesteps"] for r in c],
+                                 [r["success_rate"] for r in c]) for c in by_seed.values()])
+        for y in ys:
+            ax.plot(grid / 1e3, y, color=colour, alpha=0.15, lw=0.7)
+        lo, hi = np.percentile(ys, [2.5, 97.5], axis=0)
+        ax.fill_between(grid / 1e3, lo, hi, color=colour, alpha=0.2)
+        ax.plot(grid / 1e3, ys.mean(axis=0), color=colour, lw=1.8,
+                label=f"{arm} (mean of {len(ys)} seeds)")
+    ax.axhline(target, color="k", ls="--", lw=0.8, label=f"target success {target:.2f}")
+    ax.set_xlim(0, budget / 1e3)
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_xlabel("online environment steps (thousands)")
+    ax.set_ylabel("evaluation success rate")
+    ax.grid(alpha=0.3)
+    ax.legend(loc="lower right")
+    ax.set_title("Learning curves per arm (band: 2.5-97.5 percentile over seeds)")
+    fig.tight_layout()
+    return to_data_uri(fig)
+
+
+def time_to_target(arms: dict[str, dict], budget: int) -> str:
+    """Time to target per seed and arm; hollow markers are censored at the budget."""
+    fig, ax = plt.subplots(figsize=(7.2, 2.6))
+    names = list(arms)
+    width = 0.8 / len(names)
+    for k, name in enumerate(names):
+        row = arms[name]
+        x = np.arange(len(row["seeds"])) + (k - (len(names) - 1) / 2) * width
+        t = np.array(row["time_to_target"]) / 1e3
+        cens = np.array(row["censored"], dtype=bool)
+        colour = ARM_COLOURS.get(name, "#333333")
+        ax.bar(x, t, width=width, color=colour, alpha=0.85, label=name)
+        if cens.any():
+            ax.scatter(x[cens], t[cens], facecolors="none", edgecolors="k", zorder=3,
+                       label="censored at budget" if k == 0 else None)
+    ax.set_xticks(np.arange(len(arms[names[0]]["seeds"])))
+    ax.set_xticklabels([f"seed {s}" for s in arms[names[0]]["seeds"]], rotation=0, fontsize=6)
+    ax.set_ylabel("time to target (thousand steps)")
+    ax.set_ylim(0, budget / 1e3 * 1.05)
+    ax.grid(alpha=0.3, axis="y")
+    ax.legend(fontsize=6)
+    ax.set_title(f"Time to target per matched seed (n = {len(arms[names[0]]['seeds'])})")
+    fig.tight_layout()
+    return to_data_uri(fig)
+
+
+def ratio_forest(arms: dict[str, dict], ratio_max: float) -> str:
+    """IQM ratio with its 95% bootstrap interval per pre-trained arm, thresholds marked."""
+    rows = [(n, r) for n, r in arms.items() if n != "baseline"]
+    fig, ax = plt.subplots(figsize=(7.2, 0.5 + 0.45 * len(rows)))
+    for i, (name, r) in enumerate(rows):
+        lo, hi = r["ratio_ci"]
+        ax.errorbar(r["ratio"], i, xerr=[[r["ratio"] - lo], [hi - r["ratio"]]], fmt="o",
+                    color=ARM_COLOURS.get(name, "#333333"), capsize=3)
+        ax.scatter(r["per_seed_ratio"], [i] * len(r["per_seed_ratio"]), s=8, alpha=0.4,
+                   color=ARM_COLOURS.get(name, "#333333"))
+    ax.axvline(ratio_max, color="#c44e52", ls="--", lw=0.8, label=f"criterion {ratio_max}")
+    ax.axvline(1.0, color="k", ls=":", lw=0.8, label="no gain (1.0)")
+    ax.set_yticks(range(len(rows)))
+    ax.set_yticklabels([n for n, _ in rows])
+    ax.set_xlabel("IQM(T arm) / IQM(T baseline)  (dots: per-seed ratios)")
+    ax.set_xlim(0, max(1.1, max(max(r["per_seed_ratio"]) for _, r in rows) * 1.05))
+    ax.set_ylim(-0.6, len(rows) - 0.4)
+    ax.legend(loc="lower right", fontsize=6)
+    ax.grid(alpha=0.3, axis="x")
+    fig.tight_layout()
+    return to_data_uri(fig)
+
+
+def shift_heatmap(success: dict[str, dict[str, float]], flagged: list[dict], seeds: int) -> str:
+    """Success of every policy (rows) on every scenario family (columns); flagged cells boxed."""
+    policies = list(success)
+    families = list(next(iter(success.values())))
+    m = np.array([[success[p][f] for f in families] for p in policies])
+    fig, ax = plt.subplots(figsize=(7.2, 0.6 + 0.42 * len(policies)))
+    im = ax.imshow(m, cmap="RdYlGn", vmin=0, vmax=1, aspect="auto")
+    for i in range(len(policies)):
+        for j in range(len(families)):
+            ax.text(j, i, f"{m[i, j]:.2f}", ha="center", va="center", fontsize=7)
+    for r in flagged:
+        i, j = policies.index(r["policy"]), families.index(r["scenario"])
+        ax.add_patch(plt.Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, ec="k", lw=2))
+    ax.set_xticks(range(len(families)))
+    ax.set_xticklabels(families)
+    ax.set_yticks(range(len(policies)))
+    ax.set_yticklabels(policies)
+    ax.set_xlabel("evaluation scenario family")
+    fig.colorbar(im, ax=ax, label="success rate", fraction=0.03)
+    ax.set_title(f"Evaluation matrix (mean over {seeds} seeds; boxed: regression)")
+    fig.tight_layout()
+    return to_data_uri(fig)

@@ -6,6 +6,7 @@ import json
 import os
 import platform
 import time
+from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -20,6 +21,8 @@ LOADERS = {
                "model = load_policy('{id}')  # stable_baselines3.PPO"),
     "expert_run": ("from stable_baselines3 import PPO",
                    "model = PPO.load('{path}/model.zip', device='cpu')"),
+    "arm_run": ("from harness.api import load_policy",
+                "model = load_policy('{id}')  # fine-tuned or baseline PPO"),
     "dataset": ("import minari  # or h5py.File('{path}/data/main_data.hdf5')",
                 "ds = minari.MinariDataset('{path}/data')"),
 }
@@ -92,7 +95,9 @@ def build_context(study, results: dict, store: Store, started: float, exitstatus
         "provenance": {"git": git_state(), "environment": environment_versions(),
                        "node": platform.node(), "artifacts_root": str(store.root)},
         "expert": expert_section(study, artifacts),
-        "dataset": dataset_section(artifacts),
+        "dataset": dataset_section(study, artifacts),
+        "pretraining": pretraining_section(study, artifacts),
+        "shift": shift_section(artifacts),
         "index": artifact_index(artifacts),
         "missing": missing,
     }
@@ -170,8 +175,11 @@ def expert_section(study, artifacts: dict[str, Artifact]) -> dict | None:
             "budget": spec.budget, "ppo": spec.ppo.as_dict()}
 
 
-def dataset_section(artifacts: dict[str, Artifact]) -> dict | None:
-    datasets = [a for a in artifacts.values() if a.kind == "dataset"]
+def dataset_section(study, artifacts: dict[str, Artifact]) -> dict | None:
+    """The study's own dataset (the shift experiment's dataset is shown with the shift)."""
+    names = [s.name for s in study.dataset.scenarios]
+    datasets = [a for a in artifacts.values() if a.kind == "dataset"
+                and a.manifest.get("scenarios") == names]
     if not datasets:
         return None
     ds = datasets[0]
@@ -196,6 +204,62 @@ def dataset_section(artifacts: dict[str, Artifact]) -> dict | None:
                          for r in playback],
             "return": stats["return"], "length": stats["length"]}
     return out
+
+
+def pretraining_section(study, artifacts: dict[str, Artifact]) -> dict | None:
+    comparisons = [a for a in artifacts.values() if a.kind == "comparison"]
+    if not comparisons:
+        return None
+    cmp = comparisons[0]
+    m = cmp.metrics
+    spec = study.pretraining
+    runs = {a.id: a for a in artifacts.values() if a.kind == "arm_run"}
+    curves: dict[str, dict[int, list[dict]]] = {}
+    bc_curves: dict[int, list[dict]] = {}
+    for arm, row in m["arms"].items():
+        curves[arm] = {}
+        for seed, rid in zip(row["seeds"], row["run_ids"], strict=True):
+            run = runs.get(rid)
+            if run is None:
+                continue
+            curves[arm][seed] = json.loads(run.file("learning_curve.json").read_text())
+            if arm == "pretrained":
+                bc_curves[seed] = run.metrics["bc_curve"]
+    per_seed = []
+    base = m["arms"]["baseline"]
+    for i, seed in enumerate(base["seeds"]):
+        row = {"seed": seed}
+        for arm, r in m["arms"].items():
+            row[arm] = {"t": r["time_to_target"][i], "censored": r["censored"][i],
+                        "final_success": r["final_success"][i],
+                        "final_collision": r["final_collision"][i],
+                        "ratio": r.get("per_seed_ratio", [None] * len(r["seeds"]))[i],
+                        "bc_success": r.get("bc_success", [None] * len(r["seeds"]))[i],
+                        "drop": r.get("unlearning_drop", [None] * len(r["seeds"]))[i]}
+        per_seed.append(row)
+    return {"id": cmp.id, "scenario": cmp.manifest.get("scenario"), "arms": m["arms"],
+            "per_seed": per_seed, "budget": m["budget"], "target": m["target"],
+            "dataset_steps": m["dataset_steps"], "dataset_episodes": m["dataset_episodes"],
+            "expert_steps": m["expert_training_steps"],
+            "expert_steps_total": sum(m["expert_training_steps"].values()),
+            "ratio_max": spec.ratio_max, "unlearning_margin": spec.unlearning_margin,
+            "unlearning_evals": spec.unlearning_evals, "final_margin": spec.final_margin,
+            "recipe": asdict(spec.arm("pretrained").finetune), "bc": asdict(spec.bc),
+            "critic": asdict(spec.critic),
+            "fig_curves": figures.arm_curves(curves, m["target"]["success"], m["budget"]),
+            "fig_t": figures.time_to_target(m["arms"], m["budget"]),
+            "fig_ratio": figures.ratio_forest(m["arms"], spec.ratio_max),
+            "fig_bc": figures.bc_losses(bc_curves) if bc_curves else None}
+
+
+def shift_section(artifacts: dict[str, Artifact]) -> dict | None:
+    shifts = [a for a in artifacts.values() if a.kind == "shift"]
+    if not shifts:
+        return None
+    sh = shifts[0]
+    m = sh.metrics
+    return {"id": sh.id, "status": sh.status, **m,
+            "figure": figures.shift_heatmap(m["success"], m["regressions"], len(m["seeds"]))}
 
 
 def _jsonable(value):

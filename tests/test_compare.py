@@ -1,0 +1,88 @@
+"""Matched-seed statistics on tiny inputs with hand-computed answers."""
+
+import numpy as np
+import pytest
+from scipy import stats as sps
+
+from harness import compare
+from harness.spec.scenarios import load_scenario
+
+
+def test_iqm_matches_trimmed_mean_and_interpolates():
+    assert compare.iqm(np.arange(1, 9)) == pytest.approx(4.5)  # mean of 3, 4, 5, 6
+    v = np.array([5.0, 1.0, 100.0, 7.0, 3.0, 2.0, 9.0, 4.0])
+    assert compare.iqm(v) == pytest.approx(sps.trim_mean(v, 0.25))
+    # n = 10: ranks 2.5..7.5 -> half of the 3rd and 8th values, all of the 4th..7th
+    v10 = np.arange(1.0, 11.0)
+    assert compare.iqm(v10) == pytest.approx((0.5 * 3 + 4 + 5 + 6 + 7 + 0.5 * 8) / 5)
+
+
+def test_ratio_of_scaled_times_is_exact_with_a_degenerate_interval():
+    base = np.array([100.0, 200.0, 300.0, 400.0])
+    r, lo, hi = compare.ratio_ci(0.5 * base, base, n_boot=500)
+    assert r == pytest.approx(0.5) and lo == pytest.approx(0.5) and hi == pytest.approx(0.5)
+
+
+def test_ratio_interval_contains_the_point_estimate():
+    rng = np.random.default_rng(0)
+    base = rng.uniform(200, 400, 10)
+    pre = base * rng.uniform(0.1, 0.4, 10)
+    r, lo, hi = compare.ratio_ci(pre, base, n_boot=2000)
+    assert lo <= r <= hi < 1.0
+
+
+def test_censored_runs_enter_at_the_budget_and_are_counted():
+    t, censored = compare.censored_times([100, None, 300], budget=1000)
+    assert t.tolist() == [100, 1000, 300] and censored.tolist() == [False, True, False]
+
+
+def test_probability_of_improvement():
+    assert compare.probability_of_improvement([1, 2], [3, 4]) == 1.0
+    assert compare.probability_of_improvement([3, 4], [1, 2]) == 0.0
+    assert compare.probability_of_improvement([2], [2]) == 0.5
+
+
+def curve(points):
+    return [{"timesteps": t, "success_rate": s, "collision_rate": c} for t, s, c in points]
+
+
+def test_time_to_target_needs_k_consecutive_and_censors():
+    c = curve([(0, 0.9, 0.0), (10, 0.5, 0.0), (20, 0.9, 0.0), (30, 0.95, 0.02),
+               (40, 0.95, 0.2)])
+    assert compare.time_to_target(c, 0.85, 0.1, 2) == 30
+    assert compare.time_to_target(c, 0.85, 0.1, 3) is None
+    assert compare.time_to_target(c, 0.85, 0.1, 1) == 0
+
+
+def test_success_auc():
+    assert compare.success_auc(curve([(0, 1.0, 0), (100, 1.0, 0)]), 100) == pytest.approx(1.0)
+    assert compare.success_auc(curve([(0, 0.0, 0), (100, 1.0, 0)]), 100) == pytest.approx(0.5)
+    # held at its last value up to the budget
+    assert compare.success_auc(curve([(0, 0.0, 0), (50, 1.0, 0)]), 100) == pytest.approx(0.75)
+
+
+def test_unlearning_drop_uses_the_first_evaluations_after_step_zero():
+    c = curve([(0, 0.9, 0), (10, 0.8, 0), (20, 0.95, 0), (30, 0.1, 0)])
+    assert compare.unlearning_drop(0.9, c, 2) == pytest.approx(0.1)
+
+
+def test_shift_detector_fires_on_a_shifted_setup_and_is_quiet_on_a_matched_one():
+    matched = {"baseline": {"crowd": 0.9, "open": 0.95},
+               "fine-tuned": {"crowd": 0.93, "open": 0.9}}
+    assert compare.regressions(matched, "baseline", 0.1, ["fine-tuned"]) == []
+    shifted = {"baseline": {"crowd": 0.9, "open": 0.95},
+               "fine-tuned": {"crowd": 0.6, "open": 0.94}}
+    flagged = compare.regressions(shifted, "baseline", 0.1, ["fine-tuned"])
+    assert len(flagged) == 1 and flagged[0]["scenario"] == "crowd"
+    assert flagged[0]["drop"] == pytest.approx(0.3)
+
+
+def test_coverage_gaps_name_the_missing_family_and_pedestrians():
+    crowd = load_scenario("crowd")
+    coverage = {"episodes_per_scenario": {"cluttered": 200}, "pedestrians": {"0": 200}}
+    gaps = compare.coverage_gaps(coverage, crowd)
+    assert any("'crowd' absent" in g for g in gaps)
+    assert any("pedestrian count 3-6 outside the dataset's 0-0" in g for g in gaps)
+    covered = {"episodes_per_scenario": {"crowd": 200},
+               "pedestrians": {str(k): 10 for k in range(3, 7)}}
+    assert compare.coverage_gaps(covered, crowd) == []
