@@ -23,9 +23,10 @@ study: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/pytest tests/ -n $(WORKERS)
+	$(BIN)/pytest experiments/ -n $(WORKERS) --profile smoke
 
 bench: $(STAMP)
-	$(BIN)/pytest tests/ -m benchmark --benchmark -p no:xdist -s
+	$(BIN)/pytest tests/benchmarks --benchmark -p no:xdist -s
 
 lint: $(STAMP)
 	$(BIN)/ruff check harness tests experiments conftest.py

@@ -2,15 +2,37 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 
 from harness.datasets.inspect import inspect_dataset
 from harness.datasets.stage import record_dataset
 from harness.expert import promote, require_approved, train_expert_seed
 from harness.spec.study import DatasetSpec, ExpertSpec, Study
-from harness.store import Artifact, Store
+from harness.store import Artifact, Busy, Store
 from harness.study import shift_matrix, summarise, train_arm
 from harness.train import ProgressFn
+
+
+def build_many(store: Store, keys: list, make: Callable[[object], Artifact]) -> list[Artifact]:
+    """Build or reuse one artefact per key, skipping those another process is building so
+    that this worker never idles while work it could do remains; then wait for the rest."""
+    done: dict = {}
+    pending = list(keys)
+    while pending:
+        progressed = False
+        for key in list(pending):
+            try:
+                with store.nonblocking():
+                    done[key] = make(key)
+            except Busy:
+                continue
+            pending.remove(key)
+            progressed = True
+        if pending and not progressed:
+            key = pending.pop(0)
+            done[key] = make(key)  # everything left is being built elsewhere: wait for one
+    return [done[k] for k in keys]
 
 
 class ExpertPipeline:
@@ -32,7 +54,7 @@ class ExpertPipeline:
         return self._runs[seed]
 
     def runs(self) -> list[Artifact]:
-        return [self.run(s) for s in self.spec.seeds]
+        return build_many(self.store, list(self.spec.seeds), self.run)
 
     def expert(self) -> Artifact:
         if self._expert is None:
@@ -94,7 +116,10 @@ class PretrainPipeline:
 
     def comparison(self) -> Artifact:
         if self._comparison is None:
-            runs = {a.name: [self.run(a.name, s) for s in self.spec.seeds]
+            keys = [(a.name, s) for s in self.spec.seeds for a in self.spec.arms]
+            built = dict(zip(keys, build_many(self.store, keys, lambda k: self.run(*k)),
+                             strict=True))
+            runs = {a.name: [built[(a.name, s)] for s in self.spec.seeds]
                     for a in self.spec.arms}
             self._comparison = summarise(self.spec, runs, self.datasets.dataset(),
                                          self.datasets.experts.approved(), self.store)
@@ -122,9 +147,16 @@ class PretrainPipeline:
             if sh.budget != self.spec.budget:
                 raise ValueError("shift.budget must equal pretraining.budget so that its "
                                  "baseline and matched runs are the comparison's own")
+            keys = [(arm, s) for s in sh.seeds for arm in ("baseline", "pretrained", "shifted")]
+
+            def make(key):
+                arm, seed = key
+                return self.shifted_run(seed) if arm == "shifted" else self.run(arm, seed)
+
+            built = dict(zip(keys, build_many(self.store, keys, make), strict=True))
             self._shift = shift_matrix(
-                sh, self.spec, self.ppo, [self.run("baseline", s) for s in sh.seeds],
-                [self.run("pretrained", s) for s in sh.seeds],
-                [self.shifted_run(s) for s in sh.seeds], self.datasets.dataset(),
+                sh, self.spec, self.ppo, [built[("baseline", s)] for s in sh.seeds],
+                [built[("pretrained", s)] for s in sh.seeds],
+                [built[("shifted", s)] for s in sh.seeds], self.datasets.dataset(),
                 self.shifted_dataset(), self.store)
         return self._shift

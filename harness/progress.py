@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -59,3 +60,47 @@ class ProgressReporter:
                 self.terminal.write_line(line)
 
         return report
+
+
+class ProgressTail(threading.Thread):
+    """Controller-side thread: every ``interval`` seconds, print the newest line of each run
+    that reported since the last print (from the workers' progress files)."""
+
+    def __init__(self, directory: Path, since: float, write: Callable[[str], None],
+                 interval: float = 20.0):
+        super().__init__(daemon=True, name="harness-progress")
+        self.directory = directory
+        self.since = since
+        self.write = write
+        self.interval = interval
+        self._stop_event = threading.Event()
+        self._printed: dict[str, float] = {}
+
+    def poll(self) -> list[str]:
+        latest: dict[str, dict] = {}
+        for path in sorted(self.directory.glob("*.jsonl")):
+            try:
+                lines = path.read_text().splitlines()
+            except OSError:
+                continue
+            for raw in lines:
+                try:
+                    rec = json.loads(raw)
+                except json.JSONDecodeError:
+                    continue  # a line being written right now
+                if rec["time"] >= self.since and rec["time"] > self._printed.get(rec["run"], 0):
+                    if rec["run"] not in latest or rec["time"] > latest[rec["run"]]["time"]:
+                        latest[rec["run"]] = rec
+        out = []
+        for run, rec in sorted(latest.items(), key=lambda kv: kv[1]["time"]):
+            self._printed[run] = rec["time"]
+            out.append(f"harness progress [{rec['worker']}] {rec['line']}")
+        return out
+
+    def run(self) -> None:
+        while not self._stop_event.wait(self.interval):
+            for line in self.poll():
+                self.write(line)
+
+    def stop(self) -> None:
+        self._stop_event.set()

@@ -64,7 +64,17 @@ def pytest_configure_node(node) -> None:  # xdist hook, controller side
     node.workerinput["harness_started"] = node.config._harness_started
 
 
+STAGE_ORDER = ("test_expert", "test_dataset", "test_pretraining")
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # Study files run in data-flow order (expert -> dataset -> pre-training), not alphabetical,
+    # so that xdist hands out upstream work first; the sort is stable within a file.
+    def stage(item: pytest.Item) -> int:
+        name = getattr(getattr(item, "module", None), "__name__", "").rsplit(".", 1)[-1]
+        return STAGE_ORDER.index(name) if name in STAGE_ORDER else len(STAGE_ORDER)
+
+    items.sort(key=stage)
     if config.getoption("--benchmark"):
         return
     skip = pytest.mark.skip(reason="benchmark: opt in with --benchmark")
@@ -171,7 +181,20 @@ _CONFIG: dict = {}
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_sessionstart(session: pytest.Session) -> None:
-    _CONFIG["config"] = session.config
+    config = session.config
+    _CONFIG["config"] = config
+    # Under xdist the workers' output never reaches the terminal: the controller tails the
+    # progress lines they write to the store and prints the latest of each run.
+    if not _is_worker(config) and (getattr(config.option, "numprocesses", None) or 0):
+        from harness.progress import ProgressTail
+
+        root = Path(config.getoption("--artifacts-dir") or paths.artifacts_dir())
+        reporter = config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            tail = ProgressTail(root / ".progress", config._harness_started,
+                                lambda line: reporter.write_line(line))
+            tail.start()
+            _CONFIG["tail"] = tail
 
 
 def _short(report: pytest.TestReport) -> str:
@@ -182,6 +205,8 @@ def _short(report: pytest.TestReport) -> str:
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     config = session.config
+    if _CONFIG.get("tail") is not None:
+        _CONFIG.pop("tail").stop()
     if _is_worker(config) or config.getoption("--no-report"):
         return
     results = config._harness_results

@@ -16,6 +16,8 @@ renames the folder into place: an interrupted build leaves nothing that looks co
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import json
 import os
 import platform
@@ -31,12 +33,13 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from filelock import FileLock
+from filelock import FileLock, Timeout
 
 from harness.hashing import config_hash, file_sha256
 from harness.paths import ROOT
 
 MANIFEST = "manifest.json"
+_BLOCKING: contextvars.ContextVar[bool] = contextvars.ContextVar("store_blocking", default=True)
 SCHEMA_VERSION = 1
 KEY_PACKAGES = ("torch", "stable-baselines3", "imitation", "gymnasium", "numpy", "numba",
                 "h5py", "minari", "jinja2", "weasyprint")
@@ -44,6 +47,10 @@ KEY_PACKAGES = ("torch", "stable-baselines3", "imitation", "gymnasium", "numpy",
 
 class StoreError(RuntimeError):
     """An artefact is missing, incomplete or not usable for what was asked."""
+
+
+class Busy(StoreError):
+    """Non-blocking mode: another process is building this artefact right now."""
 
 
 @dataclass
@@ -167,6 +174,17 @@ class Store:
                     out.append(Artifact(path, json.loads((path / MANIFEST).read_text())))
         return out
 
+    @staticmethod
+    @contextlib.contextmanager
+    def nonblocking():
+        """Within this block, building an artefact that another process is building raises
+        :class:`Busy` instead of waiting, so the caller can do other work first."""
+        token = _BLOCKING.set(False)
+        try:
+            yield
+        finally:
+            _BLOCKING.reset(token)
+
     def quarantine_path(self, name: str) -> Path:
         """A new, unique folder path under ``quarantine/`` for something that failed checks."""
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
@@ -185,7 +203,16 @@ class Store:
         """
         artifact_id = self.make_id(kind, config, seeds, inputs)
         final = self.folder(kind, artifact_id)
-        with FileLock(str(self.root / ".locks" / f"{artifact_id}.lock")):
+        if (final / MANIFEST).is_file():  # published folders are complete: no lock needed
+            existing = Artifact(final, json.loads((final / MANIFEST).read_text()))
+            if not self._must_refresh(existing):
+                return existing
+        lock = FileLock(str(self.root / ".locks" / f"{artifact_id}.lock"))
+        try:
+            lock.acquire(timeout=-1 if _BLOCKING.get() else 0)
+        except Timeout:
+            raise Busy(f"artefact '{artifact_id}' is being built by another process") from None
+        try:
             if (final / MANIFEST).is_file():
                 existing = Artifact(final, json.loads((final / MANIFEST).read_text()))
                 if not self._must_refresh(existing):
@@ -196,6 +223,7 @@ class Store:
             staging.mkdir(parents=True)
             build = Build(dir=staging)
             started = time.time()
+            token = _BLOCKING.set(True)  # a builder's own inputs may be waited for
             try:
                 builder(build)
                 manifest = self._manifest(artifact_id, kind, config, seeds, inputs, build,
@@ -208,7 +236,11 @@ class Store:
             except BaseException:
                 shutil.rmtree(staging, ignore_errors=True)
                 raise
+            finally:
+                _BLOCKING.reset(token)
             return Artifact(final, manifest)
+        finally:
+            lock.release()
 
     def _must_refresh(self, artifact: Artifact) -> bool:
         if self.fresh_before is None:

@@ -158,3 +158,32 @@ def test_sigkill_during_training_leaves_nothing_complete_and_the_next_run_recove
     assert (art.path / MANIFEST).is_file() and (art.path / "model.zip").is_file()
     assert not list((root / ".staging").iterdir())
     assert [a.id for a in Store(root).list("expert_run")] == [art.id]
+
+
+def test_nonblocking_mode_skips_an_artifact_another_process_is_building(tmp_path):
+    from filelock import FileLock
+
+
+    store = Store(tmp_path)
+    artifact_id = store.make_id("thing", {"a": 1}, [0])
+    held = FileLock(str(tmp_path / ".locks" / f"{artifact_id}.lock"))
+    ctx = mp.get_context("spawn")
+    with held:  # a lock held by this process's other handle counts as another builder
+        proc = ctx.Process(target=_try_nonblocking, args=(str(tmp_path),))
+        proc.start()
+        proc.join(30)
+        assert proc.exitcode == 0  # the child saw Busy
+    art = store.get_or_build("thing", {"a": 1}, [0], _write)
+    assert art.id == artifact_id
+
+
+def _try_nonblocking(root: str) -> None:
+    from harness.store import Busy
+
+    store = Store(root)
+    try:
+        with store.nonblocking():
+            store.get_or_build("thing", {"a": 1}, [0], _write)
+    except Busy:
+        return
+    raise SystemExit(1)

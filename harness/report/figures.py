@@ -101,7 +101,7 @@ ARM_COLOURS = {"baseline": "#4c72b0", "pretrained": "#dd8452", "naive": "#55a868
 def bc_losses(curves: dict[int, list[dict]]) -> str:
     """BC train/validation negative log-likelihood and policy entropy per epoch, every seed."""
     fig, axes = plt.subplots(1, 2, figsize=(7.2, 2.4))
-    for i, (seed, curve) in enumerate(sorted(curves.items())):
+    for i, (_seed, curve) in enumerate(sorted(curves.items())):
         ep = [r["epoch"] for r in curve]
         axes[0].plot(ep, [r["train_nll"] for r in curve], color="#4c72b0", alpha=0.5,
                      label="train" if i == 0 else None)
