@@ -60,7 +60,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config._harness_results = {"criteria": [], "tests": [], "artifacts": []}
 
 
-def pytest_configure_node(node) -> None:  # xdist hook, controller side
+@pytest.hookimpl(optionalhook=True)  # an xdist hook: absent when xdist is not loaded
+def pytest_configure_node(node) -> None:
     node.workerinput["harness_started"] = node.config._harness_started
 
 

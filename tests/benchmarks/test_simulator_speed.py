@@ -11,7 +11,7 @@ from stable_baselines3.common.vec_env import DummyVecEnv
 from harness.benchmark import publish
 from harness.nav.env import NavEnv
 from harness.nav.vec_env import NavVecEnv
-from harness.spec.ppo import PPOConfig
+from harness.spec.study import load_study
 from harness.spec.scenarios import load_scenarios
 
 pytestmark = pytest.mark.benchmark
@@ -48,7 +48,7 @@ def test_batched_env_throughput(capsys):
 
 def test_ppo_training_throughput(capsys):
     torch.set_num_threads(1)
-    cfg = PPOConfig()
+    cfg = load_study("full").expert.ppo  # the study's default hyperparameters
     scenarios = load_scenarios()
     env = NavVecEnv(scenarios["crowd"], cfg.n_envs, seed=0)
     model = PPO("MlpPolicy", env, seed=0, device="cpu", **cfg.sb3_kwargs())
