@@ -103,8 +103,10 @@ def test_minari_reads_the_dataset(dataset_pipeline, tmp_path, monkeypatch):
     assert ep.observations.shape[0] == ep.actions.shape[0] + 1
 
 
-def test_a_corrupted_copy_is_quarantined_with_a_located_message(dataset_pipeline, store,
-                                                                tmp_path):
+def test_a_corrupted_copy_is_quarantined_with_a_located_message(dataset_pipeline, tmp_path):
+    from harness.store import Store
+
+    store = Store(tmp_path / "store")  # the study's own quarantine keeps only real failures
     ds = dataset_pipeline.dataset()
     copy = tmp_path / "corrupt-copy"
     shutil.copytree(ds.path, copy)
