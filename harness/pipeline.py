@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import datetime
 
 from harness.datasets.inspect import inspect_dataset
 from harness.datasets.stage import record_dataset
@@ -14,9 +16,12 @@ from harness.study import shift_matrix, summarise, train_arm
 from harness.train import ProgressFn
 
 
-def build_many(store: Store, keys: list, make: Callable[[object], Artifact]) -> list[Artifact]:
+def build_many(store: Store, keys: list, make: Callable[[object], Artifact],
+               idle: Callable[[], bool] | None = None) -> list[Artifact]:
     """Build or reuse one artefact per key, skipping those another process is building so
-    that this worker never idles while work it could do remains; then wait for the rest."""
+    that this worker never idles while work it could do remains. When everything left is
+    being built elsewhere, ``idle`` may do independent work (it returns whether it did any)
+    before this worker waits."""
     done: dict = {}
     pending = list(keys)
     while pending:
@@ -29,19 +34,55 @@ def build_many(store: Store, keys: list, make: Callable[[object], Artifact]) -> 
                 continue
             pending.remove(key)
             progressed = True
-        if pending and not progressed:
+        if pending and not progressed and not (idle is not None and idle()):
             key = pending.pop(0)
             done[key] = make(key)  # everything left is being built elsewhere: wait for one
     return [done[k] for k in keys]
 
 
+class Backlog:
+    """Work that depends on nothing upstream (the baseline arm runs), done by a worker that
+    would otherwise wait for another worker's artefact."""
+
+    def __init__(self, store: Store, tasks: list[Callable[[], Artifact]]):
+        self.store = store
+        self.tasks = list(tasks)
+
+    def __call__(self) -> bool:
+        """Build one not-yet-built task; True when a build happened."""
+        for task in list(self.tasks):
+            started = time.time()
+            try:
+                with self.store.nonblocking():
+                    art = task()
+            except Busy:
+                continue  # another worker is on it
+            self.tasks.remove(task)
+            if datetime.fromisoformat(art.manifest["created"]).timestamp() >= started - 1:
+                return True
+        return False
+
+
+def baseline_backlog(study: Study, store: Store, progress=None) -> Backlog:
+    spec = study.pretraining
+    arm = spec.arm("baseline")
+
+    def task(seed: int) -> Callable[[], Artifact]:
+        reporter = progress.for_run(f"baseline seed {seed}") if progress else None
+        return lambda: train_arm(spec, study.expert.ppo, arm, seed, store, progress=reporter)
+
+    return Backlog(store, [task(s) for s in spec.seeds])
+
+
 class ExpertPipeline:
     """Per-seed expert runs and the promotion decision, built once and reused."""
 
-    def __init__(self, spec: ExpertSpec, store: Store, progress: ProgressFn | None = None):
+    def __init__(self, spec: ExpertSpec, store: Store, progress: ProgressFn | None = None,
+                 idle: Callable[[], bool] | None = None):
         self.spec = spec
         self.store = store
         self.progress = progress
+        self.idle = idle
         self._runs: dict[int, Artifact] = {}
         self._expert: Artifact | None = None
 
@@ -49,12 +90,19 @@ class ExpertPipeline:
         if seed not in self.spec.seeds:
             raise KeyError(f"seed {seed} is not in expert.seeds {list(self.spec.seeds)}")
         if seed not in self._runs:
-            reporter = self.progress.for_run(f"expert seed {seed}") if self.progress else None
-            self._runs[seed] = train_expert_seed(self.spec, seed, self.store, reporter)
+            self._runs[seed] = build_many(self.store, [seed], self._train, self.idle)[0]
         return self._runs[seed]
 
+    def _train(self, seed: int) -> Artifact:
+        reporter = self.progress.for_run(f"expert seed {seed}") if self.progress else None
+        return train_expert_seed(self.spec, seed, self.store, reporter)
+
     def runs(self) -> list[Artifact]:
-        return build_many(self.store, list(self.spec.seeds), self.run)
+        missing = [s for s in self.spec.seeds if s not in self._runs]
+        for seed, art in zip(missing, build_many(self.store, missing, self._train, self.idle),
+                             strict=True):
+            self._runs[seed] = art
+        return [self._runs[s] for s in self.spec.seeds]
 
     def expert(self) -> Artifact:
         if self._expert is None:

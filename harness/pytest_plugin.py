@@ -114,9 +114,11 @@ def progress(pytestconfig: pytest.Config, store):
 @pytest.fixture(scope="session")
 def expert_pipeline(study, store, progress):
     """Builds (or reuses) the expert artefacts on demand: per-seed runs and the promotion."""
-    from harness.pipeline import ExpertPipeline
+    from harness.pipeline import ExpertPipeline, baseline_backlog
 
-    return ExpertPipeline(study.expert, store, progress)
+    # while waiting for an expert seed another worker trains, train baseline runs instead
+    return ExpertPipeline(study.expert, store, progress, idle=baseline_backlog(study, store,
+                                                                              progress))
 
 
 @pytest.fixture(scope="session")
