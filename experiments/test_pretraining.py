@@ -4,10 +4,14 @@ steps than PPO from scratch, on matched seeds, without unlearning or final regre
 
 
 def test_arm_run(pretrain_pipeline, arm_seed, criteria):
-    """Each (arm, seed) run: the configured hyperparameters are in effect; a pre-trained arm
-    learnt something from BC (validation NLL fell) on the dataset's observation contract."""
+    """Each (arm, seed) run, the shift experiment's included: the configured hyperparameters
+    are in effect; a pre-trained arm learnt something from BC (validation NLL fell) on the
+    dataset's observation contract."""
     arm, seed = arm_seed
-    run = pretrain_pipeline.run(arm, seed)
+    if arm == "shifted":  # the shift experiment: BC on the shifted dataset, same recipe
+        run = pretrain_pipeline.shifted_run(seed)
+    else:
+        run = pretrain_pipeline.run(arm, seed)
     criteria.artifact(run.id)
     got = run.manifest["hyperparameters_in_effect"]
     for key, want in pretrain_pipeline.ppo.as_dict().items():

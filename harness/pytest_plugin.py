@@ -248,8 +248,13 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "expert_seed" in names:
         metafunc.parametrize("expert_seed", list(spec.expert.seeds),
                              ids=[f"seed{s}" for s in spec.expert.seeds])
-    if "arm_seed" in names:  # seed-major, so that xdist workers finish whole seeds early
-        pairs = [(a.name, s) for s in spec.pretraining.seeds for a in spec.pretraining.arms]
+    if "arm_seed" in names:  # seed-major, so that xdist workers finish whole seeds early;
+        # the shift experiment's runs are tests of their own so that workers share them
+        pairs = []
+        for s in spec.pretraining.seeds:
+            pairs += [(a.name, s) for a in spec.pretraining.arms]
+            if s in spec.shift.seeds:
+                pairs.append(("shifted", s))
         metafunc.parametrize("arm_seed", pairs, ids=[f"{a}-seed{s}" for a, s in pairs])
     if "pretrain_seed" in names:
         metafunc.parametrize("pretrain_seed", list(spec.pretraining.seeds),
