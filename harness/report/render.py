@@ -18,16 +18,16 @@ from harness.store import Artifact, Store, StoreError, environment_versions, git
 
 LOADERS = {
     "expert": ("from harness.api import load_policy",
-               "model = load_policy('{id}')  # stable_baselines3.PPO"),
+               "model = load_policy('{id}', root='{root}')  # stable_baselines3.PPO"),
     "expert_run": ("from stable_baselines3 import PPO",
                    "model = PPO.load('{path}/model.zip', device='cpu')"),
     "arm_run": ("from harness.api import load_policy",
-                "model = load_policy('{id}')  # fine-tuned or baseline PPO"),
+                "model = load_policy('{id}', root='{root}')  # fine-tuned or baseline PPO"),
     "dataset": ("import minari  # or h5py.File('{path}/data/main_data.hdf5')",
                 "ds = minari.MinariDataset('{path}/data')"),
 }
 DEFAULT_LOADER = ("from harness.api import open_store",
-                  "artifact = open_store().find('{id}')  # .manifest, .file(name)")
+                  "artifact = open_store('{root}').find('{id}')  # .manifest, .file(name)")
 
 
 def render_study_report(profile: str, spec_path: str | None, results: dict,
@@ -131,7 +131,8 @@ def artifact_index(artifacts: dict[str, Artifact]) -> list[dict]:
                      "config_sha256": art.manifest["config_sha256"][:12],
                      "commit": (art.manifest["git"]["commit"] or "")[:10],
                      "dirty": art.manifest["git"]["dirty"],
-                     "load": [ln.format(id=art.id, path=art.path) for ln in lines]})
+                     "load": [ln.format(id=art.id, path=art.path, root=art.path.parent.parent)
+                              for ln in lines]})
     return rows
 
 
