@@ -95,7 +95,7 @@ def reevaluate(store, artifact_id: str, episodes: int, scenario: str | None) -> 
     from harness.api import load_policy
     from harness.evaluate import evaluate
     from harness.spec.scenarios import load_scenario
-    from harness.spec.study import EVAL_SEED_BASE, FINAL_EVAL_OFFSET
+    from harness.spec.study import final_eval_seeds
 
     art = store.find(artifact_id)
     name = scenario or art.manifest.get("scenario")
@@ -103,7 +103,7 @@ def reevaluate(store, artifact_id: str, episodes: int, scenario: str | None) -> 
         raise StoreError(f"{art.path}/manifest.json: field 'scenario': expected a scenario name "
                          f"(or pass --scenario), found none")
     model = load_policy(artifact_id, store.root)
-    seeds = [EVAL_SEED_BASE + FINAL_EVAL_OFFSET + k for k in range(episodes)]
+    seeds = final_eval_seeds(episodes)
     return evaluate(model.policy, load_scenario(name), seeds)
 
 

@@ -30,13 +30,9 @@ from harness.pretrain import (
     train_bc,
 )
 from harness.spec.ppo import PPOConfig
-from harness.spec.study import EVAL_SEED_BASE, FINAL_EVAL_OFFSET, Arm, PretrainSpec, ShiftSpec
+from harness.spec.study import EVAL_SEED_BASE, Arm, PretrainSpec, ShiftSpec, final_eval_seeds
 from harness.store import Artifact, Build, Store
 from harness.train import ProgressFn, Target, build_ppo, seed_everything, train_run
-
-
-def final_seeds(n: int) -> list[int]:
-    return [EVAL_SEED_BASE + FINAL_EVAL_OFFSET + k for k in range(n)]
 
 
 def arm_config(spec: PretrainSpec, ppo: PPOConfig, arm: Arm, scenario: Scenario,
@@ -77,7 +73,7 @@ def train_arm(spec: PretrainSpec, ppo: PPOConfig, arm: Arm, seed: int, store: St
                               recipe=arm.finetune, demos=demos)
             bc_curve = train_bc(model, demos, spec.bc, seed, b.dir / "bc")
             torch.save(model.policy.state_dict(), b.dir / "bc" / "bc_policy.pt")
-            bc_eval = evaluate(model.policy, scenario, final_seeds(spec.final_episodes),
+            bc_eval = evaluate(model.policy, scenario, final_eval_seeds(spec.final_episodes),
                                spec.eval.n_envs)
             critic_curve = pretrain_critic(model, demos, spec.critic, seed) if arm.critic \
                 else []
@@ -91,7 +87,7 @@ def train_arm(spec: PretrainSpec, ppo: PPOConfig, arm: Arm, seed: int, store: St
             model = build_ppo(ppo, scenario, seed, b.dir / "tb")
         target = Target(spec.target, spec.consecutive, early_stop=False)
         result = train_run(model, scenario, budget, spec.eval, target, b.dir, progress, cfg=ppo)
-        final = evaluate(model.policy, scenario, final_seeds(spec.final_episodes),
+        final = evaluate(model.policy, scenario, final_eval_seeds(spec.final_episodes),
                          spec.eval.n_envs)
         t = compare.time_to_target(result.curve, spec.target.success, spec.target.collision,
                                    spec.consecutive)

@@ -136,11 +136,14 @@ def artifact_index(artifacts: dict[str, Artifact]) -> list[dict]:
     return rows
 
 
+def _first(artifacts: dict[str, Artifact], kind: str) -> Artifact | None:
+    return next((a for a in artifacts.values() if a.kind == kind), None)
+
+
 def expert_section(study, artifacts: dict[str, Artifact]) -> dict | None:
-    experts = [a for a in artifacts.values() if a.kind == "expert"]
-    if not experts:
+    expert = _first(artifacts, "expert")
+    if expert is None:
         return None
-    expert = experts[0]
     runs = [artifacts[r["id"]] for r in expert.manifest["inputs"] if r["id"] in artifacts]
     curves = {a.manifest["seeds"][0]: json.loads(a.file("learning_curve.json").read_text())
               for a in runs}
@@ -208,10 +211,9 @@ def dataset_section(study, artifacts: dict[str, Artifact]) -> dict | None:
 
 
 def pretraining_section(study, artifacts: dict[str, Artifact]) -> dict | None:
-    comparisons = [a for a in artifacts.values() if a.kind == "comparison"]
-    if not comparisons:
+    cmp = _first(artifacts, "comparison")
+    if cmp is None:
         return None
-    cmp = comparisons[0]
     m = cmp.metrics
     spec = study.pretraining
     runs = {a.id: a for a in artifacts.values() if a.kind == "arm_run"}
@@ -254,10 +256,9 @@ def pretraining_section(study, artifacts: dict[str, Artifact]) -> dict | None:
 
 
 def shift_section(artifacts: dict[str, Artifact]) -> dict | None:
-    shifts = [a for a in artifacts.values() if a.kind == "shift"]
-    if not shifts:
+    sh = _first(artifacts, "shift")
+    if sh is None:
         return None
-    sh = shifts[0]
     m = sh.metrics
     return {"id": sh.id, "status": sh.status, **m,
             "figure": figures.shift_heatmap(m["success"], m["regressions"], len(m["seeds"]))}

@@ -25,6 +25,12 @@ EVAL_SEED_BASE = SEED_BOUND + 1
 FINAL_EVAL_OFFSET = 10_000_000
 
 
+def final_eval_seeds(n: int) -> list[int]:
+    """The fixed seeds of every final evaluation (>= 200 episodes), disjoint from training
+    streams and from the periodic evaluation seeds."""
+    return [EVAL_SEED_BASE + FINAL_EVAL_OFFSET + k for k in range(n)]
+
+
 @dataclass(frozen=True)
 class EvalSchedule:
     every: int
@@ -71,7 +77,7 @@ class ExpertSpec:
     min_seeds: int
 
     def final_seeds(self) -> list[int]:
-        return [EVAL_SEED_BASE + FINAL_EVAL_OFFSET + k for k in range(self.final_episodes)]
+        return final_eval_seeds(self.final_episodes)
 
     def run_config(self) -> dict:
         """The part of the resolved config that determines one seed's training run."""
