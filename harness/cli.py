@@ -91,11 +91,12 @@ def validate(store, ref: str, min_episodes: int, quarantine: bool) -> int:
 
 
 def reevaluate(store, artifact_id: str, episodes: int, scenario: str | None) -> dict:
-    """Evaluate the artefact's policy on the standard final-evaluation seeds of the study."""
+    """Evaluate the artefact's policy on the audit purpose's episodes (harness.seeds): never
+    episodes any stage of a study trained, selected or was evaluated on."""
     from harness.api import load_policy
     from harness.evaluate import evaluate
+    from harness.seeds import evaluation_set
     from harness.spec.scenarios import load_scenario
-    from harness.spec.study import final_eval_seeds
 
     art = store.find(artifact_id)
     name = scenario or art.manifest.get("scenario")
@@ -103,7 +104,7 @@ def reevaluate(store, artifact_id: str, episodes: int, scenario: str | None) -> 
         raise StoreError(f"{art.path}/manifest.json: field 'scenario': expected a scenario name "
                          f"(or pass --scenario), found none")
     model = load_policy(artifact_id, store.root)
-    seeds = final_eval_seeds(episodes)
+    seeds = evaluation_set("audit_eval", 0, episodes).seeds()
     return evaluate(model.policy, load_scenario(name), seeds)
 
 

@@ -8,30 +8,30 @@ never dropped.
 from __future__ import annotations
 
 import numpy as np
+from scipy import stats
 
 from harness.stats import first_sustained
 
 
 def iqm(values: np.ndarray) -> float:
-    """Interquartile mean: mean of the middle 50% (rliable's trimmed mean at 25%).
-
-    Sorted values; the fraction of the bottom and top quartile observations that straddle
-    the cut is weighted, so that it equals ``scipy.stats.trim_mean(v, 0.25)`` for n % 4 == 0
-    and interpolates otherwise.
-    """
-    v = np.sort(np.asarray(values, dtype=float))
-    n = len(v)
-    if n == 0:
-        return float("nan")
-    lo, hi = 0.25 * n, 0.75 * n
-    weights = np.clip(np.minimum(np.arange(1, n + 1), hi) - np.maximum(np.arange(n), lo), 0, 1)
-    return float((weights * v).sum() / weights.sum())
+    """Interquartile mean: the 25% trimmed mean exactly as rliable computes it
+    (``scipy.stats.trim_mean(x, 0.25)``: ``int(0.25 * n)`` values cut from each end)."""
+    v = np.asarray(values, dtype=float)
+    return float(stats.trim_mean(v, 0.25)) if v.size else float("nan")
 
 
 def time_to_target(curve: list[dict], success: float, collision: float, k: int
                    ) -> int | None:
-    """Timestep of the evaluation completing k consecutive evaluations at the target, or None
-    (censored) when that never happens within the curve."""
+    """T: the step of the first of k consecutive evaluations at the target ("reached at T,
+    confirmed by the next k - 1"), or None (censored) when no such run exists in the curve.
+
+    Every evaluation of the curve must be on its own episode set (the periodic evaluation
+    guarantees it): k passes on one set would be one sample, not k.
+    """
+    sets = [tuple(r["episode_seeds"]) for r in curve if "episode_seeds" in r]
+    if len(set(sets)) != len(sets):
+        raise ValueError("time to target needs every evaluation on its own episode set; this "
+                         "curve reuses one")
     passed = [r["success_rate"] >= success and r["collision_rate"] <= collision for r in curve]
     hit = first_sustained(passed, k)
     return None if hit is None else int(curve[hit]["timesteps"])
@@ -39,43 +39,93 @@ def time_to_target(curve: list[dict], success: float, collision: float, k: int
 
 def censored_times(times: list[int | None], budget: int) -> tuple[np.ndarray, np.ndarray]:
     """Times with censored runs at the budget, and the censoring mask."""
-    censored = np.array([t is None for t in times])
+    censored = np.array([t is None for t in times], dtype=bool)
     return np.array([budget if t is None else t for t in times], dtype=float), censored
+
+
+def _bootstrap(data: tuple[np.ndarray, ...], statistic, n_boot: int, seed: int,
+               level: float) -> tuple[float, float]:
+    """Percentile bootstrap interval over seeds (scipy.stats.bootstrap), pairs resampled
+    together when there are several arrays."""
+    if len(data[0]) < 2 or all(np.ptp(d) == 0 for d in data):
+        value = float(statistic(*data, axis=-1))
+        return value, value  # a degenerate sample: every resample gives the same value
+    with np.errstate(divide="ignore", invalid="ignore"):
+        res = stats.bootstrap(data, statistic, paired=len(data) > 1, vectorized=True,
+                              n_resamples=n_boot, confidence_level=level, method="percentile",
+                              random_state=np.random.default_rng(seed))
+    return float(res.confidence_interval.low), float(res.confidence_interval.high)
+
+
+def _iqm_ratio(a: np.ndarray, b: np.ndarray, axis: int = -1) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return stats.trim_mean(a, 0.25, axis=axis) / stats.trim_mean(b, 0.25, axis=axis)
 
 
 def ratio_ci(t_pre: np.ndarray, t_base: np.ndarray, n_boot: int = 10_000, seed: int = 0,
              level: float = 0.95) -> tuple[float, float, float]:
-    """IQM(t_pre) / IQM(t_base) and its percentile bootstrap interval over seeds.
-
-    Seeds are resampled jointly (matched pairs stay together).
-    """
+    """IQM(t_pre) / IQM(t_base) and its 95% percentile bootstrap interval over seeds
+    (matched pairs resampled together)."""
     t_pre, t_base = np.asarray(t_pre, float), np.asarray(t_base, float)
-    point = iqm(t_pre) / iqm(t_base)
-    rng = np.random.default_rng(seed)
-    n = len(t_pre)
-    idx = rng.integers(0, n, size=(n_boot, n))
-    boots = np.array([iqm(t_pre[i]) / iqm(t_base[i]) for i in idx])
-    alpha = (1 - level) / 2
-    lo, hi = np.quantile(boots, [alpha, 1 - alpha])
-    return float(point), float(lo), float(hi)
+    point = float(_iqm_ratio(t_pre, t_base))
+    lo, hi = _bootstrap((t_pre, t_base), _iqm_ratio, n_boot, seed, level)
+    return point, lo, hi
+
+
+def _mean(a: np.ndarray, axis: int = -1) -> np.ndarray:
+    return np.mean(a, axis=axis)
 
 
 def mean_ci(values: np.ndarray, n_boot: int = 10_000, seed: int = 0,
             level: float = 0.95) -> tuple[float, float, float]:
     """Mean over seeds and its percentile bootstrap interval."""
     v = np.asarray(values, dtype=float)
-    rng = np.random.default_rng(seed)
-    boots = v[rng.integers(0, len(v), size=(n_boot, len(v)))].mean(axis=1)
-    alpha = (1 - level) / 2
-    lo, hi = np.quantile(boots, [alpha, 1 - alpha])
-    return float(v.mean()), float(lo), float(hi)
+    lo, hi = _bootstrap((v,), _mean, n_boot, seed, level)
+    return float(v.mean()), lo, hi
 
 
-def probability_of_improvement(t_pre: np.ndarray, t_base: np.ndarray) -> float:
-    """P(T_pre < T_base) + 0.5 P(T_pre == T_base) over all pairs of runs (lower T is better)."""
-    a = np.asarray(t_pre, float)[:, None]
-    b = np.asarray(t_base, float)[None, :]
-    return float(((a < b) + 0.5 * (a == b)).mean())
+def paired_difference_ci(a: np.ndarray, b: np.ndarray, n_boot: int = 10_000, seed: int = 0,
+                         level: float = 0.95, iqm_of: bool = False) -> tuple[float, float, float]:
+    """mean(a) - mean(b) (or IQM(a) - IQM(b)) over matched seeds, with its percentile bootstrap
+    interval, pairs resampled together: the "compare intervals, not points" rule of DESIGN.md
+    section 4 (e.g. no regression when the lower bound is above -margin)."""
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    if iqm_of:
+        def stat(x, y, axis=-1):
+            return stats.trim_mean(x, 0.25, axis=axis) - stats.trim_mean(y, 0.25, axis=axis)
+    else:
+        def stat(x, y, axis=-1):
+            return np.mean(x, axis=axis) - np.mean(y, axis=axis)
+    point = float(stat(a, b))
+    if np.ptp(a - b) == 0:
+        return point, point, point  # every pair differs by the same amount
+    lo, hi = _bootstrap((a, b), stat, n_boot, seed, level)
+    return point, lo, hi
+
+
+def verdict(lo: float, hi: float, lower_is_better: bool = True) -> str:
+    """Words for a difference interval (first arm minus second)."""
+    if hi < 0:
+        return "better" if lower_is_better else "worse"
+    if lo > 0:
+        return "worse" if lower_is_better else "better"
+    return "indistinguishable"
+
+
+def probability_of_improvement(t_pre: np.ndarray, t_base: np.ndarray,
+                               censored_pre: np.ndarray | None = None,
+                               censored_base: np.ndarray | None = None) -> float:
+    """P(run of the first arm reaches the target sooner than a run of the second), over all
+    pairs of runs; ties count one half. A censored run ranks after every run that reached the
+    target (whatever step it is entered at), and two censored runs tie."""
+    a = np.asarray(t_pre, float)
+    b = np.asarray(t_base, float)
+    ca = np.zeros(a.shape, bool) if censored_pre is None else np.asarray(censored_pre, bool)
+    cb = np.zeros(b.shape, bool) if censored_base is None else np.asarray(censored_base, bool)
+    # rank key: (censored, time); censored runs all tie with each other
+    a_key = np.where(ca, np.inf, a)[:, None]
+    b_key = np.where(cb, np.inf, b)[None, :]
+    return float(((a_key < b_key) + 0.5 * (a_key == b_key)).mean())
 
 
 def success_auc(curve: list[dict], budget: int) -> float:
@@ -91,11 +141,16 @@ def success_auc(curve: list[dict], budget: int) -> float:
     return float(np.trapz(y[keep], x[keep]) / budget)
 
 
-def unlearning_drop(bc_success: float, curve: list[dict], first: int) -> float:
-    """How far the fine-tuned agent's success falls below its BC policy's in the first
-    ``first`` evaluations after fine-tuning starts (positive = it unlearned)."""
-    after = [r["success_rate"] for r in curve if r["timesteps"] > 0][:first]
-    return float(bc_success - min(after)) if after else float("nan")
+def unlearning_drop(bc_success: list[float], curve: list[dict]) -> float:
+    """How far the fine-tuned agent's success falls below its BC policy's, at worst, over the
+    first ``len(bc_success)`` evaluations after step 0; ``bc_success[i]`` is the BC policy's
+    success on the episode set of evaluation ``i + 1`` (the same episodes, so each difference
+    is paired). Positive = it unlearned."""
+    after = [r["success_rate"] for r in curve if r["timesteps"] > 0][:len(bc_success)]
+    if len(after) < len(bc_success):
+        raise ValueError(f"the curve has {len(after)} evaluations after step 0; "
+                         f"{len(bc_success)} are needed")
+    return float(max(b - f for b, f in zip(bc_success, after, strict=True)))
 
 
 def regressions(matrix: dict[str, dict[str, float]], reference: str, margin: float,

@@ -18,7 +18,7 @@ from harness.evaluate import evaluate
 from harness.promotion import decide
 from harness.spec.study import ExpertSpec
 from harness.store import Artifact, Build, Store, StoreError
-from harness.train import ProgressFn, Target, build_ppo, seed_everything, train_run
+from harness.train import ProgressFn, RunSeeds, Target, build_ppo, train_run
 
 
 class ExpertNotApproved(StoreError):
@@ -34,13 +34,14 @@ def train_expert_seed(spec: ExpertSpec, seed: int, store: Store,
     """The ``expert_run`` artefact of ``seed``: reused when published, trained otherwise."""
 
     def build(b: Build) -> None:
-        seed_everything(seed)
-        model = build_ppo(spec.ppo, spec.scenario, seed, b.dir / "tb")
+        seeds = RunSeeds.of("expert_training", "expert", seed)
+        model = build_ppo(spec.ppo, spec.scenario, seeds, b.dir / "tb")
         target = Target(spec.convergence.thresholds, spec.convergence.consecutive,
                         spec.convergence.early_stop)
-        result = train_run(model, spec.scenario, spec.budget, spec.eval, target, b.dir,
+        result = train_run(model, spec.scenario, spec.budget, spec.eval, target, b.dir, seeds,
                            progress, cfg=spec.ppo)
-        final = evaluate(model.policy, spec.scenario, spec.final_seeds(), spec.eval.n_envs)
+        final_set = spec.final_set()
+        final = evaluate(model.policy, spec.scenario, final_set.seeds(), spec.eval.n_envs)
         (b.dir / "final_eval.json").write_text(json.dumps(final, indent=1))
         b.status = "converged" if result.converged_at is not None else "not_converged"
         b.metrics = {
@@ -52,7 +53,8 @@ def train_expert_seed(spec: ExpertSpec, seed: int, store: Store,
             "last_periodic_eval": result.curve[-1],
         }
         b.extra = {"scenario": spec.scenario.name, "hyperparameters_in_effect":
-                   result.hyperparameters}
+                   result.hyperparameters, "init_seed": seeds.init,
+                   "episode_seeds": {**result.episode_seeds, "final_eval": final_set.as_dict()}}
 
     return store.get_or_build("expert_run", run_config(spec), [seed], build)
 
@@ -62,11 +64,14 @@ def promote(spec: ExpertSpec, runs: list[Artifact], store: Store) -> Artifact:
     finals = {a.manifest["seeds"][0]: a.metrics["final_eval"] for a in runs}
     curves = {a.manifest["seeds"][0]: json.loads(a.file("learning_curve.json").read_text())
               for a in runs}
-    decision = decide(finals, curves, spec.promotion, spec.min_seeds, spec.budget)
+    converged = {a.manifest["seeds"][0]: a.metrics["converged_at"] for a in runs}
+    decision = decide(finals, curves, converged, spec.promotion, spec.min_seeds, spec.budget,
+                      spec.convergence.consecutive)
     config = {"stage": "expert", "scenario": spec.scenario.name,
               "promotion": {"success": spec.promotion.success,
                             "collision": spec.promotion.collision,
-                            "min_seeds": spec.min_seeds, "final_episodes": spec.final_episodes}}
+                            "min_seeds": spec.min_seeds, "final_episodes": spec.final_episodes,
+                            "requires_convergence": True}}
 
     def build(b: Build) -> None:
         (b.dir / "promotion.json").write_text(json.dumps(decision.as_dict(), indent=1))

@@ -175,7 +175,8 @@ class PretrainPipeline:
 
     def shifted_dataset(self) -> Artifact:
         if self._shifted_dataset is None:
-            spec = replace(self.study.dataset, scenarios=self.study.shift.dataset_scenarios)
+            spec = replace(self.study.dataset, scenarios=self.study.shift.dataset_scenarios,
+                           stream="shift_dataset")
             self._shifted_dataset = record_dataset(spec, self.datasets.experts.approved(),
                                                    self.store)
         return self._shifted_dataset
@@ -186,7 +187,8 @@ class PretrainPipeline:
             reporter = self.progress.for_run(f"shifted seed {seed}") if self.progress else None
             self._runs[key] = train_arm(self.spec, self.ppo, self.spec.arm("pretrained"), seed,
                                         self.store, self.shifted_dataset(),
-                                        budget=self.study.shift.budget, progress=reporter)
+                                        budget=self.study.shift.budget, progress=reporter,
+                                        stream="shifted")
         return self._runs[key]
 
     def shift(self) -> Artifact:

@@ -5,7 +5,7 @@ Pure functions over per-seed results; the expert stage persists what they return
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 
@@ -93,10 +93,20 @@ def diagnose(check: SeedCheck, curve: list[dict], budget: int, gate: Thresholds)
     return out
 
 
-def decide(finals: dict[int, dict], curves: dict[int, list[dict]], gate: Thresholds,
-           min_seeds: int, budget: int) -> Decision:
-    """Approve only when at least ``min_seeds`` seeds ran and every one passes the gate."""
-    checks = tuple(check_seed(s, finals[s], gate) for s in sorted(finals))
+def decide(finals: dict[int, dict], curves: dict[int, list[dict]],
+           converged_at: dict[int, int | None], gate: Thresholds, min_seeds: int, budget: int,
+           consecutive: int) -> Decision:
+    """Approve only when at least ``min_seeds`` seeds ran and every one converged within the
+    budget (K consecutive periodic evaluations at the thresholds) and passes the final gate."""
+    checks = []
+    for s in sorted(finals):
+        c = check_seed(s, finals[s], gate)
+        if converged_at.get(s) is None:
+            c = replace(c, passed=False, failures=c.failures + (
+                f"did not converge: never {consecutive} consecutive periodic evaluations at "
+                f"success >= {gate.success:.2f} and collision <= {gate.collision:.2f} within "
+                f"{budget:,} steps",))
+        checks.append(c)
     diagnostics: list[str] = []
     if len(checks) < min_seeds:
         diagnostics.append(f"only {len(checks)} seeds evaluated; promotion needs at least "
@@ -105,6 +115,6 @@ def decide(finals: dict[int, dict], curves: dict[int, list[dict]], gate: Thresho
         diagnostics += diagnose(c, curves.get(c.seed, []), budget, gate)
     approved = not diagnostics and all(c.passed for c in checks)
     best = max(checks, key=lambda c: (c.success_rate, -c.collision_rate, -c.seed), default=None)
-    return Decision(status="approved" if approved else "rejected", seeds=checks,
+    return Decision(status="approved" if approved else "rejected", seeds=tuple(checks),
                     diagnostics=tuple(diagnostics),
                     chosen_seed=best.seed if (approved and best) else None)

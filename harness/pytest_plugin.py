@@ -65,7 +65,7 @@ def pytest_configure_node(node) -> None:
     node.workerinput["harness_started"] = node.config._harness_started
 
 
-STAGE_ORDER = ("test_expert", "test_dataset", "test_pretraining")
+STAGE_ORDER = ("test_expert", "test_dataset", "test_pretraining", "test_independence")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -148,10 +148,13 @@ class CriteriaRecorder:
         self.node = node
 
     def record(self, cid: str, name: str, passed: bool, measured: object, threshold: str,
-               interval: object = None, artifact: str | None = None, detail: str = "") -> bool:
+               interval: object = None, artifact: str | None = None, detail: str = "",
+               deviation: str | None = None) -> bool:
+        """One criterion row; ``deviation`` says where its declared values depart from
+        DESIGN.md (shown in the row itself)."""
         row = {"id": cid, "name": name, "passed": bool(passed), "measured": measured,
                "threshold": threshold, "interval": interval, "artifact": artifact,
-               "detail": detail, "test": self.node.nodeid}
+               "detail": detail, "deviation": deviation, "test": self.node.nodeid}
         self.node.user_properties.append((CRITERION, row))
         return bool(passed)
 

@@ -5,22 +5,18 @@ Input convention (as rliable): a 1-D array of per-run values, one entry per seed
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
+from scipy import stats
 
-Z95 = 1.959963984540054
 
-
-def wilson_interval(successes: int, n: int, z: float = Z95) -> tuple[float, float]:
-    """Wilson score 95% interval of a binomial rate; (0, 1) when n == 0."""
+def wilson_interval(successes: int, n: int, level: float = 0.95) -> tuple[float, float]:
+    """Wilson score interval of a binomial rate (scipy's ``binomtest(...).proportion_ci``,
+    method "wilson", no continuity correction); (0, 1) when n == 0."""
     if n <= 0:
         return 0.0, 1.0
-    p = successes / n
-    denom = 1.0 + z * z / n
-    centre = (p + z * z / (2 * n)) / denom
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return max(0.0, centre - half), min(1.0, centre + half)
+    ci = stats.binomtest(int(successes), int(n)).proportion_ci(confidence_level=level,
+                                                               method="wilson")
+    return max(0.0, float(ci.low)), min(1.0, float(ci.high))
 
 
 def distribution(values: np.ndarray) -> dict[str, float]:
@@ -36,15 +32,14 @@ def distribution(values: np.ndarray) -> dict[str, float]:
 
 
 def first_sustained(passed: list[bool] | np.ndarray, k: int) -> int | None:
-    """Index of the evaluation that completes the first run of ``k`` consecutive passes.
+    """Index of the first evaluation of the first run of ``k`` consecutive passes.
 
-    Time to target (DESIGN.md section 4) is the timestep of that evaluation: the earliest point
-    at which a monitor watching the evaluations knows the target holds for k of them. ``None``
-    when it never happens (the run is censored at its budget).
+    Time to target (DESIGN.md section 4) is the step of that evaluation: "reached at T,
+    confirmed by the next k - 1". ``None`` when no such run exists (censored at the budget).
     """
     run = 0
     for i, ok in enumerate(passed):
         run = run + 1 if ok else 0
         if run >= k:
-            return i
+            return i - k + 1
     return None

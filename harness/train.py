@@ -15,14 +15,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import torch
 from stable_baselines3 import PPO
 from stable_baselines3.common.callbacks import BaseCallback, CallbackList
+from stable_baselines3.common.utils import set_random_seed
 
 from harness.evaluate import evaluate
 from harness.nav.scenario import Scenario
 from harness.nav.vec_env import NavVecEnv
+from harness.seeds import SeedRange, evaluation_span, init_seed, training_block
 from harness.spec.ppo import PPOConfig
 from harness.spec.study import EvalSchedule, Thresholds
 from harness.stats import first_sustained
@@ -32,21 +33,42 @@ log = logging.getLogger("harness.train")
 ProgressFn = Callable[[dict], None]
 
 
-def training_env_seed(seed: int) -> int:
-    """Base seed of the training VecEnv of run ``seed``: env i plays streams ``base + i``.
+@dataclass(frozen=True)
+class RunSeeds:
+    """Where a training run's randomness comes from (:mod:`harness.seeds`): the block of episode
+    seeds its environments play, and the seed of its network initialisation and sampling."""
 
-    Spaced by 10,000 so that the env slots of different runs never share a stream.
-    """
-    return seed * 10_000
+    block: SeedRange
+    init: int
+
+    @classmethod
+    def of(cls, purpose: str, stream: str, seed: int) -> RunSeeds:
+        return cls(training_block(purpose, stream, seed), init_seed(purpose, stream, seed))
 
 
-def build_ppo(cfg: PPOConfig, scenario: Scenario, seed: int, tensorboard: Path | None,
+def build_ppo(cfg: PPOConfig, scenario: Scenario, seeds: RunSeeds, tensorboard: Path | None,
               cls: type[PPO] = PPO, **extra) -> PPO:
-    """A fresh SB3 PPO (or subclass) on the batched env, every hyperparameter from ``cfg``."""
-    env = NavVecEnv(scenario, cfg.n_envs, seed=training_env_seed(seed))
-    return cls("MlpPolicy", env, seed=seed, device="cpu", verbose=0,
+    """A fresh SB3 PPO (or subclass) on the batched env, every hyperparameter from ``cfg``.
+
+    The env plays only the run's own block of episode seeds. ``PPO(seed=...)`` is deliberately
+    not used: SB3 then calls ``env.seed(seed)``, which would replace the run's streams by the
+    streams every run of the same seed shares (the block-seeded env refuses it); the RNGs are
+    seeded here instead, from the run's identity.
+    """
+    set_random_seed(seeds.init)
+    env = NavVecEnv(scenario, cfg.n_envs, seed_block=(seeds.block.start, seeds.block.stop))
+    return cls("MlpPolicy", env, device="cpu", verbose=0,
                tensorboard_log=str(tensorboard) if tensorboard else None, **cfg.sb3_kwargs(),
                **extra)
+
+
+def training_seeds_played(model: PPO, block: SeedRange) -> SeedRange:
+    """The part of its block the run's training environments actually played."""
+    start, stop = model.get_env().seeds_played()
+    if start != block.start or stop > block.stop:
+        raise RuntimeError(f"the training env played [{start}, {stop}), not inside its block "
+                           f"[{block.start}, {block.stop})")
+    return SeedRange(block.purpose, start, stop)
 
 
 def effective_hyperparameters(model: PPO) -> dict:
@@ -111,14 +133,18 @@ class Target:
 
 
 class PeriodicEvaluation(BaseCallback):
-    """Evaluate every ``schedule.every`` env steps (and at step 0) on fixed episode seeds.
+    """Evaluate at step 0 and every ``schedule.every`` online steps up to ``budget``.
 
-    Persists a learning curve; stops training once ``target`` has held for K consecutive
-    evaluations when ``target.early_stop``; saves a checkpoint at every evaluation.
+    Evaluation ``i`` (at step ``i * every``) plays its own episode set
+    (``schedule.episode_set(i)``), so the k consecutive evaluations that confirm a target are k
+    independent samples, and no evaluation happens off the grid (none at the end of training).
+    Persists a learning curve;
+    stops training once ``target`` has held for K consecutive evaluations when
+    ``target.early_stop``; saves a checkpoint at every evaluation.
     """
 
     def __init__(self, scenario: Scenario, schedule: EvalSchedule, target: Target,
-                 out_dir: Path, progress: ProgressFn | None = None, budget: int | None = None,
+                 out_dir: Path, budget: int, progress: ProgressFn | None = None,
                  offset: int = 0):
         super().__init__()
         self.scenario = scenario
@@ -130,31 +156,34 @@ class PeriodicEvaluation(BaseCallback):
         self.offset = offset
         self.curve: list[dict] = []
         self.converged_at: int | None = None
-        self.next_eval = 0
         self.started = 0.0
-        self.seeds = schedule.seeds()
+        self.grid = schedule.grid(budget)
+
+    def _steps(self) -> int:
+        return self.num_timesteps - self.offset
 
     def _on_training_start(self) -> None:
         self.started = time.perf_counter()
-        self.next_eval = self.num_timesteps
         self._evaluate()
 
     def _on_step(self) -> bool:
-        if self.num_timesteps >= self.next_eval:
+        if len(self.curve) < len(self.grid) and self._steps() >= self.grid[len(self.curve)]:
             self._evaluate()
             if self.converged_at is not None and self.target.early_stop:
                 return False
         return True
 
-    def _on_training_end(self) -> None:
-        if not self.curve or self.curve[-1]["timesteps"] < self.num_timesteps - self.offset:
-            self._evaluate()
-
     def _evaluate(self) -> None:
-        steps = self.num_timesteps - self.offset
-        res = evaluate(self.model.policy, self.scenario, self.seeds, self.schedule.n_envs)
+        index = len(self.curve)
+        steps = self.grid[index]
+        if self._steps() != steps:
+            raise RuntimeError(f"evaluation {index} due at step {steps:,} ran at "
+                               f"{self._steps():,}: eval.every must be a multiple of n_envs")
+        episodes = self.schedule.episode_set(index)
+        res = evaluate(self.model.policy, self.scenario, episodes.seeds(), self.schedule.n_envs)
         wall = round(time.perf_counter() - self.started, 3)
         row = {"timesteps": int(steps), "wall_seconds": wall,
+               "episode_seeds": [episodes.start, episodes.stop],
                "success_rate": res["success_rate"], "success_ci": res["success_ci"],
                "collision_rate": res["collision_rate"], "collision_ci": res["collision_ci"],
                "timeout_rate": res["timeout_rate"], "return": res["return"],
@@ -172,7 +201,6 @@ class PeriodicEvaluation(BaseCallback):
                  for r in self.curve], self.target.consecutive)
             if hit is not None:
                 self.converged_at = self.curve[hit]["timesteps"]
-        self.next_eval = self.offset + steps + self.schedule.every
         if self.progress is not None:
             self.progress({**row, "budget": self.budget, "converged_at": self.converged_at})
 
@@ -181,19 +209,22 @@ class PeriodicEvaluation(BaseCallback):
 class RunResult:
     curve: list[dict]
     converged_at: int | None
+    """Step of the first of the K consecutive evaluations at the target (None: never)."""
     timesteps: int
     wall_seconds: float
     hyperparameters: dict
+    episode_seeds: dict[str, dict]
+    """The seed ranges the run trained and was periodically evaluated on, by role."""
 
 
 def train_run(model: PPO, scenario: Scenario, budget: int, schedule: EvalSchedule,
-              target: Target, out_dir: Path, progress: ProgressFn | None = None,
+              target: Target, out_dir: Path, seeds: RunSeeds, progress: ProgressFn | None = None,
               callbacks: list[BaseCallback] = (), cfg: PPOConfig | None = None) -> RunResult:
-    """Train ``model`` for at most ``budget`` online env steps, evaluating periodically."""
+    """Train ``model`` for at most ``budget`` online env steps, evaluating on the grid."""
     out_dir.mkdir(parents=True, exist_ok=True)
     hparams = check_hyperparameters(model, cfg) if cfg is not None else \
         effective_hyperparameters(model)
-    evaluator = PeriodicEvaluation(scenario, schedule, target, out_dir, progress, budget,
+    evaluator = PeriodicEvaluation(scenario, schedule, target, out_dir, budget, progress,
                                    offset=model.num_timesteps)
     start = time.perf_counter()
     model.learn(budget, callback=CallbackList([*callbacks, evaluator]), tb_log_name="tb",
@@ -202,11 +233,12 @@ def train_run(model: PPO, scenario: Scenario, budget: int, schedule: EvalSchedul
     model.save(out_dir / "model.zip")
     (out_dir / "learning_curve.json").write_text(json.dumps(evaluator.curve, indent=1))
     (out_dir / "hyperparameters.json").write_text(json.dumps(hparams, indent=1))
+    periodic = evaluation_span(schedule.purpose, len(evaluator.curve), schedule.episodes)
     return RunResult(curve=evaluator.curve, converged_at=evaluator.converged_at,
                      timesteps=int(model.num_timesteps - evaluator.offset), wall_seconds=wall,
-                     hyperparameters=hparams)
+                     hyperparameters=hparams,
+                     episode_seeds={"training": training_seeds_played(model, seeds.block)
+                                    .as_dict(), "periodic_eval": periodic.as_dict()})
 
 
-def seed_everything(seed: int) -> None:
-    np.random.seed(seed)
-    torch.manual_seed(seed)
+

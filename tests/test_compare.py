@@ -8,13 +8,14 @@ from harness import compare
 from harness.spec.scenarios import load_scenario
 
 
-def test_iqm_matches_trimmed_mean_and_interpolates():
+def test_iqm_is_rliables_trimmed_mean():
     assert compare.iqm(np.arange(1, 9)) == pytest.approx(4.5)  # mean of 3, 4, 5, 6
     v = np.array([5.0, 1.0, 100.0, 7.0, 3.0, 2.0, 9.0, 4.0])
     assert compare.iqm(v) == pytest.approx(sps.trim_mean(v, 0.25))
-    # n = 10: ranks 2.5..7.5 -> half of the 3rd and 8th values, all of the 4th..7th
-    v10 = np.arange(1.0, 11.0)
-    assert compare.iqm(v10) == pytest.approx((0.5 * 3 + 4 + 5 + 6 + 7 + 0.5 * 8) / 5)
+    # Audit finding 6, n = 10: rliable cuts int(2.5) = 2 values from each end and averages the
+    # 6 left (the earlier interpolation weighted the 3rd and 8th by one half: 1.8, not rliable's)
+    v10 = np.array([0, 0, 0, 1, 1, 1, 1, 10, 10, 10.0])
+    assert compare.iqm(v10) == pytest.approx((0 + 1 + 1 + 1 + 1 + 10) / 6)
 
 
 def test_ratio_of_scaled_times_is_exact_with_a_degenerate_interval():
@@ -42,16 +43,37 @@ def test_probability_of_improvement():
     assert compare.probability_of_improvement([2], [2]) == 0.5
 
 
+def test_a_censored_run_ranks_after_every_run_that_reached_the_target():
+    """Audit finding 2: a censored run entered at the budget tied with a run that reached the
+    target at the budget's last evaluation."""
+    assert compare.probability_of_improvement([1000], [1000], [True], [False]) == 0.0
+    assert compare.probability_of_improvement([1000], [1000], [False], [True]) == 1.0
+    assert compare.probability_of_improvement([1000], [1000], [True], [True]) == 0.5
+
+
 def curve(points):
     return [{"timesteps": t, "success_rate": s, "collision_rate": c} for t, s, c in points]
 
 
-def test_time_to_target_needs_k_consecutive_and_censors():
+def test_time_to_target_is_the_first_evaluation_of_k_consecutive_and_censors():
+    """Audit finding 2: T is where the run of k starts ("reached at T, confirmed by the next
+    k - 1"), not where it completes; a policy at target before any online step has T = 0."""
     c = curve([(0, 0.9, 0.0), (10, 0.5, 0.0), (20, 0.9, 0.0), (30, 0.95, 0.02),
                (40, 0.95, 0.2)])
-    assert compare.time_to_target(c, 0.85, 0.1, 2) == 30
+    assert compare.time_to_target(c, 0.85, 0.1, 2) == 20
     assert compare.time_to_target(c, 0.85, 0.1, 3) is None
     assert compare.time_to_target(c, 0.85, 0.1, 1) == 0
+    at_zero = curve([(0, 0.95, 0.0), (10, 0.95, 0.0), (20, 0.5, 0.0)])
+    assert compare.time_to_target(at_zero, 0.9, 0.05, 2) == 0
+
+
+def test_time_to_target_refuses_evaluations_that_reuse_an_episode_set():
+    """Audit finding 2: passes on one episode set are one sample, not k."""
+    c = curve([(0, 0.95, 0.0), (10, 0.95, 0.0)])
+    for row in c:
+        row["episode_seeds"] = [100, 200]
+    with pytest.raises(ValueError, match="own episode set"):
+        compare.time_to_target(c, 0.9, 0.05, 2)
 
 
 def test_success_auc():
@@ -61,9 +83,37 @@ def test_success_auc():
     assert compare.success_auc(curve([(0, 0.0, 0), (50, 1.0, 0)]), 100) == pytest.approx(0.75)
 
 
-def test_unlearning_drop_uses_the_first_evaluations_after_step_zero():
+def test_unlearning_drop_pairs_each_evaluation_with_the_bc_policy_on_the_same_episodes():
     c = curve([(0, 0.9, 0), (10, 0.8, 0), (20, 0.95, 0), (30, 0.1, 0)])
-    assert compare.unlearning_drop(0.9, c, 2) == pytest.approx(0.1)
+    # BC scored 0.85 on evaluation 1's episodes and 0.99 on evaluation 2's: drops 0.05, 0.04
+    assert compare.unlearning_drop([0.85, 0.99], c) == pytest.approx(0.05)
+    assert compare.unlearning_drop([0.7, 0.9], c) == pytest.approx(-0.05)
+    with pytest.raises(ValueError, match="3 are needed"):
+        compare.unlearning_drop([0.9, 0.9, 0.9], c[:3])
+
+
+def test_no_regression_compares_the_interval_not_the_point_estimate():
+    """Audit finding 8: the point difference (0.0) is within the margin, but with these
+    seed-to-seed swings its interval is not: the claim fails."""
+    from types import SimpleNamespace
+
+    from harness.study import _final_difference
+
+    spec = SimpleNamespace(bootstrap=2000, final_margin=0.05)
+    pre = {"final_success": [0.99, 0.70, 0.99, 0.70, 0.99, 0.70]}
+    base = {"final_success": [0.85] * 6}
+    res = _final_difference(spec, pre, base)
+    assert res["difference"] == pytest.approx(-0.005)
+    assert res["ci"][0] < -0.05 and not res["passed"]
+    steady = _final_difference(spec, {"final_success": [0.84] * 6}, base)
+    assert steady["ci"] == pytest.approx([-0.01, -0.01]) and steady["passed"]
+
+
+def test_paired_difference_resamples_pairs_together():
+    a = np.array([10.0, 20.0, 30.0, 40.0])
+    diff, lo, hi = compare.paired_difference_ci(a + 5.0, a, n_boot=500)
+    assert (diff, lo, hi) == (5.0, 5.0, 5.0)  # unpaired resampling would spread it
+    assert compare.verdict(-3, -1) == "better" and compare.verdict(-1, 2) == "indistinguishable"
 
 
 def test_shift_detector_fires_on_a_shifted_setup_and_is_quiet_on_a_matched_one():

@@ -20,8 +20,10 @@ from harness.pretrain import (
 from harness.spec.ppo import PPOConfig
 from harness.spec.scenarios import load_scenario
 from harness.spec.study import BCConfig, CriticConfig, FineTuneConfig
-from harness.train import build_ppo
+from harness.train import RunSeeds, build_ppo
 from tests.dataset_helpers import make_dataset
+
+RUN = RunSeeds.of("comparison_training", "pretrained", 0)
 
 CFG = PPOConfig(n_envs=8, n_steps=32, batch_size=128, n_epochs=2)
 
@@ -58,7 +60,7 @@ def test_contract_mismatch_is_refused(dataset):
 
 
 def test_bc_trains_the_ppo_policy_itself(dataset, tmp_path):
-    model = build_ppo(CFG, load_scenario("open"), 0, None)
+    model = build_ppo(CFG, load_scenario("open"), RUN, None)
     policy = model.policy
     before = [p.detach().clone() for p in actor_parameters(policy)]
     demos = load_demonstrations(dataset, CFG.gamma, 0.2, seed=0)
@@ -71,7 +73,7 @@ def test_bc_trains_the_ppo_policy_itself(dataset, tmp_path):
 
 
 def test_critic_pretraining_moves_only_the_critic(dataset):
-    model = build_ppo(CFG, load_scenario("open"), 0, None)
+    model = build_ppo(CFG, load_scenario("open"), RUN, None)
     actor = [p.detach().clone() for p in actor_parameters(model.policy)]
     demos = load_demonstrations(dataset, CFG.gamma, 0.2, seed=0)
     curve = pretrain_critic(model, demos, CriticConfig(epochs=5, batch_size=64), 0)
@@ -82,7 +84,7 @@ def test_critic_pretraining_moves_only_the_critic(dataset):
 
 def test_recipe_freezes_the_actor_then_ramps_its_learning_rate():
     recipe = FineTuneConfig(critic_warmup_steps=1000, actor_warmup_steps=1000)
-    model = build_ppo(CFG, load_scenario("open"), 0, None, cls=FineTunePPO, recipe=recipe)
+    model = build_ppo(CFG, load_scenario("open"), RUN, None, cls=FineTunePPO, recipe=recipe)
     assert [model.actor_lr_factor(s) for s in (0, 999, 1000, 1500, 2000, 5000)] == \
         [0.0, 0.0, 0.0, 0.5, 1.0, 1.0]
     actor = [p.detach().clone() for p in actor_parameters(model.policy)]
@@ -97,6 +99,6 @@ def test_recipe_freezes_the_actor_then_ramps_its_learning_rate():
 
 
 def test_log_std_reset_is_in_effect():
-    model = build_ppo(CFG, load_scenario("open"), 0, None)
+    model = build_ppo(CFG, load_scenario("open"), RUN, None)
     reset_action_noise(model, -1.25)
     assert torch.allclose(model.policy.log_std, torch.full((2,), -1.25))

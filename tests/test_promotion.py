@@ -12,20 +12,25 @@ def final(success, collision, n=200):
             "timeout_rate": 1 - success - collision}
 
 
+def decide3(finals, curves, budget, converged=None):
+    converged = converged or {s: 100_000 for s in finals}
+    return decide(finals, curves, converged, GATE, 3, budget, 3)
+
+
 def curve(values, every=100_000):
     return [{"timesteps": i * every, "success_rate": v} for i, v in enumerate(values)]
 
 
 def test_every_seed_passing_is_approved_and_the_best_seed_chosen():
     finals = {0: final(0.95, 0.02), 1: final(0.97, 0.01), 2: final(0.97, 0.03)}
-    d = decide(finals, {}, GATE, 3, 1_000_000)
+    d = decide3(finals, {}, 1_000_000)
     assert d.status == "approved" and d.chosen_seed == 1 and not d.diagnostics
 
 
 def test_one_failing_seed_rejects_with_criterion_and_margin():
     finals = {0: final(0.95, 0.02), 1: final(0.85, 0.08), 2: final(0.97, 0.03)}
     curves = {1: curve([0.1, 0.5, 0.8, 0.84, 0.85, 0.85])}
-    d = decide(finals, curves, GATE, 3, 600_000)
+    d = decide3(finals, curves, 600_000)
     assert d.status == "rejected" and d.chosen_seed is None
     text = " | ".join(d.diagnostics)
     assert "seed 1: success 0.850 < 0.90 (short by 0.050)" in text
@@ -34,7 +39,7 @@ def test_one_failing_seed_rejects_with_criterion_and_margin():
 
 
 def test_too_few_seeds_is_rejected_even_if_all_pass():
-    d = decide({0: final(0.99, 0.0), 1: final(0.99, 0.0)}, {}, GATE, 3, 1)
+    d = decide3({0: final(0.99, 0.0), 1: final(0.99, 0.0)}, {}, 1)
     assert d.status == "rejected" and "needs at least 3" in d.diagnostics[0]
 
 
@@ -46,5 +51,17 @@ def test_plateau_detection():
 
 def test_still_improving_suggests_more_budget():
     finals = {0: final(0.6, 0.0), 1: final(0.95, 0.0), 2: final(0.95, 0.0)}
-    d = decide(finals, {0: curve([0.0, 0.1, 0.2, 0.3, 0.45, 0.6])}, GATE, 3, 500_000)
+    d = decide3(finals, {0: curve([0.0, 0.1, 0.2, 0.3, 0.45, 0.6])}, 500_000)
     assert any("raise expert.budget (e.g. to 1,000,000)" in x for x in d.diagnostics)
+
+
+def test_a_seed_that_never_converged_blocks_promotion_even_if_its_final_evaluation_passes():
+    """Audit finding 5: convergence was not part of the gate."""
+    finals = {0: final(0.95, 0.02), 1: final(0.96, 0.01), 2: final(0.97, 0.03)}
+    d = decide3(finals, {1: curve([0.5, 0.9, 0.8, 0.95, 0.85, 0.92])}, 600_000,
+                converged={0: 300_000, 1: None, 2: 200_000})
+    assert d.status == "rejected" and d.chosen_seed is None
+    failing = [c for c in d.seeds if not c.passed]
+    assert [c.seed for c in failing] == [1]
+    assert any(x.startswith("seed 1: did not converge: never 3 consecutive") for x in
+               d.diagnostics)

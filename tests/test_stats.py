@@ -14,6 +14,8 @@ def test_wilson_interval_hand_values():
     lo, hi = wilson_interval(0, 20)
     assert lo == 0.0 and hi == pytest.approx(0.1611, abs=1e-4)
     assert wilson_interval(0, 0) == (0.0, 1.0)
+    lo, hi = wilson_interval(20, 20)  # the upper bound is exactly 1
+    assert hi == 1.0 and lo == pytest.approx(0.8389, abs=1e-4)
 
 
 def test_distribution_quantiles():
@@ -22,8 +24,9 @@ def test_distribution_quantiles():
 
 
 @pytest.mark.parametrize("passed, k, expected", [
-    ([False, True, True, False, True, True, True], 3, 6),
-    ([True, True], 2, 1),
+    # the index of the FIRST evaluation of the run ("reached at T, confirmed by the next k-1")
+    ([False, True, True, False, True, True, True], 3, 4),
+    ([True, True], 2, 0),
     ([True, False, True], 2, None),
     ([], 1, None),
     ([False, True], 1, 1),

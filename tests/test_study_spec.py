@@ -5,7 +5,7 @@ import yaml
 
 from harness.nav.seeding import SEED_BOUND
 from harness.spec.errors import SpecError
-from harness.spec.study import EVAL_SEED_BASE, load_study, study_file
+from harness.spec.study import load_study, study_file
 
 BASE = yaml.safe_load(study_file().read_text())
 
@@ -24,11 +24,40 @@ def test_full_profile_trains_the_expert_on_the_crowd_scenario():
     assert expert.convergence.thresholds.collision == 0.05
 
 
-def test_evaluation_seeds_are_disjoint_from_any_training_episode_seed():
+def test_evaluation_seeds_lie_above_any_default_seeded_episode():
     expert = load_study("full").expert
-    assert min(expert.eval.seeds()) > SEED_BOUND and min(expert.final_seeds()) > SEED_BOUND
-    assert not set(expert.eval.seeds()) & set(expert.final_seeds())
-    assert min(expert.eval.seeds()) == EVAL_SEED_BASE
+    assert expert.eval.episode_set(0).start > SEED_BOUND
+    assert expert.final_set().start > SEED_BOUND
+    assert not expert.eval.span(expert.budget).overlaps(expert.final_set())
+
+
+@pytest.mark.parametrize("profile", ["smoke", "full"])
+def test_default_target_is_the_promotion_gate(profile):
+    """Audit finding 1: the target was 0.85 / 0.10, weaker than the 0.90 / 0.05 gate."""
+    study = load_study(profile)
+    pre, gate = study.pretraining, study.expert.promotion
+    assert (pre.target.success, pre.target.collision) == (gate.success, gate.collision)
+    assert pre.target_deviation is None
+    assert all(level.deviation for level in pre.sensitivity
+               if level.thresholds.weaker_than(gate))
+
+
+def test_a_target_weaker_than_the_gate_needs_a_reason_and_is_a_deviation(tmp_path):
+    def weaker(d, reason=None):
+        d["pretraining"]["target"] = {"success": 0.85, "collision": 0.10, "consecutive": 2}
+        if reason:
+            d["pretraining"]["target"]["reason"] = reason
+    with pytest.raises(SpecError, match="pretraining.target.reason"):
+        load_study("full", _write(tmp_path, weaker))
+    study = load_study("full", _write(tmp_path, lambda d: weaker(d, "a pilot")))
+    assert "weaker than the promotion gate" in study.pretraining.target_deviation
+    assert "a pilot" in study.pretraining.target_deviation
+
+
+def test_evaluation_interval_must_land_on_the_step_grid(tmp_path):
+    with pytest.raises(SpecError, match="pretraining.eval.every.*multiple of ppo.n_envs = 64"):
+        load_study("full", _write(tmp_path, lambda d: d["pretraining"]["eval"].update(
+            every=25_000)))
 
 
 def _write(tmp_path, mutate):

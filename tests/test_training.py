@@ -10,14 +10,16 @@ from harness.spec.ppo import PPOConfig
 from harness.spec.scenarios import load_scenario
 from harness.spec.study import load_study
 from harness.store import Store
-from harness.train import build_ppo, check_hyperparameters, effective_hyperparameters
+from harness.train import RunSeeds, build_ppo, check_hyperparameters, effective_hyperparameters
+
+SEEDS = RunSeeds.of("expert_training", "expert", 0)
 
 
 def test_every_configured_hyperparameter_is_in_effect():
     cfg = PPOConfig(n_envs=8, n_steps=32, batch_size=64, n_epochs=3, learning_rate=1.234e-4,
                     gamma=0.97, gae_lambda=0.9, clip_range=0.15, ent_coef=0.01, vf_coef=0.7,
                     max_grad_norm=0.9, net_arch=(32, 16), activation="relu", log_std_init=-0.5)
-    model = build_ppo(cfg, load_scenario("open"), 0, None)
+    model = build_ppo(cfg, load_scenario("open"), SEEDS, None)
     got = check_hyperparameters(model, cfg)
     assert got["optimizer_lr"] == [1.234e-4] and got["net_arch"] == [32, 16]
     assert got["log_std"] == pytest.approx(-0.5)
@@ -26,7 +28,7 @@ def test_every_configured_hyperparameter_is_in_effect():
 def test_a_learning_rate_set_after_construction_is_caught():
     """Setting model.learning_rate does not reach SB3's lr_schedule (DESIGN.md section 6)."""
     cfg = PPOConfig(n_envs=4, n_steps=16, batch_size=64)
-    model = build_ppo(cfg, load_scenario("open"), 0, None)
+    model = build_ppo(cfg, load_scenario("open"), SEEDS, None)
     model.learning_rate = 1e-5
     assert effective_hyperparameters(model)["learning_rate"] == cfg.learning_rate
     with pytest.raises(ValueError, match="learning_rate"):
@@ -35,7 +37,8 @@ def test_a_learning_rate_set_after_construction_is_caught():
 
 @pytest.mark.training
 def test_same_spec_and_seed_reproduce_the_same_numbers(tmp_path):
-    spec = replace(load_study("smoke").expert, budget=30_000)
+    smoke = load_study("smoke").expert
+    spec = replace(smoke, budget=30_720, eval=replace(smoke.eval, every=10_240))
     a = train_expert_seed(spec, 7, Store(tmp_path / "a"))
     b = train_expert_seed(spec, 7, Store(tmp_path / "b"))
     assert a.id == b.id

@@ -49,7 +49,8 @@ def record_dataset(spec: DatasetSpec, expert: Artifact, store: Store) -> Artifac
             "dataset_id", "schema_version", "created", "expert", "observation_contract",
             "action_contract", "deterministic_actions", "total_episodes", "total_steps",
             "data_sha256")}, "scenario": spec.scenarios[0].name,
-            "scenarios": [s.name for s in spec.scenarios]}
+            "scenarios": [s.name for s in spec.scenarios],
+            "episode_seeds": {"recording": spec.seed_range().as_dict()}}
 
     return store.get_or_build("dataset", dataset_config(spec), seeds, build, inputs=[expert])
 

@@ -17,20 +17,36 @@ from harness.nav.core import NavBatch
 from harness.nav.env import action_space, observation_space, resolve_scenario
 from harness.nav.render import render_frame
 from harness.nav.scenario import Scenario
-from harness.nav.seeding import EpisodeSeeds
+from harness.nav.seeding import EpisodeSeeds, StridedSeeds
 
 
 class NavVecEnv(VecEnv):
-    """N independent episodes of one scenario; env ``i`` seeded with ``seed + i``."""
+    """N independent episodes of one scenario.
+
+    Seeded with ``seed``, env ``i`` plays the stream of ``seed + i`` (SB3's convention, and what
+    ``VecEnv.seed`` sets). Given a ``seed_block = (start, stop)`` instead, env ``i`` plays
+    ``start + i, start + i + N, ...`` inside the block and nothing else: a block-seeded env refuses
+    ``seed()`` (SB3's ``PPO(seed=s)`` calls it, which would silently replace the run's own streams
+    by streams shared with every other run of seed ``s``).
+    """
 
     def __init__(self, scenario: Scenario | str, num_envs: int, seed: int | None = None,
-                 render_mode: str | None = None, track_paths: bool = False):
+                 render_mode: str | None = None, track_paths: bool = False,
+                 seed_block: tuple[int, int] | None = None):
         self.scenario = resolve_scenario(scenario)
         self.render_mode = render_mode  # read by VecEnv.__init__
         super().__init__(num_envs, observation_space(self.scenario), action_space())
         self.sim = NavBatch(self.scenario, num_envs)
-        self._streams = [EpisodeSeeds(None if seed is None else seed + i)
-                         for i in range(num_envs)]
+        if seed_block is not None and seed is not None:
+            raise ValueError("give either seed or seed_block, not both")
+        self.seed_block = seed_block
+        self._streams: list[EpisodeSeeds] | list[StridedSeeds]
+        if seed_block is not None:
+            self._streams = [StridedSeeds(*seed_block, slot=i, stride=num_envs)
+                             for i in range(num_envs)]
+        else:
+            self._streams = [EpisodeSeeds(None if seed is None else seed + i)
+                             for i in range(num_envs)]
         self._actions: np.ndarray | None = None
         self._track = track_paths or render_mode == "rgb_array"
         self._paths: list[list[np.ndarray]] = [[] for _ in range(num_envs)]
@@ -45,6 +61,20 @@ class NavVecEnv(VecEnv):
             self._paths[i] = [self.sim.pos[i].copy()]
         self._reset_options()
         return self.sim.observe()
+
+    def seed(self, seed: int | None = None):
+        if self.seed_block is not None:
+            raise RuntimeError(f"this env plays the episode-seed block {self.seed_block} of its "
+                               f"run; reseeding it (e.g. PPO(seed=...)) would share streams "
+                               f"with other runs")
+        return super().seed(seed)
+
+    def seeds_played(self) -> tuple[int, int] | None:
+        """``[start, stop)`` covering every episode seed a block-seeded env has played."""
+        if self.seed_block is None:
+            return None
+        last = [s.last for s in self._streams if s.last is not None]
+        return (self.seed_block[0], max(last) + 1 if last else self.seed_block[0])
 
     def step_async(self, actions: np.ndarray) -> None:
         self._actions = actions

@@ -6,7 +6,6 @@ import json
 import os
 import platform
 import time
-from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -75,8 +74,11 @@ def _atomic_write_text(path: Path, text: str) -> None:
 
 
 def build_context(study, results: dict, store: Store, started: float, exitstatus: int) -> dict:
-    artifacts, missing = _collect(store, results["artifacts"])
-    criteria = sorted(results["criteria"], key=lambda c: (c["passed"], c["id"], c["test"]))
+    artifacts, missing = _collect(store, results["artifacts"] + [
+        c["artifact"] for c in results["criteria"] if c.get("artifact")])
+    git = git_state()
+    criteria = sorted((provenance_flags(c, artifacts, git) for c in results["criteria"]),
+                      key=lambda c: (c["passed"], c["id"], c["test"]))
     tests = sorted(results["tests"], key=lambda t: (t["outcome"] == "passed", t["nodeid"]))
     failed_tests = [t for t in tests if t["outcome"] == "failed"]
     verdict = (exitstatus == 0 and all(c["passed"] for c in criteria) and not failed_tests
@@ -92,15 +94,49 @@ def build_context(study, results: dict, store: Store, started: float, exitstatus
         "criteria": criteria,
         "tests": tests,
         "failed_tests": failed_tests,
-        "provenance": {"git": git_state(), "environment": environment_versions(),
+        "provenance": {"git": git, "environment": environment_versions(),
                        "node": platform.node(), "artifacts_root": str(store.root)},
-        "expert": expert_section(study, artifacts),
+        "expert": expert_section(artifacts),
         "dataset": dataset_section(study, artifacts),
-        "pretraining": pretraining_section(study, artifacts),
+        "pretraining": pretraining_section(artifacts),
         "shift": shift_section(artifacts),
+        "seed_plan": seed_plan(artifacts),
         "index": artifact_index(artifacts),
         "missing": missing,
     }
+
+
+def provenance_flags(criterion: dict, artifacts: dict[str, Artifact], git: dict) -> dict:
+    """The criterion row with a flag when its artefact was built by another commit than the
+    report's, or from a dirty tree (DESIGN.md section 4, provenance of a shown number)."""
+    flags = []
+    art = artifacts.get(criterion.get("artifact") or "")
+    if art is not None:
+        built = art.manifest.get("git", {})
+        if built.get("dirty"):
+            flags.append(f"built from a dirty working tree at {str(built.get('commit'))[:10]}")
+        if built.get("commit") != git.get("commit"):
+            flags.append(f"built by commit {str(built.get('commit'))[:10]}, this report by "
+                         f"{str(git.get('commit'))[:10]}")
+    elif criterion.get("artifact"):
+        flags.append("artefact missing from the store")
+    return {**criterion, "deviation": criterion.get("deviation"), "flags": flags}
+
+
+def seed_plan(artifacts: dict[str, Artifact]) -> list[dict]:
+    """The episode-seed ranges each purpose used, from the artefacts' manifests."""
+    rows: dict[tuple, dict] = {}
+    for art in artifacts.values():
+        recorded = art.manifest.get("episode_seeds") or \
+            art.manifest.get("config", {}).get("episode_seeds") or {}
+        if "purpose" in recorded:
+            recorded = {"evaluation": recorded}
+        for role, r in recorded.items():
+            key = (r["purpose"], r["start"], r["stop"])
+            row = rows.setdefault(key, {"purpose": r["purpose"], "start": r["start"],
+                                        "stop": r["stop"], "artifacts": []})
+            row["artifacts"].append(f"{art.id} ({role})")
+    return sorted(rows.values(), key=lambda r: (r["start"], r["stop"]))
 
 
 def _collect(store: Store, ids: list[str]) -> tuple[dict[str, Artifact], list[str]]:
@@ -140,7 +176,8 @@ def _first(artifacts: dict[str, Artifact], kind: str) -> Artifact | None:
     return next((a for a in artifacts.values() if a.kind == kind), None)
 
 
-def expert_section(study, artifacts: dict[str, Artifact]) -> dict | None:
+def expert_section(artifacts: dict[str, Artifact]) -> dict | None:
+    """The expert stage as its artefacts recorded it (gate and schedule from their configs)."""
     expert = _first(artifacts, "expert")
     if expert is None:
         return None
@@ -148,7 +185,9 @@ def expert_section(study, artifacts: dict[str, Artifact]) -> dict | None:
     curves = {a.manifest["seeds"][0]: json.loads(a.file("learning_curve.json").read_text())
               for a in runs}
     decision = expert.metrics["decision"]
-    spec = study.expert
+    gate = expert.manifest["config"]["promotion"]
+    run_cfg = runs[0].manifest["config"] if runs else {}
+    conv = run_cfg.get("convergence", {})
     rows = []
     for a in sorted(runs, key=lambda a: a.manifest["seeds"][0]):
         seed = a.manifest["seeds"][0]
@@ -164,19 +203,16 @@ def expert_section(study, artifacts: dict[str, Artifact]) -> dict | None:
                      "return": final["return"], "passed": check["passed"],
                      "failures": check["failures"]})
     figure = figures.learning_curves(
-        curves, spec.convergence.thresholds.success, spec.convergence.thresholds.collision,
+        curves, conv.get("success", gate["success"]), conv.get("collision", gate["collision"]),
         {r["seed"]: r["converged_at"] for r in rows},
-        f"Expert PPO on '{expert.manifest.get('scenario', spec.scenario.name)}'")
+        f"Expert PPO on '{expert.manifest.get('scenario')}'")
     return {"id": expert.id, "status": expert.status, "scenario": expert.manifest.get("scenario"),
             "chosen_seed": expert.manifest.get("chosen_seed"),
             "diagnostics": decision["diagnostics"], "rows": rows, "figure": figure,
-            "gate": {"success": spec.promotion.success, "collision": spec.promotion.collision,
-                     "min_seeds": spec.min_seeds, "final_episodes": spec.final_episodes},
-            "convergence": {"success": spec.convergence.thresholds.success,
-                            "collision": spec.convergence.thresholds.collision,
-                            "consecutive": spec.convergence.consecutive,
-                            "every": spec.eval.every, "episodes": spec.eval.episodes},
-            "budget": spec.budget, "ppo": spec.ppo.as_dict()}
+            "gate": gate,
+            "convergence": {**conv, "every": run_cfg.get("eval", {}).get("every"),
+                            "episodes": run_cfg.get("eval", {}).get("episodes")},
+            "budget": run_cfg.get("budget"), "ppo": run_cfg.get("ppo")}
 
 
 def dataset_section(study, artifacts: dict[str, Artifact]) -> dict | None:
@@ -210,15 +246,18 @@ def dataset_section(study, artifacts: dict[str, Artifact]) -> dict | None:
     return out
 
 
-def pretraining_section(study, artifacts: dict[str, Artifact]) -> dict | None:
+def pretraining_section(artifacts: dict[str, Artifact]) -> dict | None:
+    """The comparison as its artefacts recorded it: criteria from the comparison's config,
+    the recipe, BC and critic settings from the pre-trained runs' configs."""
     cmp = _first(artifacts, "comparison")
     if cmp is None:
         return None
     m = cmp.metrics
-    spec = study.pretraining
+    cfg = cmp.manifest["config"]
     runs = {a.id: a for a in artifacts.values() if a.kind == "arm_run"}
     curves: dict[str, dict[int, list[dict]]] = {}
     bc_curves: dict[int, list[dict]] = {}
+    recipe_run = None
     for arm, row in m["arms"].items():
         curves[arm] = {}
         for seed, rid in zip(row["seeds"], row["run_ids"], strict=True):
@@ -228,6 +267,7 @@ def pretraining_section(study, artifacts: dict[str, Artifact]) -> dict | None:
             curves[arm][seed] = json.loads(run.file("learning_curve.json").read_text())
             if arm == "pretrained":
                 bc_curves[seed] = run.metrics["bc_curve"]
+                recipe_run = recipe_run or run
     per_seed = []
     base = m["arms"]["baseline"]
     for i, seed in enumerate(base["seeds"]):
@@ -240,18 +280,21 @@ def pretraining_section(study, artifacts: dict[str, Artifact]) -> dict | None:
                         "bc_success": r.get("bc_success", [None] * len(r["seeds"]))[i],
                         "drop": r.get("unlearning_drop", [None] * len(r["seeds"]))[i]}
         per_seed.append(row)
+    run_cfg = recipe_run.manifest["config"] if recipe_run else {}
+    target = {**cfg["target"], "every": cfg["every"]}
     return {"id": cmp.id, "scenario": cmp.manifest.get("scenario"), "arms": m["arms"],
-            "per_seed": per_seed, "budget": m["budget"], "target": m["target"],
+            "per_seed": per_seed, "budget": cfg["budget"], "target": target,
+            "criteria": cfg, "sensitivity": m["sensitivity"], "recipe_vs": m["recipe_vs"],
+            "final_vs_baseline": m["final_vs_baseline"],
+            "final_episodes": base["final_episodes"],
             "dataset_steps": m["dataset_steps"], "dataset_episodes": m["dataset_episodes"],
             "expert_steps": m["expert_training_steps"],
             "expert_steps_total": sum(m["expert_training_steps"].values()),
-            "ratio_max": spec.ratio_max, "unlearning_margin": spec.unlearning_margin,
-            "unlearning_evals": spec.unlearning_evals, "final_margin": spec.final_margin,
-            "recipe": asdict(spec.arm("pretrained").finetune), "bc": asdict(spec.bc),
-            "critic": asdict(spec.critic),
-            "fig_curves": figures.arm_curves(curves, m["target"]["success"], m["budget"]),
-            "fig_t": figures.time_to_target(m["arms"], m["budget"]),
-            "fig_ratio": figures.ratio_forest(m["arms"], spec.ratio_max),
+            "recipe": run_cfg.get("finetune"), "bc": run_cfg.get("bc"),
+            "critic": run_cfg.get("critic"),
+            "fig_curves": figures.arm_curves(curves, target["success"], cfg["budget"]),
+            "fig_t": figures.time_to_target(m["arms"], cfg["budget"]),
+            "fig_ratio": figures.ratio_forest(m["arms"], cfg["ratio_max"]),
             "fig_bc": figures.bc_losses(bc_curves) if bc_curves else None}
 
 

@@ -13,34 +13,49 @@ from pathlib import Path
 
 from harness.hashing import config_hash
 from harness.nav.scenario import Scenario
-from harness.nav.seeding import SEED_BOUND
 from harness.paths import specs_dir
+from harness.seeds import (
+    BLOCK,
+    MAX_RUN_SEED,
+    SeedRange,
+    evaluation_set,
+    evaluation_span,
+    recording_seeds,
+)
 from harness.spec.errors import Fields, SpecError
 from harness.spec.ppo import PPOConfig, parse_ppo
 from harness.spec.scenarios import load_scenarios, read_yaml
 
-# Evaluation episode seeds live above every seed a training stream can draw (< SEED_BOUND), so
-# evaluation episodes are disjoint from training episodes by construction.
-EVAL_SEED_BASE = SEED_BOUND + 1
-FINAL_EVAL_OFFSET = 10_000_000
-
-
-def final_eval_seeds(n: int) -> list[int]:
-    """The fixed seeds of every final evaluation (>= 200 episodes), disjoint from training
-    streams and from the periodic evaluation seeds."""
-    return [EVAL_SEED_BASE + FINAL_EVAL_OFFSET + k for k in range(n)]
-
 
 @dataclass(frozen=True)
 class EvalSchedule:
+    """Periodic evaluation: at step 0 and every ``every`` online steps up to the budget, each
+    evaluation on its own disjoint set of episode seeds of ``purpose`` (:mod:`harness.seeds`)."""
+
     every: int
-    """Online environment steps between periodic evaluations (E)."""
+    """Online environment steps between periodic evaluations (E); a multiple of the number of
+    training envs, so that every evaluation lands exactly on its grid step."""
     episodes: int
-    """Episodes per periodic evaluation, on fixed seeds."""
+    """Episodes per periodic evaluation."""
+    purpose: str
+    """The seed purpose its episodes come from."""
     n_envs: int = 64
 
-    def seeds(self) -> list[int]:
-        return [EVAL_SEED_BASE + k for k in range(self.episodes)]
+    def episode_set(self, index: int) -> SeedRange:
+        """The episodes of evaluation ``index`` (the one at step ``index * every``)."""
+        return evaluation_set(self.purpose, index, self.episodes)
+
+    def grid(self, budget: int) -> list[int]:
+        """The steps at which a run of ``budget`` online steps is evaluated."""
+        return list(range(0, budget + 1, self.every))
+
+    def span(self, budget: int) -> SeedRange:
+        """Every episode seed the evaluations of a run of ``budget`` steps may play."""
+        return evaluation_span(self.purpose, len(self.grid(budget)), self.episodes)
+
+    def as_dict(self) -> dict:
+        return {"every": self.every, "episodes": self.episodes, "purpose": self.purpose,
+                "n_envs": self.n_envs}
 
 
 @dataclass(frozen=True)
@@ -52,6 +67,28 @@ class Thresholds:
 
     def met(self, success: float, collision: float) -> bool:
         return success >= self.success and collision <= self.collision
+
+    def weaker_than(self, other: Thresholds) -> bool:
+        """True when this level admits a policy that ``other`` rejects."""
+        return self.success < other.success or self.collision > other.collision
+
+    def as_dict(self) -> dict:
+        return {"success": self.success, "collision": self.collision}
+
+
+@dataclass(frozen=True)
+class TargetLevel:
+    """A level for time to target: the thresholds, held for ``consecutive`` evaluations."""
+
+    label: str
+    thresholds: Thresholds
+    consecutive: int
+    deviation: str | None
+    """Why this level departs from the promotion gate (None when it is at least as strict)."""
+
+    def as_dict(self) -> dict:
+        return {"label": self.label, **self.thresholds.as_dict(),
+                "consecutive": self.consecutive, "deviation": self.deviation}
 
 
 @dataclass(frozen=True)
@@ -76,23 +113,24 @@ class ExpertSpec:
     promotion: Thresholds
     min_seeds: int
 
-    def final_seeds(self) -> list[int]:
-        return final_eval_seeds(self.final_episodes)
+    def final_set(self) -> SeedRange:
+        """Final evaluation and selection episodes (their own purpose)."""
+        return evaluation_set("expert_final_eval", 0, self.final_episodes)
 
     def run_config(self) -> dict:
         """The part of the resolved config that determines one seed's training run."""
         return {"scenario": scenario_dict(self.scenario), "ppo": self.ppo.as_dict(),
-                "budget": self.budget, "eval": {"every": self.eval.every,
-                                                "episodes": self.eval.episodes,
-                                                "n_envs": self.eval.n_envs},
+                "budget": self.budget, "eval": self.eval.as_dict(),
                 "convergence": {"success": self.convergence.thresholds.success,
                                 "collision": self.convergence.thresholds.collision,
                                 "consecutive": self.convergence.consecutive,
                                 "early_stop": self.convergence.early_stop},
-                "final_episodes": self.final_episodes}
+                "final_episodes": self.final_episodes, "seed_plan": SEED_PLAN_VERSION}
 
 
-DATASET_OFFSET = 50_000_000
+SEED_PLAN_VERSION = 2
+"""Bumped whenever :mod:`harness.seeds` assigns different episodes, so no cached artefact built
+under an older plan is reused."""
 
 
 @dataclass(frozen=True)
@@ -108,14 +146,21 @@ class DatasetSpec:
     """Episodes rendered to GIF and replay-checked for the report."""
     n_envs: int = 64
 
+    stream: str = "dataset"
+    """Its block of the recording purpose (the shift experiment's dataset has its own)."""
+
+    def seed_range(self) -> SeedRange:
+        """Dataset episodes: the recording purpose's block of this dataset's stream."""
+        return recording_seeds(self.stream, self.episodes)
+
     def seeds(self) -> list[int]:
-        """Dataset episodes: disjoint from training streams and from evaluation episodes."""
-        return [EVAL_SEED_BASE + DATASET_OFFSET + k for k in range(self.episodes)]
+        return self.seed_range().seeds()
 
     def config(self) -> dict:
         return {"scenarios": [scenario_dict(s) for s in self.scenarios],
                 "episodes": self.episodes, "min_episodes": self.min_episodes,
-                "deterministic": self.deterministic, "n_envs": self.n_envs}
+                "deterministic": self.deterministic, "n_envs": self.n_envs,
+                "stream": self.stream, "seed_plan": SEED_PLAN_VERSION}
 
 
 @dataclass(frozen=True)
@@ -172,8 +217,13 @@ class PretrainSpec:
     budget: int
     eval: EvalSchedule
     target: Thresholds
+    """Default: the expert's promotion thresholds (DESIGN.md section 4)."""
     consecutive: int
-    """k: time to target is the step of the evaluation completing k consecutive passes."""
+    """k: T is the step of the first of k consecutive evaluations at the target."""
+    target_deviation: str | None
+    """Set when the target is weaker than the promotion gate: shown in the criterion row."""
+    sensitivity: tuple[TargetLevel, ...]
+    """Extra levels declared before the run, reported as labelled rows (never gating)."""
     final_episodes: int
     bc: BCConfig
     critic: CriticConfig
@@ -181,11 +231,33 @@ class PretrainSpec:
     """The recipe arm is named 'pretrained'; 'baseline' is PPO from scratch; others ablate."""
     ratio_max: float
     """SC-003: IQM(T_pretrained) / IQM(T_baseline) must be <= this, CI upper bound < 1."""
+    min_seeds: int
+    """SC-003 needs at least this many independent seeds per arm (DESIGN: >= 10)."""
     final_margin: float
-    """Pre-trained final success may not be below the baseline's by more than this."""
+    """SC-003f: the lower bound of the 95% CI of (pre-trained - baseline) final success, paired
+    by seed, must be >= -final_margin."""
     unlearning_evals: int
     unlearning_margin: float
+    recipe_t_margin: float
+    """Recipe vs naive: the upper bound of the CI of IQM(T recipe) - IQM(T naive) must be <=
+    this fraction of the budget (and the drop difference's upper bound <= unlearning_margin)."""
     bootstrap: int = 10_000
+
+    def target_level(self) -> TargetLevel:
+        return TargetLevel("default", self.target, self.consecutive, self.target_deviation)
+
+    def final_set(self) -> SeedRange:
+        """Final evaluation episodes of every arm run (and of the BC policies)."""
+        return evaluation_set("comparison_final_eval", 0, self.final_episodes)
+
+    def criteria_config(self) -> dict:
+        """The declared criteria, recorded in the comparison artefact's config."""
+        return {"target": self.target_level().as_dict(),
+                "sensitivity": [t.as_dict() for t in self.sensitivity],
+                "ratio_max": self.ratio_max, "min_seeds": self.min_seeds,
+                "final_margin": self.final_margin, "unlearning_evals": self.unlearning_evals,
+                "unlearning_margin": self.unlearning_margin,
+                "recipe_t_margin": self.recipe_t_margin, "bootstrap": self.bootstrap}
 
     def arm(self, name: str) -> Arm:
         for a in self.arms:
@@ -206,6 +278,9 @@ class ShiftSpec:
     """Evaluation episodes per (policy, scenario) cell."""
     margin: float
     """A policy whose success on a family is below the baseline's by more than this regresses."""
+
+    def eval_set(self) -> SeedRange:
+        return evaluation_set("shift_eval", 0, self.episodes)
 
 
 @dataclass(frozen=True)
@@ -312,15 +387,13 @@ def _parse_finetune(f: Fields, base: FineTuneConfig | None = None) -> FineTuneCo
 
 def _parse_pretraining(f: Fields, expert: ExpertSpec) -> PretrainSpec:
     scenario = _scenario(f, "scenario")
-    seeds = f.int_list("seeds", min_len=2)
-    ev = f.sub("eval", required=True)
-    schedule = EvalSchedule(every=ev.integer("every", lo=1), episodes=ev.integer("episodes", lo=1),
-                            n_envs=ev.integer("n_envs", 64, lo=1, hi=1024))
-    ev.done()
-    tf = f.sub("target", required=True)
-    target = _thresholds(tf)
-    consecutive = tf.integer("consecutive", 2, lo=1)
-    tf.done()
+    seeds = _run_seeds(f, "seeds", min_len=2)
+    budget = f.integer("budget", lo=1)
+    schedule = _schedule(f.sub("eval", required=True), "comparison_periodic_eval",
+                         expert.ppo.n_envs, budget)
+    tf = f.sub("target")
+    target, consecutive, deviation = _target(tf, expert.promotion, "default")
+    sensitivity = tuple(_sensitivity(f, expert.promotion))
     recipe = _parse_finetune(f.sub("finetune"))
     arms = [Arm("baseline", pretrained=False), Arm("pretrained", pretrained=True,
                                                   finetune=recipe)]
@@ -328,18 +401,79 @@ def _parse_pretraining(f: Fields, expert: ExpertSpec) -> PretrainSpec:
         arms.append(Arm(name, pretrained=True, critic=False, finetune=FineTuneConfig()))
     crit = f.sub("criteria", required=True)
     spec = PretrainSpec(
-        scenario=scenario, seeds=seeds, budget=f.integer("budget", lo=1), eval=schedule,
-        target=target, consecutive=consecutive,
-        final_episodes=f.integer("final_episodes", 200, lo=1),
+        scenario=scenario, seeds=seeds, budget=budget, eval=schedule,
+        target=target, consecutive=consecutive, target_deviation=deviation,
+        sensitivity=sensitivity, final_episodes=f.integer("final_episodes", 200, lo=1),
         bc=_parse_bc(f.sub("bc")), critic=_parse_critic(f.sub("critic")), arms=tuple(arms),
         ratio_max=crit.number("ratio_max", 0.70, lo=0.0, hi=1.0),
+        min_seeds=crit.integer("min_seeds", 10, lo=2),
         final_margin=crit.number("final_margin", 0.05, lo=0.0, hi=1.0),
         unlearning_evals=crit.integer("unlearning_evals", 2, lo=1),
         unlearning_margin=crit.number("unlearning_margin", 0.05, lo=0.0, hi=1.0),
+        recipe_t_margin=crit.number("recipe_t_margin", 0.10, lo=0.0, hi=1.0),
         bootstrap=crit.integer("bootstrap", 10_000, lo=100))
     crit.done()
     f.done()
+    if spec.unlearning_evals >= len(schedule.grid(budget)):
+        raise f.error("criteria.unlearning_evals", f"fewer than the {len(schedule.grid(budget))} "
+                      f"evaluations of the budget", spec.unlearning_evals)
     return spec
+
+
+def _target(f: Fields, gate: Thresholds, label: str) -> tuple[Thresholds, int, str | None]:
+    """A target level; its thresholds default to the promotion gate. A level weaker than the
+    gate needs a ``reason`` (declared before the run) and is reported as a deviation."""
+    t = Thresholds(success=f.number("success", gate.success, lo=0.0, hi=1.0),
+                   collision=f.number("collision", gate.collision, lo=0.0, hi=1.0))
+    consecutive = f.integer("consecutive", 2, lo=1)
+    reason = f.raw("reason", None)
+    if reason is not None and not isinstance(reason, str):
+        raise f.error("reason", "a sentence saying why this level differs from the gate", reason)
+    deviation = None
+    if t.weaker_than(gate):
+        if not reason:
+            raise f.error("reason", f"a reason: target '{label}' (success >= {t.success}, "
+                          f"collision <= {t.collision}) is weaker than the promotion gate "
+                          f"(>= {gate.success}, <= {gate.collision})", reason)
+        deviation = (f"weaker than the promotion gate (success >= {gate.success}, collision <= "
+                     f"{gate.collision}): {reason}")
+    f.done()
+    return t, consecutive, deviation
+
+
+def _sensitivity(f: Fields, gate: Thresholds) -> list[TargetLevel]:
+    raw = f.raw("sensitivity", [])
+    if not isinstance(raw, list):
+        raise f.error("sensitivity", "a list of {label, success, collision, consecutive, "
+                      "reason} levels", raw)
+    levels = []
+    for i, item in enumerate(raw):
+        sub = Fields(item, f.file, f.path(f"sensitivity[{i}]"))
+        label = sub.string("label")
+        t, k, deviation = _target(sub, gate, label)
+        levels.append(TargetLevel(label, t, k, deviation))
+    return levels
+
+
+def _run_seeds(f: Fields, key: str, **kw) -> tuple[int, ...]:
+    seeds = f.int_list(key, **kw)
+    bad = [s for s in seeds if not 0 <= s < MAX_RUN_SEED]
+    if bad or len(set(seeds)) != len(seeds):
+        raise f.error(key, f"distinct run seeds in [0, {MAX_RUN_SEED})", list(seeds))
+    return seeds
+
+
+def _schedule(ev: Fields, purpose: str, n_envs: int, budget: int) -> EvalSchedule:
+    schedule = EvalSchedule(every=ev.integer("every", lo=1), episodes=ev.integer("episodes", lo=1),
+                            purpose=purpose, n_envs=ev.integer("n_envs", 64, lo=1, hi=1024))
+    if schedule.every % n_envs:
+        near = n_envs * max(1, round(schedule.every / n_envs))
+        raise ev.error("every", f"a multiple of ppo.n_envs = {n_envs}, so that each evaluation "
+                       f"lands exactly on its grid step (e.g. {near})", schedule.every)
+    if schedule.every > budget:
+        raise ev.error("every", f"<= the budget of {budget} steps", schedule.every)
+    ev.done()
+    return schedule
 
 
 def _parse_shift(f: Fields, pre: PretrainSpec) -> ShiftSpec:
@@ -351,7 +485,7 @@ def _parse_shift(f: Fields, pre: PretrainSpec) -> ShiftSpec:
     evals = f.string_list("eval_scenarios", list(scenarios), choices=list(scenarios))
     spec = ShiftSpec(dataset_scenarios=tuple(scenarios[n] for n in names),
                      eval_scenarios=tuple(scenarios[n] for n in evals),
-                     seeds=f.int_list("seeds", list(pre.seeds[:2])),
+                     seeds=_run_seeds(f, "seeds", default=list(pre.seeds[:2])),
                      budget=f.integer("budget", pre.budget, lo=1),
                      episodes=f.integer("episodes", 100, lo=1),
                      margin=f.number("margin", 0.10, lo=0.0, hi=1.0))
@@ -375,6 +509,7 @@ def _parse_dataset(f: Fields, expert: ExpertSpec) -> DatasetSpec:
 
 
 def _thresholds(f: Fields) -> Thresholds:
+    """Success and collision thresholds (defaults: the DESIGN.md gate, 0.90 / 0.05)."""
     t = Thresholds(success=f.number("success", 0.9, lo=0.0, hi=1.0),
                    collision=f.number("collision", 0.05, lo=0.0, hi=1.0))
     return t
@@ -388,13 +523,13 @@ def _scenario(f: Fields, key: str) -> Scenario:
 
 def _parse_expert(f: Fields) -> ExpertSpec:
     scenario = _scenario(f, "scenario")
-    seeds = f.int_list("seeds")
+    seeds = _run_seeds(f, "seeds")
     ppo = parse_ppo(f.sub("ppo"))
-    ev = f.sub("eval", required=True)
-    schedule = EvalSchedule(every=ev.integer("every", lo=1),
-                            episodes=ev.integer("episodes", lo=1),
-                            n_envs=ev.integer("n_envs", 64, lo=1, hi=1024))
-    ev.done()
+    budget = f.integer("budget", lo=1)
+    if budget + ppo.n_envs * ppo.n_steps > BLOCK:
+        raise f.error("budget", f"at most {BLOCK - ppo.n_envs * ppo.n_steps} steps: a run's "
+                      f"episodes must fit its block of {BLOCK} episode seeds", budget)
+    schedule = _schedule(f.sub("eval", required=True), "expert_periodic_eval", ppo.n_envs, budget)
     conv = f.sub("convergence", required=True)
     convergence = Convergence(thresholds=_thresholds(conv),
                               consecutive=conv.integer("consecutive", 2, lo=1),
@@ -409,8 +544,8 @@ def _parse_expert(f: Fields) -> ExpertSpec:
     prom.done()
     if len(seeds) < min_seeds:
         raise f.error("seeds", f"at least promotion.min_seeds = {min_seeds} seeds", list(seeds))
-    spec = ExpertSpec(scenario=scenario, seeds=seeds, ppo=ppo,
-                      budget=f.integer("budget", lo=1), eval=schedule, convergence=convergence,
-                      final_episodes=final_episodes, promotion=promotion, min_seeds=min_seeds)
+    spec = ExpertSpec(scenario=scenario, seeds=seeds, ppo=ppo, budget=budget, eval=schedule,
+                      convergence=convergence, final_episodes=final_episodes,
+                      promotion=promotion, min_seeds=min_seeds)
     f.done()
     return spec

@@ -24,14 +24,15 @@ pytestmark = pytest.mark.benchmark
 
 def expert_policy(study):
     from harness.expert import load_expert_policy
-    from harness.train import build_ppo
+    from harness.train import RunSeeds, build_ppo
 
     if artifacts_dir().is_dir():
         approved = [a for a in Store(artifacts_dir()).list("expert") if a.status == "approved"
                     and a.manifest.get("scenario") == study.expert.scenario.name]
         if approved:
             return load_expert_policy(approved[-1]).policy, f"expert {approved[-1].id}"
-    return build_ppo(study.expert.ppo, study.expert.scenario, 0, None).policy, "untrained PPO"
+    return build_ppo(study.expert.ppo, study.expert.scenario,
+                     RunSeeds.of("expert_training", "expert", 0), None).policy, "untrained PPO"
 
 
 def test_recording_throughput(capsys):
@@ -45,7 +46,8 @@ def test_recording_throughput(capsys):
     collected = time.perf_counter() - start
     with tempfile.TemporaryDirectory() as tmp:
         write_dataset(Path(tmp), "harness/bench-v0", episodes, list(spec.scenarios),
-                      {"created": now_iso(), "seeds": seeds, "git": git_state(), "expert": {"id": source},
+                      {"created": now_iso(), "seeds": seeds, "git": git_state(),
+                       "expert": {"id": source},
                        "deterministic_actions": spec.deterministic})
         written = time.perf_counter() - start
         report = validate_dataset(Path(tmp), spec.min_episodes)

@@ -1,0 +1,54 @@
+"""Runs are independent and purposes never share episodes (DESIGN.md section 4).
+
+Reads the episode-seed ranges every artefact of this study recorded in its manifest and proves:
+no two training runs (expert seeds, every arm and seed, the shift runs) nor datasets share an
+episode seed, and no episode seed serves two purposes (training, expert periodic evaluation,
+expert final evaluation and selection, recording, comparison periodic and final evaluation,
+shift evaluation).
+"""
+
+from harness.seeds import TRAINING_PURPOSES, SeedRange, disjoint_pairs
+
+OWN_BLOCK = set(TRAINING_PURPOSES) | {"dataset_recording"}
+
+
+def _ranges(artifact) -> list[tuple[str, SeedRange]]:
+    recorded = artifact.manifest.get("episode_seeds") or \
+        artifact.manifest["config"].get("episode_seeds")
+    assert recorded, f"{artifact.id} records no episode-seed ranges"
+    if "purpose" in recorded:  # a single range
+        recorded = {"evaluation": recorded}
+    return [(f"{artifact.id} {role}", SeedRange.from_dict(r)) for role, r in recorded.items()]
+
+
+def test_runs_and_purposes_use_disjoint_episode_seeds(expert_pipeline, dataset_pipeline,
+                                                      pretrain_pipeline, criteria):
+    cmp = pretrain_pipeline.comparison()
+    shift = pretrain_pipeline.shift()
+    runs = [*expert_pipeline.runs(),
+            *(pretrain_pipeline.store.find(i) for row in cmp.metrics["arms"].values()
+              for i in row["run_ids"]),
+            *(pretrain_pipeline.shifted_run(s) for s in pretrain_pipeline.study.shift.seeds)]
+    artifacts = [*runs, dataset_pipeline.dataset(), pretrain_pipeline.shifted_dataset(), shift]
+    ranges = [lr for a in artifacts for lr in _ranges(a)]
+    own = [lr for lr in ranges if lr[1].purpose in OWN_BLOCK]
+    shared_eval = [lr for lr in ranges if lr[1].purpose not in OWN_BLOCK]
+    clashes = disjoint_pairs(own)
+    # evaluation sets are shared by the runs of one purpose (matched evaluation), never across
+    by_purpose: dict[str, SeedRange] = {}
+    for _, r in shared_eval:
+        cur = by_purpose.get(r.purpose)
+        by_purpose[r.purpose] = r if cur is None else SeedRange(
+            r.purpose, min(cur.start, r.start), max(cur.stop, r.stop))
+    clashes += disjoint_pairs([*own, *((p, r) for p, r in by_purpose.items())])
+    clashes = sorted(set(clashes))
+    for a in artifacts:
+        criteria.artifact(a.id)
+    ok = criteria.record(
+        "SC-IND", "independent runs: no two training runs or datasets share an episode seed, "
+        "and no episode seed serves two purposes", not clashes,
+        measured=f"{len(clashes)} overlaps among {len(own)} training/recording ranges and "
+                 f"{len(by_purpose)} evaluation purposes",
+        threshold="0 overlaps", detail="; ".join(f"{a} ~ {b}" for a, b in clashes[:10]) or
+        "purposes: " + ", ".join(sorted({r.purpose for _, r in ranges})))
+    assert ok, clashes
