@@ -50,3 +50,21 @@ def test_same_spec_and_seed_reproduce_the_same_numbers(tmp_path):
 def _curve(artifact):
     rows = json.loads(artifact.file("learning_curve.json").read_text())
     return [(r["timesteps"], r["success_rate"], r["return"]) for r in rows]
+
+
+def test_evaluations_run_on_the_grid_each_on_its_own_episode_set(tmp_path):
+    """Audit finding 2: evaluations at 0, E, 2E, ... up to the budget, none off the grid at the
+    end, and never the same episodes twice (k passes on one set would be one sample)."""
+    from harness.spec.study import EvalSchedule, Thresholds
+    from harness.train import RunSeeds, Target, train_run
+
+    cfg = PPOConfig(n_envs=8, n_steps=32, batch_size=128, n_epochs=1)
+    seeds = RunSeeds.of("comparison_training", "baseline", 5)
+    model = build_ppo(cfg, load_scenario("open"), seeds, None)
+    schedule = EvalSchedule(every=512, episodes=6, purpose="comparison_periodic_eval", n_envs=8)
+    result = train_run(model, load_scenario("open"), 1_800, schedule,
+                       Target(Thresholds(0.9, 0.05), 2, early_stop=False), tmp_path, seeds)
+    assert [r["timesteps"] for r in result.curve] == [0, 512, 1024, 1536]
+    sets = [tuple(r["episode_seeds"]) for r in result.curve]
+    assert len(set(sets)) == 4 and all(b[0] == a[1] for a, b in zip(sets, sets[1:]))
+    assert result.episode_seeds["training"]["start"] == seeds.block.start

@@ -1,0 +1,72 @@
+"""The report shows the values of the artefacts it cites, never the current spec's, and flags
+artefacts built by another commit or from a dirty tree (audit finding 7)."""
+
+import json
+import re
+
+from harness.paths import templates_dir
+from harness.report.render import expert_section, provenance_flags
+from harness.stats import distribution
+from harness.store import Artifact, Store
+
+
+def _final(success: float, collision: float, n: int) -> dict:
+    return {"episodes": n, "success_rate": success, "success_ci": [0.8, 1.0],
+            "collision_rate": collision, "collision_ci": [0.0, 0.1],
+            "timeout_rate": 1 - success - collision, "return": distribution([1.0, 2.0])}
+
+
+def _expert_store(tmp_path) -> dict[str, Artifact]:
+    """An expert whose gate (0.77 / 0.11, 321 episodes) differs from any spec in specs/."""
+    store = Store(tmp_path / "artifacts")
+    run_cfg = {"stage": "expert_run", "budget": 3000, "ppo": {"n_envs": 4},
+               "eval": {"every": 1000, "episodes": 17},
+               "convergence": {"success": 0.77, "collision": 0.11, "consecutive": 2}}
+    runs = []
+    for seed in (0, 1, 2):
+        def build(b, seed=seed):
+            curve = [{"timesteps": 1000 * i, "success_rate": 0.5 + 0.1 * i,
+                      "collision_rate": 0.05} for i in range(4)]
+            (b.dir / "learning_curve.json").write_text(json.dumps(curve))
+            b.status = "converged"
+            b.metrics = {"converged_at": 1000, "timesteps": 3000, "train_wall_seconds": 6.0,
+                         "steps_per_second": 500.0, "final_eval": _final(0.9, 0.02, 321)}
+        runs.append(store.get_or_build("expert_run", run_cfg, [seed], build))
+    gate = {"success": 0.77, "collision": 0.11, "min_seeds": 3, "final_episodes": 321}
+
+    def build_expert(b):
+        b.status = "approved"
+        b.metrics = {"decision": {"seeds": [{"seed": s, "passed": True, "failures": []}
+                                            for s in (0, 1, 2)], "diagnostics": []}}
+    expert = store.get_or_build("expert", {"stage": "expert", "promotion": gate}, [0, 1, 2],
+                                build_expert, inputs=runs)
+    return {a.id: a for a in [*runs, expert]}
+
+
+def test_expert_section_takes_gate_and_schedule_from_the_artefacts(tmp_path):
+    section = expert_section(_expert_store(tmp_path))
+    assert section["gate"]["success"] == 0.77 and section["gate"]["final_episodes"] == 321
+    assert section["convergence"]["collision"] == 0.11
+    assert section["convergence"]["every"] == 1000 and section["convergence"]["episodes"] == 17
+    assert section["budget"] == 3000
+    assert [r["episodes"] for r in section["rows"]] == [321, 321, 321]
+
+
+def test_a_criterion_citing_an_artefact_of_another_commit_or_a_dirty_tree_is_flagged(tmp_path):
+    arts = _expert_store(tmp_path)
+    art = next(iter(arts.values()))
+    built = art.manifest["git"]["commit"]
+    same = provenance_flags({"artifact": art.id}, arts, {"commit": built, "dirty": False})
+    assert not any("built by commit" in f for f in same["flags"])
+    art.manifest["git"] = {"commit": "a" * 40, "dirty": True}
+    flagged = provenance_flags({"artifact": art.id}, arts, {"commit": "b" * 40, "dirty": False})
+    assert any("dirty working tree" in f for f in flagged["flags"])
+    assert any("built by commit aaaaaaaaaa, this report by bbbbbbbbbb" in f
+               for f in flagged["flags"])
+    assert provenance_flags({"artifact": "expert-0000"}, arts, {"commit": "b"})["flags"] == [
+        "artefact missing from the store"]
+
+
+def test_the_template_hard_codes_no_episode_count():
+    text = (templates_dir() / "report.html.j2").read_text()
+    assert not re.search(r"\b200\b", text)
