@@ -162,3 +162,16 @@ def test_hashes_are_cached_per_process_by_path_and_mtime(study, monkeypatch):
     os.utime(path, (old + 1, old + 1))
     with pytest.raises(IntegrityError):
         study.store.find(study.dataset.id)
+
+
+def test_the_report_does_not_cite_a_tampered_artefact_and_says_why(study):
+    from harness.report.render import _collect
+
+    save_untrained_policy(study.store.root / "other.zip", seed=3)
+    shutil.copy(study.store.root / "other.zip", study.expert.path / "model.zip")
+    found, missing = _collect(study.store, [study.comparison.id])
+    assert study.expert.id not in found and study.comparison.id in found
+    assert missing == [f"{study.expert.id} (integrity check failed: {study.expert.id}: "
+                       f"model.zip: sha256 differs from the manifest (expected "
+                       f"{study.expert.manifest['files']['model.zip']['sha256'][:16]}, found "
+                       f"{store_module.file_sha256(study.expert.path / 'model.zip')[:16]}))"]
