@@ -3,7 +3,7 @@
 import contextlib
 
 from harness.pipeline import build_many
-from harness.store import Busy, _BLOCKING
+from harness.store import _BLOCKING, Busy
 
 
 class FakeStore:

@@ -11,8 +11,8 @@ from stable_baselines3.common.vec_env import DummyVecEnv
 from harness.benchmark import publish
 from harness.nav.env import NavEnv
 from harness.nav.vec_env import NavVecEnv
-from harness.spec.study import load_study
 from harness.spec.scenarios import load_scenarios
+from harness.spec.study import load_study
 
 pytestmark = pytest.mark.benchmark
 
