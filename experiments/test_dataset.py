@@ -104,20 +104,28 @@ def test_minari_reads_the_dataset(dataset_pipeline, tmp_path, monkeypatch):
 
 
 def test_a_corrupted_copy_is_quarantined_with_a_located_message(dataset_pipeline, tmp_path):
+    """Quarantine as the pipeline applies it: to a dataset just recorded into staging, not yet
+    published. The copy is made writable whatever the store's own permissions (a read-only
+    store must not turn this check into a PermissionError)."""
+    import os
+
     from harness.store import Store
 
     store = Store(tmp_path / "store")  # the study's own quarantine keeps only real failures
     ds = dataset_pipeline.dataset()
-    copy = tmp_path / "corrupt-copy"
-    shutil.copytree(ds.path, copy)
+    copy = store.root / ".staging" / f"{ds.id}.{os.getpid()}.corrupt"
+    shutil.copytree(ds.path, copy, copy_function=shutil.copyfile)
+    for path in (copy, *copy.rglob("*")):
+        path.chmod(path.stat().st_mode | 0o700 if path.is_dir() else 0o600)
     with h5py.File(copy / DATA_DIR / DATA_FILE, "a") as fh:
         fh["episode_3"]["observations"][5, 2] = np.nan
     report, moved = validate_and_quarantine(copy, store, dataset_pipeline.spec.min_episodes)
-    assert not report.ok and moved is not None and not copy.exists()
+    assert not report.ok and moved is not None and moved.parent == store.root / "quarantine"
     located = [f for f in report.failures if f.check == "finite"]
     assert located and located[0].episode == 3 and located[0].index == 5
     assert located[0].array == "observations"
     assert (moved / "validation.txt").read_text().count("episode 3") >= 1
+    assert validate_dataset(ds.path, dataset_pipeline.spec.min_episodes).ok  # source untouched
 
 
 def test_no_dataset_from_a_non_promoted_expert(study, tmp_path):

@@ -2,11 +2,18 @@
 
     harness list [--kind expert]          every published artefact: id, status, created, path
     harness show <id>                     its manifest (JSON)
+    harness verify <id> | --all           re-hash every file against its manifest, check the
+                                          manifest's seal and each input's manifest hash;
+                                          exit 1 with the list of differences
     harness evaluate <id> [--episodes N]  re-evaluate a stored policy on fresh evaluation seeds
-    harness validate <dataset id|folder>  validate a dataset; on failure quarantine it, exit 1
+    harness validate <dataset id|folder>  validate a dataset, read-only (exit 1 on failure);
+                                          never moves or writes what it audits
     harness playback <dataset id|folder> --episodes 0 7 --out DIR
                                           render episodes to GIF and replay-check them
     harness analytics <dataset id|folder> analytics with per-episode anomaly flags (JSON)
+
+Audit commands read an existing store (a mistyped --artifacts-dir is an error) and never move,
+edit or quarantine what they audit. Errors are one line on stderr, exit status 2.
 """
 
 from __future__ import annotations
@@ -17,80 +24,182 @@ import sys
 from pathlib import Path
 
 from harness.api import open_store
-from harness.store import StoreError
+from harness.spec.errors import SpecError
+from harness.store import MANIFEST, Artifact, Store, StoreError
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="harness", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--artifacts-dir", default=None, help="store root (default artifacts/)")
-    sub = parser.add_subparsers(dest="command", required=True)
+class UsageError(Exception):
+    """A command was asked something it cannot do; printed as one line, exit status 2."""
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, found {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, found {value}")
+    return value
+
+
+def non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an episode index >= 0, found {text!r}") \
+            from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected an episode index >= 0, found {value}")
+    return value
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="harness", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--artifacts-dir", default=None, help="store root (default artifacts/)")
+    sub = p.add_subparsers(dest="command", required=True)
     p_list = sub.add_parser("list", help="list published artefacts")
     p_list.add_argument("--kind", default=None)
     p_show = sub.add_parser("show", help="print an artefact's manifest")
     p_show.add_argument("id")
+    p_ver = sub.add_parser("verify", help="re-hash artefacts against their manifests")
+    target = p_ver.add_mutually_exclusive_group(required=True)
+    target.add_argument("id", nargs="?", default=None)
+    target.add_argument("--all", action="store_true", help="every published artefact")
     p_eval = sub.add_parser("evaluate", help="re-evaluate a stored policy")
     p_eval.add_argument("id")
-    p_eval.add_argument("--episodes", type=int, default=200)
+    p_eval.add_argument("--episodes", type=positive_int, default=200)
     p_eval.add_argument("--scenario", default=None, help="default: the artefact's scenario")
-    p_val = sub.add_parser("validate", help="validate a dataset (quarantine on failure)")
+    p_val = sub.add_parser("validate", help="validate a dataset (read-only)")
     p_val.add_argument("dataset")
-    p_val.add_argument("--min-episodes", type=int, default=200)
-    p_val.add_argument("--no-quarantine", action="store_true")
+    p_val.add_argument("--min-episodes", type=positive_int, default=None,
+                       help="default: the minimum the dataset was built with")
     p_play = sub.add_parser("playback", help="render dataset episodes and replay-check them")
     p_play.add_argument("dataset")
-    p_play.add_argument("--episodes", type=int, nargs="+", default=[0])
+    p_play.add_argument("--episodes", type=non_negative_int, nargs="+", default=[0])
     p_play.add_argument("--out", default="playback")
     p_an = sub.add_parser("analytics", help="dataset analytics and anomaly flags")
     p_an.add_argument("dataset")
-    args = parser.parse_args(argv)
-    store = open_store(args.artifacts_dir)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
     try:
-        if args.command == "list":
-            for art in store.list(args.kind):
-                print(f"{art.id:40s} {art.status:14s} {art.manifest['created']:30s} {art.path}")
-        elif args.command == "show":
-            print(json.dumps(store.find(args.id).manifest, indent=2))
-        elif args.command == "evaluate":
-            print(json.dumps(reevaluate(store, args.id, args.episodes, args.scenario), indent=2))
-        elif args.command == "validate":
-            return validate(store, args.dataset, args.min_episodes, not args.no_quarantine)
-        elif args.command == "playback":
-            from harness.datasets.playback import playback
-
-            rows = playback(dataset_path(store, args.dataset), args.episodes, Path(args.out))
-            print(json.dumps(rows, indent=2))
-            return 0 if all(r["matches"] for r in rows) else 1
-        elif args.command == "analytics":
-            from harness.datasets.analytics import analyse
-
-            print(json.dumps(analyse(dataset_path(store, args.dataset)), indent=2))
-    except StoreError as exc:
+        store = open_store(args.artifacts_dir)
+        return run(store, args)
+    except (StoreError, SpecError, UsageError) as exc:
         print(f"harness: {exc}", file=sys.stderr)
         return 2
+
+
+def run(store: Store, args: argparse.Namespace) -> int:
+    from harness.datasets.playback import PlaybackError
+
+    if args.command == "list":
+        for art in store.list(args.kind):
+            print(f"{art.id:40s} {art.status:14s} {art.manifest['created']:30s} {art.path}")
+    elif args.command == "show":
+        print(json.dumps(store.find(args.id, verify=False).manifest, indent=2))
+    elif args.command == "verify":
+        return verify(store, None if args.all else args.id)
+    elif args.command == "evaluate":
+        print(json.dumps(reevaluate(store, args.id, args.episodes, args.scenario), indent=2))
+    elif args.command == "validate":
+        return validate(store, args.dataset, args.min_episodes)
+    elif args.command == "playback":
+        from harness.datasets.playback import playback
+
+        try:
+            rows = playback(dataset_folder(store, args.dataset)[0], args.episodes,
+                            Path(args.out))
+        except PlaybackError as exc:
+            raise UsageError(str(exc)) from None
+        print(json.dumps(rows, indent=2))
+        return 0 if all(r["matches"] for r in rows) else 1
+    elif args.command == "analytics":
+        from harness.datasets.analytics import analyse
+
+        print(json.dumps(analyse(dataset_folder(store, args.dataset)[0]), indent=2))
     return 0
 
 
-def dataset_path(store, ref: str) -> Path:
-    """A dataset artefact id, or a folder holding ``data/``."""
+def verify(store: Store, artifact_id: str | None) -> int:
+    """Print every difference between the store and its manifests; 1 when any is fatal."""
+    arts, diffs = store.verify(artifact_id)
+    fatal = [d for d in diffs if d.fatal]
+    for d in diffs:
+        print(("DIFFERS  " if d.fatal else "NOTE     ") + d.text())
+    files = sum(len(a.manifest.get("files", {})) for a in arts)
+    verdict = f"{len(fatal)} difference(s)" if fatal else "clean"
+    print(f"verified {len(arts)} artefact(s), {files} file(s) in {store.root}: {verdict}")
+    return 1 if fatal else 0
+
+
+def dataset_folder(store: Store, ref: str) -> tuple[Path, Artifact | None]:
+    """The folder of a dataset given by artefact id or by path, and its published artefact
+    (None for a folder that is not a published artefact of this store). Refuses anything that
+    is not a dataset."""
     path = Path(ref)
-    if (path / "data").is_dir():
-        return path
-    return store.find(ref).path
+    if "/" in ref or ref.startswith(".") or path.exists():
+        if not path.is_dir():
+            raise UsageError(f"{path}: no such folder (expected a dataset artefact id or a "
+                             f"folder holding data/main_data.hdf5)")
+        art = store.published(path)
+        kind = art.kind if art is not None else _kind_of(path)
+        if kind not in (None, "dataset"):
+            raise UsageError(_not_a_dataset(path, kind))
+        if not (path / "data").is_dir():
+            raise UsageError(f"{path}: not a dataset folder (expected data/main_data.hdf5 "
+                             f"and data/metadata.json inside)")
+        return path, (art.verify() if art is not None else None)
+    art = store.find(ref)
+    if art.kind != "dataset":
+        raise UsageError(_not_a_dataset(ref, art.kind))
+    return art.path, art
 
 
-def validate(store, ref: str, min_episodes: int, quarantine: bool) -> int:
-    from harness.datasets.stage import validate_and_quarantine
+def _kind_of(folder: Path) -> str | None:
+    try:
+        return json.loads((folder / MANIFEST).read_text()).get("kind")
+    except (OSError, ValueError, AttributeError):
+        return None
 
-    folder = dataset_path(store, ref)
-    report, moved = validate_and_quarantine(folder, store if quarantine else None, min_episodes)
+
+def _not_a_dataset(ref: object, kind: str) -> str:
+    article = "an" if kind[:1] in "aeiou" else "a"
+    return (f"{ref}: is {article} {kind}, not a dataset: validate, playback and analytics take "
+            f"a dataset (use `harness verify` to check any artefact's files)")
+
+
+def validate(store: Store, ref: str, min_episodes: int | None) -> int:
+    """Read-only validation: prints the report, exits 1 on failure; never moves, quarantines
+    or writes into the folder (published or not)."""
+    from harness.datasets.stage import audit_dataset
+
+    folder, art = dataset_folder(store, ref)
+    if min_episodes is None:
+        min_episodes = built_min_episodes(folder, art)
+    report = audit_dataset(folder, min_episodes)
     print(report.text())
-    if moved is not None:
-        print(f"quarantined to {moved} (validation.json and validation.txt inside)")
+    print(f"(read-only: nothing in {folder} was moved or written; minimum episodes "
+          f"{min_episodes})")
     return 0 if report.ok else 1
 
 
-def reevaluate(store, artifact_id: str, episodes: int, scenario: str | None) -> dict:
+def built_min_episodes(folder: Path, art: Artifact | None) -> int:
+    """The minimum episode count the dataset was built with (its manifest's config)."""
+    manifest = art.manifest if art is not None else None
+    if manifest is None and (folder / MANIFEST).is_file():
+        manifest = json.loads((folder / MANIFEST).read_text())
+    value = (manifest or {}).get("config", {}).get("min_episodes")
+    if not isinstance(value, int):
+        raise UsageError(f"{folder}: no build record with config.min_episodes (no "
+                         f"{MANIFEST}); pass --min-episodes N")
+    return value
+
+
+def reevaluate(store: Store, artifact_id: str, episodes: int, scenario: str | None) -> dict:
     """Evaluate the artefact's policy on the audit purpose's episodes (harness.seeds): never
     episodes any stage of a study trained, selected or was evaluated on."""
     from harness.api import load_policy
@@ -98,14 +207,14 @@ def reevaluate(store, artifact_id: str, episodes: int, scenario: str | None) -> 
     from harness.seeds import evaluation_set
     from harness.spec.scenarios import load_scenario
 
+    model = load_policy(artifact_id, store.root)
     art = store.find(artifact_id)
     name = scenario or art.manifest.get("scenario")
     if not name:
         raise StoreError(f"{art.path}/manifest.json: field 'scenario': expected a scenario name "
                          f"(or pass --scenario), found none")
-    model = load_policy(artifact_id, store.root)
-    seeds = evaluation_set("audit_eval", 0, episodes).seeds()
-    return evaluate(model.policy, load_scenario(name), seeds)
+    return evaluate(model.policy, load_scenario(name),
+                    evaluation_set("audit_eval", 0, episodes).seeds())
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ of the session, whether or not criteria failed.
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import time
@@ -58,6 +59,62 @@ def pytest_configure(config: pytest.Config) -> None:
     else:
         config._harness_started = time.time()
     config._harness_results = {"criteria": [], "tests": [], "artifacts": []}
+    config._harness_fault = None
+    if not _is_worker(config) and _is_study_run(config):
+        _preflight(config)
+
+
+def _is_study_run(config: pytest.Config) -> bool:
+    """Whether the session collects the study (``experiments/``), not only the harness tests."""
+    study = (paths.ROOT / "experiments").resolve()
+    for arg in config.args:
+        target = Path(config.invocation_params.dir, arg.split("::", 1)[0]).resolve()
+        if target == study or study in target.parents or target in study.parents:
+            return True
+    return False
+
+
+def _preflight(config: pytest.Config) -> None:
+    """Before anything runs: the spec loads and passes every rule, and the store takes new
+    files; otherwise one line (exit status 4, with or without xdist) and no report. Leftovers
+    of killed runs (progress files, staging folders, zero-byte locks) are swept."""
+    from harness.spec.errors import SpecError
+    from harness.spec.study import load_study
+    from harness.store import Store, StoreError
+
+    try:
+        load_study(config.getoption("--profile"), config.getoption("--study-spec"))
+    except SpecError as exc:
+        raise pytest.UsageError(f"harness: spec error: {exc} -- no report was written") from None
+    root = Path(config.getoption("--artifacts-dir") or paths.artifacts_dir())
+    try:
+        store = Store(root)
+        store.check_writable()
+        swept = store.sweep_leftovers()
+    except StoreError as exc:
+        raise pytest.UsageError(f"harness: {exc} -- no report was written") from None
+    if any(swept.values()):
+        log.info("swept leftovers of killed runs in %s: %s", root, swept)
+
+
+STORE_FAULT = "harness_store_fault"
+FAULT_ERRNOS = {errno.EROFS, errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EPERM}
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    """A test that failed because the store refused a write (read-only, full, permissions)
+    carries that fault to the controller, which then writes no report and says why."""
+    outcome = yield
+    exc = call.excinfo.value if call.excinfo is not None else None
+    if isinstance(exc, OSError) and exc.errno in FAULT_ERRNOS:
+        root = Path(item.config.getoption("--artifacts-dir") or paths.artifacts_dir()).resolve()
+        name = Path(str(exc.filename or "")).resolve() if exc.filename else None
+        if name is not None and (name == root or root in name.parents):
+            outcome.get_result().user_properties.append(
+                (STORE_FAULT, f"the artefact store {root} refused a write: "
+                              f"{exc.strerror} ({errno.errorcode.get(exc.errno, '')}) "
+                              f"on {exc.filename}"))
 
 
 @pytest.hookimpl(optionalhook=True)  # an xdist hook: absent when xdist is not loaded
@@ -169,6 +226,8 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
         return
     results = config._harness_results
     for key, value in report.user_properties:
+        if key == STORE_FAULT and config._harness_fault is None:
+            config._harness_fault = value
         if key == CRITERION and report.when == "call":
             results["criteria"].append(value)
         elif key == ARTIFACT and value not in results["artifacts"]:
@@ -216,6 +275,11 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if _is_worker(config) or config.getoption("--no-report"):
         return
     results = config._harness_results
+    if config._harness_fault is not None:
+        session.config.pluginmanager.get_plugin("terminalreporter").write_line(
+            f"harness: no report was written: {config._harness_fault}", red=True)
+        session.exitstatus = exitstatus or 1
+        return
     if not results["criteria"] and not results["artifacts"]:
         return  # a run of the harness's own tests, not of the study
     from harness.report import render_study_report

@@ -7,17 +7,28 @@ Layout under the root (default ``artifacts/``)::
     .staging/<id>.<pid>.<rand>/    work in progress; never looks complete, swept when stale
     .locks/<id>.lock               one builder per artefact across processes (xdist workers)
     .superseded/<id>.<time>/       what a forced fresh run replaced (never deleted silently)
+    .progress/<pid>.jsonl          live progress lines of a running process (swept when it is gone)
 
 An artefact's id is ``<kind>-<hash>`` of its identity (kind, resolved config, seeds, input
 artefact ids and manifest hashes), so identical config + seeds reuses the published folder and a
 changed value builds a new one. Publishing writes the manifest last, into the staging folder, then
 renames the folder into place: an interrupted build leaves nothing that looks complete.
+
+Integrity: the manifest lists the sha256 of every file and seals itself (``manifest_seal``, the
+hash of its own canonical JSON without that key). Every reuse (:meth:`Store.get_or_build` cache
+hit, :meth:`Store.find`) checks the seal, each input's recorded manifest hash and the files a
+stage reads (everything but ``checkpoints/`` and ``tb/``); :meth:`Artifact.file` checks the file
+it hands out. A mismatch raises :class:`IntegrityError` naming the artefact and the file; nothing
+is rebuilt unless a fresh run is forced. Hashes are cached per process by (path, inode, mtime,
+size), so a file is hashed once however often it is used. :meth:`Store.verify` re-hashes
+everything, for audits (``harness verify``).
 """
 
 from __future__ import annotations
 
 import contextlib
 import contextvars
+import errno
 import json
 import os
 import platform
@@ -39,6 +50,10 @@ from harness.hashing import config_hash, file_sha256
 from harness.paths import ROOT
 
 MANIFEST = "manifest.json"
+SEAL = "manifest_seal"
+UNUSED_DIRS = ("checkpoints", "tb")
+"""Sub-folders no stage reads from a published artefact (recovery points, logs): hashed by a full
+audit (:meth:`Store.verify`), skipped by the verification on reuse to keep it fast."""
 _BLOCKING: contextvars.ContextVar[bool] = contextvars.ContextVar("store_blocking", default=True)
 SCHEMA_VERSION = 1
 KEY_PACKAGES = ("torch", "stable-baselines3", "imitation", "gymnasium", "numpy", "numba",
@@ -49,8 +64,69 @@ class StoreError(RuntimeError):
     """An artefact is missing, incomplete or not usable for what was asked."""
 
 
+class StoreNotWritable(StoreError):
+    """The store cannot take new files: read-only, no permission, or no space left."""
+
+
 class Busy(StoreError):
     """Non-blocking mode: another process is building this artefact right now."""
+
+
+class IntegrityError(StoreError):
+    """A published artefact differs from what its manifest promises (a file, the manifest itself,
+    or an input's manifest): it must not be used. ``differences`` lists every finding."""
+
+    def __init__(self, artifact_id: str, differences: list[Difference]):
+        self.artifact_id = artifact_id
+        self.differences = differences
+        head = "; ".join(d.text() for d in differences[:3])
+        more = f" (+{len(differences) - 3} more)" if len(differences) > 3 else ""
+        super().__init__(f"integrity check failed for artefact '{artifact_id}': {head}{more}. "
+                         f"It is not used; inspect with `python -m harness verify "
+                         f"{artifact_id}`, rebuild with --fresh")
+
+
+@dataclass(frozen=True)
+class Difference:
+    """One way a published artefact differs from its manifest."""
+
+    artifact_id: str
+    file: str
+    """The file (relative to the artefact folder), ``manifest.json``, or ``inputs[<id>]``."""
+    problem: str
+    expected: str | None = None
+    found: str | None = None
+    fatal: bool = True
+    """False for a finding that is reported but is no integrity failure (a superseded input)."""
+
+    def text(self) -> str:
+        exp = f" (expected {self.expected}, found {self.found})" if self.expected else ""
+        return f"{self.artifact_id}: {self.file}: {self.problem}{exp}"
+
+
+_HASHES: dict[tuple, str] = {}
+
+
+RACY_SECONDS = 2.0
+"""A file modified this recently may change again within the same mtime tick: never cached."""
+
+
+def cached_sha256(path: Path, cache: bool = True) -> str:
+    """sha256 of ``path``, computed once per process for a given (path, inode, mtime, size)
+    (``cache=False``: always re-hashed, for audits)."""
+    st = path.stat()
+    key = (str(path), st.st_ino, st.st_mtime_ns, st.st_size)
+    if cache and key in _HASHES:
+        return _HASHES[key]
+    digest = file_sha256(path)
+    if time.time() - st.st_mtime > RACY_SECONDS:
+        _HASHES[key] = digest
+    return digest
+
+
+def manifest_seal(manifest: dict) -> str:
+    """The hash a manifest records of itself: canonical JSON of everything but the seal."""
+    return config_hash({k: v for k, v in manifest.items() if k != SEAL})
 
 
 @dataclass
@@ -78,13 +154,84 @@ class Artifact:
 
     @property
     def manifest_hash(self) -> str:
-        return file_sha256(self.path / MANIFEST)
+        return cached_sha256(self.path / MANIFEST)
 
     def file(self, name: str) -> Path:
+        """The path of a listed file, after checking its sha256 against the manifest."""
         if name not in self.manifest.get("files", {}):
             raise StoreError(f"{self.path / MANIFEST}: field 'files': expected an entry "
                              f"'{name}', found {sorted(self.manifest.get('files', {}))}")
+        diff = self._check_file(name)
+        if diff is not None:
+            raise IntegrityError(self.id, [diff])
         return self.path / name
+
+    def _check_file(self, name: str, cache: bool = True) -> Difference | None:
+        expected = self.manifest["files"][name]["sha256"]
+        path = self.path / name
+        if not path.is_file():
+            return Difference(self.id, name, "listed in the manifest but missing",
+                              "a file", "none")
+        found = cached_sha256(path, cache)
+        if found != expected:
+            return Difference(self.id, name, "sha256 differs from the manifest",
+                              expected[:16], found[:16])
+        return None
+
+    def differences(self, full: bool = False) -> list[Difference]:
+        """What differs from the manifest: its seal, each input's manifest hash, and the files a
+        stage reads (``full``: every listed file, plus files present but not listed)."""
+        out = []
+        seal, actual = self.manifest.get(SEAL), manifest_seal(self.manifest)
+        if seal is not None and seal != actual:
+            out.append(Difference(self.id, MANIFEST, f"content differs from its {SEAL} (edited "
+                                  "after publishing)", seal[:16], actual[:16]))
+        out += self._input_differences(cache=not full)
+        listed = self.manifest.get("files", {})
+        for name in sorted(listed):
+            if full or name.split("/", 1)[0] not in UNUSED_DIRS:
+                diff = self._check_file(name, cache=not full)
+                if diff is not None:
+                    out.append(diff)
+        if full:
+            for path in sorted(self.path.rglob("*")):
+                rel = str(path.relative_to(self.path))
+                if path.is_file() and rel != MANIFEST and rel not in listed:
+                    out.append(Difference(self.id, rel, "present but not listed in the manifest",
+                                          "no such file", "a file"))
+        return out
+
+    def _input_differences(self, cache: bool = True) -> list[Difference]:
+        root = self.path.parent.parent
+        out = []
+        for ref in self.manifest.get("inputs", []):
+            where = f"inputs[{ref['id']}]"
+            manifest = root / ref["kind"] / ref["id"] / MANIFEST
+            if not manifest.is_file():
+                out.append(Difference(self.id, where, f"input manifest {manifest} is missing",
+                                      ref["manifest_sha256"][:16], "none"))
+                continue
+            found = cached_sha256(manifest, cache)
+            if found == ref["manifest_sha256"]:
+                continue
+            superseded = [p for p in (root / ".superseded").glob(f"{ref['id']}.*")
+                          if (p / MANIFEST).is_file()
+                          and cached_sha256(p / MANIFEST) == ref["manifest_sha256"]]
+            if superseded:
+                out.append(Difference(self.id, where, f"stale: the input was rebuilt by a fresh "
+                                      f"run (the recorded one is {superseded[0]})", fatal=False))
+            else:
+                out.append(Difference(self.id, where, "the input's current manifest differs "
+                                      "from the one recorded", ref["manifest_sha256"][:16],
+                                      found[:16]))
+        return out
+
+    def verify(self) -> Artifact:
+        """This artefact, after the checks of a reuse; raises :class:`IntegrityError`."""
+        bad = [d for d in self.differences() if d.fatal]
+        if bad:
+            raise IntegrityError(self.id, bad)
+        return self
 
     def ref(self) -> dict:
         """How a downstream artefact records this one as an input."""
@@ -132,13 +279,76 @@ def now_iso() -> str:
 class Store:
     """The artefact hierarchy under ``root``; safe to share between processes."""
 
-    def __init__(self, root: str | Path, fresh_before: float | None = None):
+    def __init__(self, root: str | Path, fresh_before: float | None = None, create: bool = True):
         """``fresh_before``: a POSIX time; artefacts published before it are rebuilt (force
-        fresh) exactly once per session, however many workers ask for them."""
+        fresh) exactly once per session, however many workers ask for them. ``create=False``
+        opens an existing store for reading (audits): a missing root is an error, not a new
+        empty store, and nothing is written."""
         self.root = Path(root)
         self.fresh_before = fresh_before
-        for sub in (".staging", ".locks", ".superseded"):
-            (self.root / sub).mkdir(parents=True, exist_ok=True)
+        if not create:
+            if not self.root.is_dir():
+                raise StoreError(f"{self.root}: no artefact store here (expected an existing "
+                                 f"folder; check --artifacts-dir or $HARNESS_ARTIFACTS_DIR)")
+            return
+        try:
+            for sub in (".staging", ".locks", ".superseded"):
+                (self.root / sub).mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreNotWritable(f"artefact store {self.root} cannot be created: "
+                                   f"{_os_reason(exc)}") from None
+
+    def check_writable(self) -> None:
+        """Raise :class:`StoreNotWritable` when the store cannot take a new file (read-only,
+        permissions, full disk), before any work is started on it."""
+        probe = self.root / ".staging" / f".probe.{os.getpid()}.{uuid.uuid4().hex[:8]}"
+        try:
+            with open(probe, "wb") as fh:
+                fh.write(b"\0" * 65536)
+                fh.flush()
+                os.fsync(fh.fileno())
+        except OSError as exc:
+            raise StoreNotWritable(f"artefact store {self.root} is not writable: "
+                                   f"{_os_reason(exc)}") from None
+        finally:
+            with contextlib.suppress(OSError):
+                probe.unlink()
+
+    def sweep_leftovers(self) -> dict[str, int]:
+        """Remove what killed runs left behind: progress files and staging folders of processes
+        that no longer exist, and zero-byte lock files nobody holds. Returns counts.
+
+        A lock is removed while this process holds it, so a builder that opened it earlier
+        waits, then finds the artefact published (or builds it) as usual."""
+        removed = {"progress": 0, "staging": 0, "locks": 0}
+        for path in (self.root / ".progress").glob("*.jsonl"):
+            if path.stem.isdigit() and not _alive(int(path.stem)):
+                with contextlib.suppress(OSError):
+                    path.unlink()
+                    removed["progress"] += 1
+        for path in (self.root / ".staging").glob("*.*.*"):
+            pid = path.name.split(".")[1]
+            if path.is_dir() and pid.isdigit() and not _alive(int(pid)):
+                shutil.rmtree(path, ignore_errors=True)
+                removed["staging"] += 1
+        for path in (self.root / ".locks").glob("*.lock"):
+            try:
+                if path.stat().st_size:
+                    continue
+            except OSError:
+                continue
+            lock = FileLock(str(path))
+            try:
+                lock.acquire(timeout=0)
+            except (Timeout, OSError):
+                continue  # held by a live builder (or not ours to touch)
+            try:
+                with contextlib.suppress(OSError):
+                    path.unlink()
+                    removed["locks"] += 1
+            finally:
+                lock.release()
+        return removed
 
     # ------------------------------------------------------------------ identity and lookup
     @staticmethod
@@ -151,15 +361,40 @@ class Store:
     def folder(self, kind: str, artifact_id: str) -> Path:
         return self.root / kind / artifact_id
 
-    def find(self, artifact_id: str) -> Artifact:
-        """The published artefact with this id; a clear error when it does not exist."""
+    def find(self, artifact_id: str, verify: bool = True) -> Artifact:
+        """The published artefact with this id; a clear error when it does not exist, and
+        :class:`IntegrityError` when it differs from its manifest (``verify=False``: audits that
+        report differences themselves)."""
         kind = artifact_id.rsplit("-", 1)[0]
         path = self.folder(kind, artifact_id)
         manifest = path / MANIFEST
         if not manifest.is_file():
             raise StoreError(f"{manifest}: no published artefact '{artifact_id}' "
                              f"(expected a folder with {MANIFEST} under {self.root / kind})")
-        return Artifact(path, json.loads(manifest.read_text()))
+        art = Artifact(path, _read_manifest(manifest))
+        return art.verify() if verify else art
+
+    def published(self, folder: Path) -> Artifact | None:
+        """The published artefact whose folder is ``folder``, or None (staging, elsewhere)."""
+        folder = Path(folder).resolve()
+        manifest = folder / MANIFEST
+        if not manifest.is_file() or folder.parent.parent != self.root.resolve():
+            return None
+        art = Artifact(folder, _read_manifest(manifest))
+        return art if folder.name == art.manifest.get("id") else None
+
+    def in_staging(self, folder: Path) -> bool:
+        """Whether ``folder`` is a build in progress in this store's staging area."""
+        return Path(folder).resolve().parent == (self.root / ".staging").resolve()
+
+    def verify(self, artifact_id: str | None = None) -> tuple[list[Artifact], list[Difference]]:
+        """Full audit of one artefact (or of every published one): every file re-hashed against
+        the manifest, unlisted files, the manifest's seal, each input's manifest hash."""
+        arts = [self.find(artifact_id, verify=False)] if artifact_id else self.list()
+        diffs = []
+        for art in arts:
+            diffs += art.differences(full=True)
+        return arts, diffs
 
     def list(self, kind: str | None = None) -> list[Artifact]:
         out = []
@@ -171,7 +406,7 @@ class Store:
                 continue
             for path in sorted(base.iterdir()):
                 if (path / MANIFEST).is_file():
-                    out.append(Artifact(path, json.loads((path / MANIFEST).read_text())))
+                    out.append(Artifact(path, _read_manifest(path / MANIFEST)))
         return out
 
     @staticmethod
@@ -204,19 +439,20 @@ class Store:
         artifact_id = self.make_id(kind, config, seeds, inputs)
         final = self.folder(kind, artifact_id)
         if (final / MANIFEST).is_file():  # published folders are complete: no lock needed
-            existing = Artifact(final, json.loads((final / MANIFEST).read_text()))
+            existing = Artifact(final, _read_manifest(final / MANIFEST))
             if not self._must_refresh(existing):
-                return existing
-        lock = FileLock(str(self.root / ".locks" / f"{artifact_id}.lock"))
+                return existing.verify()  # a tampered artefact is an error, never rebuilt
+        lock_path = self.root / ".locks" / f"{artifact_id}.lock"
+        lock = FileLock(str(lock_path))
         try:
             lock.acquire(timeout=-1 if _BLOCKING.get() else 0)
         except Timeout:
             raise Busy(f"artefact '{artifact_id}' is being built by another process") from None
         try:
             if (final / MANIFEST).is_file():
-                existing = Artifact(final, json.loads((final / MANIFEST).read_text()))
+                existing = Artifact(final, _read_manifest(final / MANIFEST))
                 if not self._must_refresh(existing):
-                    return existing
+                    return existing.verify()
                 self._supersede(final)
             self._sweep_staging(artifact_id)
             staging = self.root / ".staging" / f"{artifact_id}.{os.getpid()}.{uuid.uuid4().hex[:8]}"
@@ -228,8 +464,10 @@ class Store:
                 builder(build)
                 manifest = self._manifest(artifact_id, kind, config, seeds, inputs, build,
                                           time.time() - started, extra_manifest or {})
+                manifest = json.loads(json.dumps(manifest, default=_json))  # as read back
+                manifest[SEAL] = manifest_seal(manifest)
                 tmp = staging / (MANIFEST + ".tmp")
-                tmp.write_text(json.dumps(manifest, indent=2, sort_keys=False, default=_json))
+                tmp.write_text(json.dumps(manifest, indent=2, sort_keys=False))
                 os.replace(tmp, staging / MANIFEST)
                 final.parent.mkdir(parents=True, exist_ok=True)
                 os.rename(staging, final)  # atomic on one filesystem: all or nothing
@@ -240,6 +478,9 @@ class Store:
                 _BLOCKING.reset(token)
             return Artifact(final, manifest)
         finally:
+            if (final / MANIFEST).is_file():  # published: later callers never need the lock
+                with contextlib.suppress(OSError):
+                    lock_path.unlink()
             lock.release()
 
     def _must_refresh(self, artifact: Artifact) -> bool:
@@ -282,6 +523,30 @@ class Store:
             **build.extra,
             **extra,
         }
+
+
+def _read_manifest(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError as exc:
+        raise IntegrityError(path.parent.name, [Difference(
+            path.parent.name, MANIFEST, "not valid JSON", "a JSON object",
+            f"{exc.msg} at line {exc.lineno}, column {exc.colno}")]) from None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's live process
+    return True
+
+
+def _os_reason(exc: OSError) -> str:
+    code = errno.errorcode.get(exc.errno or 0, "")
+    return f"{exc.strerror or exc} ({code})" if code else str(exc)
 
 
 def _json(value: Any) -> Any:

@@ -2,6 +2,7 @@
 datasets never are. Replay reproduces recorded episodes exactly."""
 
 import json
+import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -13,10 +14,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from harness.datasets.analytics import analyse
-from harness.datasets.playback import replay_episode
+from harness.datasets.playback import replay_all, replay_episode
 from harness.datasets.schema import DATA_DIR, DATA_FILE, MANDATORY_KEYS, METADATA_FILE
 from harness.datasets.stage import validate_and_quarantine
 from harness.datasets.validate import validate_dataset
+from harness.hashing import file_sha256
 from harness.store import Store
 from tests.dataset_helpers import make_dataset
 
@@ -122,20 +124,20 @@ KINDS = ["nan", "out_of_space_action", "out_of_space_observation", "dropped_step
 @given(kind=st.sampled_from(KINDS), ep=st.integers(0, EPISODES - 1), frac=st.floats(0, 1),
        dim=st.integers(0, 40))
 def test_each_corruption_is_rejected_located_and_quarantined(base_dataset, kind, ep, frac, dim):
+    """As the pipeline does with a dataset it has just recorded: still in staging, unpublished."""
     with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp) / "ds"
+        store = Store(Path(tmp) / "store")
+        folder = store.root / ".staging" / f"dataset-0123.{os.getpid()}.abcd"
         shutil.copytree(base_dataset, folder)
         where = corrupt(folder, kind, ep, frac, dim)
         if not where:
             return
-        store = Store(Path(tmp) / "store")
         report, moved = validate_and_quarantine(folder, store, min_episodes=EPISODES)
         assert not report.ok
         match = [f for f in report.failures
                  if all(getattr(f, k) == v for k, v in where.items())]
         assert match, (kind, where, report.text())
         assert moved is not None and moved.parent == store.root / "quarantine"
-        assert not folder.exists()
         assert json.loads((moved / "validation.json").read_text())["ok"] is False
         if "episode" in where:
             assert f"episode {where['episode']}" in (moved / "validation.txt").read_text()
@@ -176,3 +178,45 @@ def test_analytics_counts_outcomes_and_flags(base_dataset):
     assert sum(stats["outcomes"].values()) == EPISODES
     assert stats["anomaly_counts"]["replay_mismatch"] == 0
     assert all("anomalies" in r for r in stats["episodes_table"])
+
+
+def test_validation_replays_and_names_a_substituted_action(base_dataset, tmp_path):
+    """Other valid actions (same shape, in range) with a re-written checksum: only the replay
+    can tell, and it names the episode and the first step that differs."""
+    folder = tmp_path / "ds"
+    shutil.copytree(base_dataset, folder)
+    with _h5(folder) as fh:
+        g = fh["episode_4"]
+        act = g["actions"][()]
+        act[3] = -act[3] if np.any(act[3]) else np.array([0.5, 0.5], dtype=np.float32)
+        _replace(g, "actions", act)
+    meta_path = folder / DATA_DIR / METADATA_FILE
+    meta = json.loads(meta_path.read_text())
+    meta["data_sha256"] = file_sha256(folder / DATA_DIR / DATA_FILE)  # a "legitimate" re-write
+    meta_path.write_text(json.dumps(meta))
+    report = validate_dataset(folder, min_episodes=EPISODES)
+    assert [f.check for f in report.failures] == ["replay"], report.text()
+    failure = report.failures[0]
+    assert failure.episode == 4 and failure.array == "rewards" and failure.index == 3
+    assert "episode 4, array 'rewards', index 3" in report.text()
+
+
+def test_replay_of_the_whole_dataset_is_fast(base_dataset):
+    import time
+
+    start = time.perf_counter()
+    replays = replay_all(base_dataset)
+    assert len(replays) == EPISODES and all(r.matches for r in replays)
+    assert time.perf_counter() - start < 5.0
+
+
+def test_quarantine_refuses_anything_but_an_unpublished_build(base_dataset, tmp_path):
+    from harness.datasets.stage import NotQuarantinable
+
+    outside = tmp_path / "mine"
+    shutil.copytree(base_dataset, outside)
+    store = Store(tmp_path / "store")
+    with pytest.raises(NotQuarantinable, match="only a dataset recorded by the pipeline"):
+        validate_and_quarantine(outside, store, min_episodes=10_000)
+    assert outside.is_dir() and not (tmp_path / "store" / "quarantine").exists()
+    assert not (outside / "validation.json").exists()

@@ -30,6 +30,18 @@ class Replay:
     outcome_replayed: str
 
     @property
+    def first_mismatch(self) -> tuple[int, str] | None:
+        """(step, what) of the first difference between recording and re-simulation."""
+        pairs = ((self.first_obs_mismatch, "observations"),
+                 (self.first_reward_mismatch, "rewards"))
+        found = [(t, what) for t, what in pairs if t is not None]
+        if found:
+            return min(found)
+        if self.outcome_recorded != self.outcome_replayed:
+            return self.steps, "outcome"
+        return None
+
+    @property
     def matches(self) -> bool:
         return (self.first_obs_mismatch is None and self.first_reward_mismatch is None
                 and self.outcome_recorded == self.outcome_replayed)
@@ -47,17 +59,64 @@ def scenarios_from_metadata(meta: dict) -> dict[str, Scenario]:
     return out
 
 
+class PlaybackError(ValueError):
+    """Playback was asked for something the dataset does not hold."""
+
+
+def episode_count(folder: Path) -> int:
+    with h5py.File(folder / DATA_DIR / DATA_FILE, "r") as fh:
+        return sum(1 for name in fh if name.startswith("episode_"))
+
+
+def check_episodes(folder: Path, episodes: list[int]) -> None:
+    """Raise :class:`PlaybackError` naming the first requested episode the dataset lacks."""
+    n = episode_count(folder)
+    for ep in episodes:
+        if not 0 <= ep < n:
+            raise PlaybackError(f"{folder / DATA_DIR / DATA_FILE}: episode {ep} does not exist "
+                                f"(expected an episode index in 0..{n - 1})")
+
+
 def replay_episode(folder: Path, episode: int, frames: bool = False,
                    atol: float = 0.0) -> tuple[Replay, list[np.ndarray]]:
     """Re-simulate one episode; ``atol`` 0 demands bit-exact observations and rewards."""
     meta = json.loads((folder / DATA_DIR / METADATA_FILE).read_text())
     scenarios = scenarios_from_metadata(meta)
     with h5py.File(folder / DATA_DIR / DATA_FILE, "r") as fh:
-        g = fh[f"episode_{episode}"]
-        obs_rec, act, rew_rec = g["observations"][()], g["actions"][()], g["rewards"][()]
-        seed, name, outcome = int(g.attrs["seed"]), str(g.attrs["scenario"]), str(
-            g.attrs["outcome"])
-    env = NavEnv(scenarios[name], render_mode="rgb_array" if frames else None)
+        recorded = _recorded(fh, episode)
+    env = NavEnv(scenarios[recorded[1]], render_mode="rgb_array" if frames else None)
+    return _replay(env, episode, *recorded, frames=frames, atol=atol)
+
+
+def replay_all(folder: Path, episodes: list[int] | None = None,
+               atol: float = 0.0) -> list[Replay]:
+    """Re-simulate many episodes without rendering, opening the file and building each
+    scenario's environment once (the whole dataset in about a second)."""
+    meta = json.loads((folder / DATA_DIR / METADATA_FILE).read_text())
+    scenarios = scenarios_from_metadata(meta)
+    envs: dict[str, NavEnv] = {}
+    out = []
+    with h5py.File(folder / DATA_DIR / DATA_FILE, "r") as fh:
+        if episodes is None:
+            episodes = list(range(sum(1 for n in fh if n.startswith("episode_"))))
+        for ep in episodes:
+            recorded = _recorded(fh, ep)
+            name = recorded[1]
+            if name not in envs:
+                envs[name] = NavEnv(scenarios[name])
+            out.append(_replay(envs[name], ep, *recorded, atol=atol)[0])
+    return out
+
+
+def _recorded(fh: h5py.File, episode: int) -> tuple:
+    g = fh[f"episode_{episode}"]
+    return (int(g.attrs["seed"]), str(g.attrs["scenario"]), str(g.attrs["outcome"]),
+            g["observations"][()], g["actions"][()], g["rewards"][()])
+
+
+def _replay(env: NavEnv, episode: int, seed: int, name: str, outcome: str, obs_rec: np.ndarray,
+            act: np.ndarray, rew_rec: np.ndarray, frames: bool = False,
+            atol: float = 0.0) -> tuple[Replay, list[np.ndarray]]:
     obs, _ = env.reset(seed=seed)
     images = [env.render()] if frames else []
     obs_sim, rew_sim = [obs], []
@@ -101,6 +160,7 @@ def write_gif(images: list[np.ndarray], path: Path, fps: int = 10, scale: float 
 def playback(folder: Path, episodes: list[int], out_dir: Path) -> list[dict]:
     """Render each episode to ``out_dir/episode_<i>.gif`` (+ a key frame PNG) and replay-check
     it; returns one row per episode with the paths and the replay comparison."""
+    check_episodes(folder, episodes)
     rows = []
     for ep in episodes:
         replay, images = replay_episode(folder, ep, frames=True)
@@ -114,4 +174,4 @@ def playback(folder: Path, episodes: list[int], out_dir: Path) -> list[dict]:
 
 def replay_check(folder: Path, episodes: list[int]) -> list[Replay]:
     """Replay without rendering (fast): the anomaly source 'replay mismatch'."""
-    return [replay_episode(folder, ep)[0] for ep in episodes]
+    return replay_all(folder, episodes)

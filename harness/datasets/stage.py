@@ -1,4 +1,9 @@
-"""Dataset stage: record from an approved expert, validate, publish or quarantine."""
+"""Dataset stage: record from an approved expert, validate, publish or quarantine.
+
+Quarantine applies only to a dataset the pipeline has just recorded and not yet published (a
+folder in the store's staging area). A published dataset, or any folder elsewhere, is audited
+read-only: nothing is moved and nothing is written into it (:func:`audit_dataset`).
+"""
 
 from __future__ import annotations
 
@@ -10,7 +15,7 @@ from harness.datasets.record import collect, write_dataset
 from harness.datasets.validate import DatasetInvalid, ValidationReport, validate_dataset
 from harness.expert import load_expert_policy, require_approved
 from harness.spec.study import DatasetSpec
-from harness.store import Artifact, Build, Store, git_state, now_iso
+from harness.store import Artifact, Build, Store, StoreError, git_state, now_iso
 
 
 def dataset_config(spec: DatasetSpec) -> dict:
@@ -38,10 +43,9 @@ def record_dataset(spec: DatasetSpec, expert: Artifact, store: Store) -> Artifac
                                  "scenario": expert.manifest.get("scenario")},
                       "deterministic_actions": spec.deterministic}
         metadata = write_dataset(b.dir, dataset_id, episodes, list(spec.scenarios), provenance)
-        report = validate_dataset(b.dir, spec.min_episodes)
-        publish_report(b.dir, report)
+        report, quarantined = validate_and_quarantine(b.dir, store, spec.min_episodes)
         if not report.ok:
-            raise DatasetInvalid(report, quarantine(store, b.dir, report))
+            raise DatasetInvalid(report, quarantined)
         b.metrics = {"episodes": report.episodes, "steps": report.steps,
                      "validation": {"ok": True, "checks": report.checks_run, "failures": 0},
                      "coverage": metadata["coverage"]}
@@ -68,18 +72,30 @@ def quarantine(store: Store, folder: Path, report: ValidationReport) -> Path:
     return dest
 
 
-def validate_and_quarantine(folder: Path, store: Store | None, min_episodes: int
+class NotQuarantinable(StoreError):
+    """Quarantine was asked for a folder that is not an unpublished build of this store."""
+
+
+def validate_and_quarantine(folder: Path, store: Store, min_episodes: int
                             ) -> tuple[ValidationReport, Path | None]:
-    """Standalone validation of any dataset folder; a failure moves it into quarantine (it is
-    moved, not copied, so a broken published dataset stops being usable) with its report."""
+    """Validate a dataset the pipeline has just recorded (still in ``store``'s staging area)
+    and write its report beside the data; on failure copy it into quarantine and return where.
+
+    Anything else (a published artefact, a folder outside the store) is refused: audit those
+    with :func:`audit_dataset`, which never moves or writes."""
+    if not store.in_staging(folder):
+        raise NotQuarantinable(
+            f"{folder}: only a dataset recorded by the pipeline and not yet published (a folder "
+            f"in {store.root / '.staging'}) may be quarantined; published artefacts and folders "
+            f"outside the store are audited read-only")
     report = validate_dataset(folder, min_episodes)
+    publish_report(folder, report)
     if report.ok:
         return report, None
-    if store is None:
-        publish_report(folder, report)
-        return report, None
-    dest = store.quarantine_path(folder.name)
-    shutil.move(str(folder), dest)
-    publish_report(dest, report)
-    return report, dest
+    return report, quarantine(store, folder, report)
 
+
+def audit_dataset(folder: Path, min_episodes: int) -> ValidationReport:
+    """Read-only validation of any dataset folder (published or not): nothing is moved or
+    written; the caller prints or stores the report elsewhere."""
+    return validate_dataset(folder, min_episodes)

@@ -4,7 +4,10 @@ Nothing here only warns: a dataset with any failure is quarantined by the caller
 report this module returns. Checks follow ``schema.py``: alignment of every array, exactly one
 episode end at the last step, no NaN or inf, values inside their spaces, rewards consistent with
 the recorded returns, terminal flags consistent with outcomes, complete metadata, minimum
-episode count, unique episode ids, checksum.
+episode count, unique episode ids, checksum, and exact replay: every structurally sound episode
+is re-simulated from its seed with its recorded actions (the playback module's replay), and the
+first step whose observation, reward or outcome differs is named. The whole-file checksum names
+no episode and would pass after a legitimate re-write; the replay locates a substituted action.
 """
 
 from __future__ import annotations
@@ -94,13 +97,17 @@ class DatasetInvalid(RuntimeError):
 
 CHECKS = ("readable", "metadata", "checksum", "episode_ids", "alignment", "episode_end",
           "finite", "observation_space", "action_space", "rewards", "outcomes", "min_episodes",
-          "totals")
+          "totals", "replay")
 
 
-def validate_dataset(folder: str | Path, min_episodes: int = 1) -> ValidationReport:
-    """Validate the dataset in ``folder`` (its ``data/`` sub-folder holds the files)."""
+def validate_dataset(folder: str | Path, min_episodes: int = 1,
+                     replay: bool = True) -> ValidationReport:
+    """Validate the dataset in ``folder`` (its ``data/`` sub-folder holds the files).
+
+    Read-only: nothing in ``folder`` is written. ``replay=False`` skips the re-simulation."""
     folder = Path(folder)
-    report = ValidationReport(path=str(folder), checks_run=list(CHECKS))
+    checks = list(CHECKS) if replay else [c for c in CHECKS if c != "replay"]
+    report = ValidationReport(path=str(folder), checks_run=checks)
     data_file = folder / DATA_DIR / DATA_FILE
     meta = _metadata(folder, report)
     if meta is not None and data_file.is_file():
@@ -116,7 +123,39 @@ def validate_dataset(folder: str | Path, min_episodes: int = 1) -> ValidationRep
         return report
     with fh:
         _episodes(fh, meta or {}, report, min_episodes)
+    if replay and meta is not None and meta.get("env_config"):
+        _replay(folder, report)
     return report
+
+
+def _replay(folder: Path, report: ValidationReport) -> None:
+    """Re-simulate every episode that passed the structural checks; name the first difference."""
+    from harness.datasets.playback import replay_all
+
+    if any(f.check in ("readable", "episode_ids") for f in report.failures):
+        return  # episode groups cannot be addressed reliably
+    broken = {f.episode for f in report.failures if f.episode is not None}
+    sound = [i for i in range(report.episodes) if i not in broken]
+    try:
+        replays = replay_all(folder, sound)
+    except (KeyError, TypeError, ValueError) as exc:
+        report.add("replay", f"episodes cannot be re-simulated from the metadata's env_config: "
+                   f"{exc!r}", array=METADATA_FILE)
+        return
+    for rep in replays:
+        first = rep.first_mismatch
+        if first is None:
+            continue
+        t, what = first
+        if what == "outcome":
+            report.add("replay", "re-simulation from the episode seed with the recorded actions "
+                       "ends differently", episode=rep.episode, array="outcome", index=t,
+                       expected=rep.outcome_recorded, found=rep.outcome_replayed)
+        else:
+            diff = rep.obs_max_abs_diff if what == "observations" else rep.reward_max_abs_diff
+            report.add("replay", f"re-simulation from seed {rep.seed} with the recorded actions "
+                       f"first differs here", episode=rep.episode, array=what, index=t,
+                       expected="the recorded value", found=f"max abs diff {diff:.3g}")
 
 
 def _metadata(folder: Path, report: ValidationReport) -> dict | None:

@@ -150,8 +150,10 @@ def _collect(store: Store, ids: list[str]) -> tuple[dict[str, Artifact], list[st
             continue
         try:
             art = store.find(aid)
-        except StoreError:
-            missing.append(aid)
+        except StoreError as exc:  # absent, or tampered (IntegrityError): never cited
+            diffs = getattr(exc, "differences", None)
+            note = f"{aid} (integrity check failed: {diffs[0].text()})" if diffs else aid
+            missing += [note] if note not in missing else []
             continue
         found[aid] = art
         todo += [ref["id"] for ref in art.manifest.get("inputs", [])]

@@ -17,13 +17,41 @@ def scenario_dir() -> Path:
 
 
 def read_yaml(path: Path) -> object:
+    """Parse a spec file strictly: a syntax error names its line and column, and a key given
+    twice in one mapping is an error (YAML would let the last one silently win)."""
     try:
         with open(path, encoding="utf-8") as fh:
-            return yaml.safe_load(fh)
+            text = fh.read()
     except FileNotFoundError:
         raise SpecError(path, "<file>", "an existing YAML file", "missing") from None
+    try:
+        _reject_duplicates(path, yaml.compose(text, Loader=yaml.SafeLoader))
+        return yaml.safe_load(text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = exc.problem or exc.context or "unparsable"
+        raise SpecError(path, "<file>", "valid YAML", f"{problem}{where}") from None
     except yaml.YAMLError as exc:
         raise SpecError(path, "<file>", "valid YAML", str(exc).splitlines()[0]) from None
+
+
+def _reject_duplicates(path: Path, node: yaml.Node | None, prefix: str = "") -> None:
+    if isinstance(node, yaml.MappingNode):
+        seen: dict[str, yaml.Mark] = {}
+        for key_node, value_node in node.value:
+            key = str(key_node.value)
+            dotted = f"{prefix}.{key}" if prefix else key
+            mark = key_node.start_mark
+            if key in seen:
+                raise SpecError(path, dotted, f"each key once per mapping (first given at line "
+                                f"{seen[key].line + 1})", f"'{key}' again at line {mark.line + 1}, "
+                                f"column {mark.column + 1}")
+            seen[key] = mark
+            _reject_duplicates(path, value_node, dotted)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _reject_duplicates(path, item, f"{prefix}[{i}]")
 
 
 def parse_scenario(data: object, file: str | Path) -> Scenario:

@@ -330,8 +330,9 @@ def load_study(profile: str = "full", path: str | Path | None = None) -> Study:
         names = list(profiles) if isinstance(profiles, dict) else []
         raise SpecError(path, "profiles", f"a profile named one of {names}", profile)
     base = {k: v for k, v in raw.items() if k != "profiles"}
-    resolved = deep_merge(base, profiles[profile] or {})
-    return parse_study(resolved, path, profile)
+    from harness.spec.rules import checked_study  # cross-field rules, base alone, real paths
+
+    return checked_study(base, profiles[profile] or {}, profile, path)
 
 
 def parse_study(data: dict, path: str | Path, profile: str) -> Study:

@@ -47,8 +47,7 @@ def test_recording_throughput(capsys):
     with tempfile.TemporaryDirectory() as tmp:
         write_dataset(Path(tmp), "harness/bench-v0", episodes, list(spec.scenarios),
                       {"created": now_iso(), "seeds": seeds, "git": git_state(),
-                       "expert": {"id": source},
-                       "deterministic_actions": spec.deterministic})
+                       "expert": {"id": source}, "deterministic_actions": spec.deterministic})
         written = time.perf_counter() - start
         report = validate_dataset(Path(tmp), spec.min_episodes)
         validated = time.perf_counter() - start

@@ -1,0 +1,94 @@
+"""Whole-spec checks run at load, before anything trains: cross-field rules, the base spec on its
+own, and errors located where the offending value is written.
+
+A profile is deep-merged over the base; a value that comes from the profile is reported at its
+real path (``profiles.smoke.expert.budget``), and the base is validated on its own too, so a bad
+base value hidden by the chosen profile is still an error.
+
+Cross-field rules (each names the field that breaks it and the value it must agree with):
+
+- ``shift.budget`` equals ``pretraining.budget``: the shift experiment reuses the comparison's own
+  baseline and matched runs, which were trained for ``pretraining.budget``.
+- ``shift.seeds`` are pre-training seeds: not allowed otherwise, for the same reason (a seed
+  outside would train runs that no comparison contains and no test is parametrised over).
+- an evaluation interval fits in its budget (``eval.every <= budget``), and the budget holds
+  enough evaluations (at step 0, then every E) for K consecutive passes, for the number of
+  unlearning evaluations, and for the fine-tuning warm-ups to end.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from harness.spec.errors import SpecError
+from harness.spec.study import Study, deep_merge, parse_study
+
+
+def checked_study(base: dict, override: object, profile: str, path: str | Path) -> Study:
+    """The study of ``profile``: parsed, with cross-field rules checked, and the base spec
+    checked on its own; raises :class:`SpecError` at the real location of the problem."""
+    if not isinstance(override, dict):
+        raise SpecError(path, f"profiles.{profile}", "a mapping (a partial spec)", override)
+    try:
+        study = parse_study(deep_merge(base, override), path, profile)
+        check_rules(study)
+    except SpecError as exc:
+        raise relocate(exc, override, profile) from None
+    if override:
+        base_study = parse_study(base, path, "<base>")
+        check_rules(base_study)
+    return study
+
+
+def relocate(exc: SpecError, override: dict, profile: str) -> SpecError:
+    """The same error at ``profiles.<profile>.<field>`` when the profile sets that field."""
+    node: object = override
+    for part in exc.field.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return exc
+        node = node[part]
+    return SpecError(exc.file, f"profiles.{profile}.{exc.field}", exc.expected, exc.found)
+
+
+def evaluations(budget: int, every: int) -> int:
+    """Periodic evaluations a run holds: one at step 0, then one every ``every`` steps."""
+    return budget // every + 1
+
+
+def check_rules(study: Study) -> None:
+    """Raise the first broken cross-field rule as a :class:`SpecError`."""
+    f = study.file
+    ex, pre, sh = study.expert, study.pretraining, study.shift
+    if ex.eval.every > ex.budget:
+        raise SpecError(f, "expert.eval.every", f"<= expert.budget = {ex.budget}",
+                        ex.eval.every)
+    if evaluations(ex.budget, ex.eval.every) < ex.convergence.consecutive:
+        raise SpecError(f, "expert.convergence.consecutive", f"<= the "
+                        f"{evaluations(ex.budget, ex.eval.every)} evaluations expert.budget "
+                        f"holds at eval.every = {ex.eval.every}", ex.convergence.consecutive)
+    if pre.eval.every > pre.budget:
+        raise SpecError(f, "pretraining.eval.every", f"<= pretraining.budget = {pre.budget}",
+                        pre.eval.every)
+    n = evaluations(pre.budget, pre.eval.every)
+    if n < pre.consecutive:
+        raise SpecError(f, "pretraining.target.consecutive", f"<= the {n} evaluations "
+                        f"pretraining.budget holds at eval.every = {pre.eval.every}",
+                        pre.consecutive)
+    if n < pre.unlearning_evals:
+        raise SpecError(f, "pretraining.criteria.unlearning_evals", f"<= the {n} evaluations "
+                        f"pretraining.budget holds at eval.every = {pre.eval.every}",
+                        pre.unlearning_evals)
+    recipe = pre.arm("pretrained").finetune
+    warmups = recipe.critic_warmup_steps + recipe.actor_warmup_steps
+    if warmups >= pre.budget:
+        raise SpecError(f, "pretraining.finetune.actor_warmup_steps",
+                        f"critic_warmup_steps + actor_warmup_steps < pretraining.budget = "
+                        f"{pre.budget}", f"{recipe.critic_warmup_steps} + "
+                        f"{recipe.actor_warmup_steps}")
+    if sh.budget != pre.budget:
+        raise SpecError(f, "shift.budget", f"pretraining.budget = {pre.budget} (the shift "
+                        f"experiment reuses the comparison's runs)", sh.budget)
+    outside = [s for s in sh.seeds if s not in pre.seeds]
+    if outside:
+        raise SpecError(f, "shift.seeds", f"pre-training seeds, a subset of {list(pre.seeds)} "
+                        f"(the shift experiment reuses the comparison's runs)", list(sh.seeds))
