@@ -4,4 +4,4 @@ When the package is installed, pytest already loads the plugin through its entry
 same name, and this line is a no-op; it matters when running from a checkout without an install.
 """
 
-pytest_plugins = ["harness.pytest_plugin"]
+pytest_plugins = ["harness.pytest_plugin", "pytester"]  # pytester: tests of the plugin

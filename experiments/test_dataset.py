@@ -1,12 +1,11 @@
 """User story 2 / SC-002: a validated expert trajectory dataset, inspectable by playback."""
 
 import shutil
-from dataclasses import replace
 
 import h5py
 import numpy as np
-import pytest
 
+from harness.criteria import Bound
 from harness.datasets.schema import DATA_DIR, DATA_FILE, MANDATORY_KEYS
 from harness.datasets.stage import validate_and_quarantine
 from harness.datasets.validate import validate_dataset
@@ -15,16 +14,15 @@ from harness.nav.env import observation_space
 
 def test_dataset_is_valid_and_large_enough(dataset_pipeline, criteria):
     ds = dataset_pipeline.dataset()
-    criteria.artifact(ds.id)
-    spec = dataset_pipeline.spec
-    report = validate_dataset(ds.path, spec.min_episodes)  # independent re-check of the store
-    ok = criteria.record(
-        "SC-002", f"expert dataset: >= {spec.min_episodes} episodes, zero failed checks",
-        report.ok and report.episodes >= spec.min_episodes,
+    minimum = ds.manifest["config"]["min_episodes"]
+    report = validate_dataset(ds.path, minimum)  # independent re-check of the store
+    criteria.all_of(
+        "SC-002", "expert dataset: enough episodes, zero failed checks",
+        [Bound("episodes", report.episodes, ">=", minimum, ",d"),
+         Bound("failed checks", len(report.failures), "==", 0, "d")],
         measured=f"{report.episodes} episodes, {report.steps:,} steps, "
                  f"{len(report.failures)} failed checks ({len(report.checks_run)} check kinds)",
-        threshold=f">= {spec.min_episodes} episodes, 0 failures", artifact=ds.id)
-    assert ok, report.text()
+        artifact=ds.id, detail=report.text() if not report.ok else "")
 
 
 def test_dataset_metadata_is_complete(dataset_pipeline, criteria):
@@ -34,13 +32,12 @@ def test_dataset_metadata_is_complete(dataset_pipeline, criteria):
 
     full = json.loads((ds.path / DATA_DIR / "metadata.json").read_text())
     missing = [k for k in MANDATORY_KEYS if not full.get(k)]
-    ok = criteria.record("SC-002m", "dataset metadata complete (provenance, coverage, seeds, "
-                         "contracts, checksum)", not missing,
-                         measured=f"{len(MANDATORY_KEYS) - len(missing)}/"
-                                  f"{len(MANDATORY_KEYS)} keys",
-                         threshold="all mandatory keys", artifact=ds.id,
-                         detail=("missing: " + ", ".join(missing)) if missing else "")
-    assert ok, missing
+    criteria.all_of("SC-002m", "dataset metadata complete (provenance, coverage, seeds, "
+                    "contracts, checksum)",
+                    [Bound("keys present", len(MANDATORY_KEYS) - len(missing), "==",
+                           len(MANDATORY_KEYS), "d")],
+                    measured=f"{len(MANDATORY_KEYS) - len(missing)}/{len(MANDATORY_KEYS)} keys",
+                    artifact=ds.id, detail=("missing: " + ", ".join(missing)) if missing else "")
     expert = dataset_pipeline.experts.approved()
     assert meta["expert"]["id"] == expert.id
     assert meta["expert"]["manifest_sha256"] == expert.manifest_hash
@@ -76,14 +73,11 @@ def test_dataset_alignment_first_observation_is_the_reset_observation(dataset_pi
 
 def test_playback_replays_every_episode_exactly(dataset_pipeline, criteria):
     insp = dataset_pipeline.inspection()
-    criteria.artifact(insp.id)
     m = insp.metrics
-    ok = criteria.record("SC-002r", "playback: re-simulated observations and rewards match the "
-                         "recorded ones", m["replay_mismatches"] == 0,
-                         measured=f"{m['replayed_episodes'] - m['replay_mismatches']}/"
-                                  f"{m['replayed_episodes']} episodes bit-exact",
-                         threshold="all episodes", artifact=insp.id)
-    assert ok
+    criteria.at_most("SC-002r", "playback: re-simulated observations and rewards differ from the "
+                     "recorded ones in no episode", m["replay_mismatches"], 0, fmt="d",
+                     measured=f"{m['replayed_episodes'] - m['replay_mismatches']}/"
+                              f"{m['replayed_episodes']} episodes bit-exact", artifact=insp.id)
     for row in m["playback"]:
         assert (insp.path / row["gif"]).stat().st_size > 0
 
@@ -126,18 +120,3 @@ def test_a_corrupted_copy_is_quarantined_with_a_located_message(dataset_pipeline
     assert located[0].array == "observations"
     assert (moved / "validation.txt").read_text().count("episode 3") >= 1
     assert validate_dataset(ds.path, dataset_pipeline.spec.min_episodes).ok  # source untouched
-
-
-def test_no_dataset_from_a_non_promoted_expert(study, tmp_path):
-    from harness.datasets.stage import record_dataset
-    from harness.expert import ExpertNotApproved, promote, train_expert_seed
-    from harness.store import Store
-
-    tiny = replace(study.expert, budget=study.expert.ppo.n_envs * study.expert.ppo.n_steps,
-                   seeds=(201, 202, 203))
-    scratch = Store(tmp_path / "artifacts")
-    expert = promote(tiny, [train_expert_seed(tiny, s, scratch) for s in tiny.seeds], scratch)
-    assert expert.status == "rejected"
-    with pytest.raises(ExpertNotApproved, match="not approved"):
-        record_dataset(study.dataset, expert, scratch)
-    assert not scratch.list("dataset")

@@ -1,6 +1,7 @@
 """User story 3 / SC-003: BC pre-training + fine-tuning reaches the target in far fewer online
 steps than PPO from scratch, on matched seeds, without unlearning or final regression."""
 
+from harness.criteria import Bound
 
 
 def test_arm_run(pretrain_pipeline, arm_seed, criteria):
@@ -40,7 +41,6 @@ def _deviations(cfg: dict, n_seeds: int) -> str | None:
 
 def test_sample_efficiency(pretrain_pipeline, criteria):
     cmp = pretrain_pipeline.comparison()
-    criteria.artifact(cmp.id)
     cfg = cmp.manifest["config"]  # every value shown comes from the artefact, not the spec
     row = cmp.metrics["arms"]["pretrained"]
     n = len(row["seeds"])
@@ -49,22 +49,21 @@ def test_sample_efficiency(pretrain_pipeline, criteria):
     words = (f"behaviour cloning alone reaches the target on {row['at_step_zero']} of {n} seeds "
              f"(T = 0: at target before any online step, confirmed by the next "
              f"{target['consecutive'] - 1} evaluation(s)); " if row["at_step_zero"] else "")
-    ok = criteria.record(
-        "SC-003", "sample efficiency: IQM(T pre-trained) / IQM(T baseline), matched seeds",
-        row["ratio"] <= cfg["ratio_max"] and hi < 1.0 and n >= cfg["min_seeds"],
-        measured=f"{row['ratio']:.3f}", interval=f"[{lo:.3f}, {hi:.3f}]",
-        threshold=f"<= {cfg['ratio_max']}, upper bound < 1, >= {cfg['min_seeds']} seeds; "
-                  f"target success >= {target['success']}, collision <= {target['collision']}, "
-                  f"k = {target['consecutive']}",
-        artifact=cmp.id, deviation=_deviations(cfg, n),
-        detail=f"{words}{n} seeds; IQM T pre-trained {row['iqm_time']:,.0f} vs baseline "
+    criteria.all_of(
+        "SC-003", f"sample efficiency: IQM(T pre-trained) / IQM(T baseline), matched seeds; "
+        f"target success >= {target['success']}, collision <= {target['collision']}, "
+        f"k = {target['consecutive']}",
+        [Bound("ratio", row["ratio"], "<=", cfg["ratio_max"]),
+         Bound("CI upper bound", hi, "<", 1.0),
+         Bound("seeds", n, ">=", cfg["min_seeds"], "d")],
+        interval=(lo, hi), artifact=cmp.id, deviation=_deviations(cfg, n),
+        detail=f"{words}IQM T pre-trained {row['iqm_time']:,.0f} vs baseline "
         f"{cmp.metrics['arms']['baseline']['iqm_time']:,.0f} steps; censored: pre-trained "
         f"{sum(row['censored'])}, baseline {cmp.metrics['baseline_censored']} (entered at the "
         f"budget {cfg['budget']:,}, ranked last); P(improvement) "
         f"{row['probability_of_improvement']:.2f}; online steps only (dataset "
         f"{cmp.metrics['dataset_steps']:,} steps, expert training "
         f"{sum(cmp.metrics['expert_training_steps'].values()):,} steps reported beside)")
-    assert ok, row
 
 
 def test_no_final_regression(pretrain_pipeline, criteria):
@@ -73,16 +72,14 @@ def test_no_final_regression(pretrain_pipeline, criteria):
     arms = cmp.metrics["arms"]
     pre = arms["pretrained"]["final_success_mean_ci"]
     base = arms["baseline"]["final_success_mean_ci"]
-    ok = criteria.record(
-        "SC-003f", "no final-performance regression: final success, pre-trained minus baseline "
-        "(paired by seed), 95% bootstrap CI", res["passed"],
-        measured=f"{res['difference']:+.3f}",
-        interval=f"[{res['ci'][0]:+.3f}, {res['ci'][1]:+.3f}]",
-        threshold=f"CI lower bound >= -{res['margin']}", artifact=cmp.id,
-        detail=f"pre-trained {pre[0]:.3f} [{pre[1]:.3f}, {pre[2]:.3f}] vs baseline {base[0]:.3f} "
+    criteria.at_least(
+        "SC-003f", "no final-performance regression: 95% CI lower bound of final success, "
+        "pre-trained minus baseline (paired by seed)", res["ci"][0], -res["margin"],
+        fmt="+.3f", interval=res["ci"], interval_fmt="+.3f", artifact=cmp.id,
+        detail=f"difference {res['difference']:+.3f}; pre-trained {pre[0]:.3f} "
+               f"[{pre[1]:.3f}, {pre[2]:.3f}] vs baseline {base[0]:.3f} "
                f"[{base[1]:.3f}, {base[2]:.3f}], {arms['baseline']['final_episodes']} episodes "
                f"per run")
-    assert ok, res
 
 
 def test_no_unlearning(pretrain_pipeline, pretrain_seed, criteria):
@@ -90,14 +87,11 @@ def test_no_unlearning(pretrain_pipeline, pretrain_seed, criteria):
     cfg = cmp.manifest["config"]
     row = cmp.metrics["arms"]["pretrained"]
     i = row["seeds"].index(pretrain_seed)
-    drop = row["unlearning_drop"][i]
-    ok = criteria.record(
+    criteria.at_most(
         "SC-003u", f"no unlearning, seed {pretrain_seed}: largest success drop below the BC "
         f"policy over the first {cfg['unlearning_evals']} fine-tuning evaluations, each on the "
-        f"same episodes as the BC policy", drop <= cfg["unlearning_margin"],
-        measured=f"{drop:+.3f}", threshold=f"<= {cfg['unlearning_margin']}",
-        artifact=row["run_ids"][i])
-    assert ok
+        f"same episodes as the BC policy", row["unlearning_drop"][i], cfg["unlearning_margin"],
+        fmt="+.3f", artifact=row["run_ids"][i])
 
 
 def test_recipe_versus_naive(pretrain_pipeline, criteria):
@@ -107,18 +101,17 @@ def test_recipe_versus_naive(pretrain_pipeline, criteria):
         d_lo, d_hi = res["drop_ci"]
         t_lo, t_hi = res["t_ci"]
         same = res["drop_verdict"] == res["t_verdict"] == "indistinguishable"
-        ok = criteria.record(
+        criteria.all_of(
             "SC-003r", f"recipe vs {name} BC -> PPO: not worse on the largest drop below BC nor "
-            f"on T (differences recipe - {name}, paired by seed)", res["passed"],
-            measured=f"drop {res['drop_difference']:+.3f} ({res['drop_verdict']}); IQM T "
-                     f"{res['t_difference']:+,.0f} steps ({res['t_verdict']})",
+            f"on T (95% CI upper bounds of the differences recipe - {name}, paired by seed)",
+            [Bound("drop difference upper", d_hi, "<=", res["drop_margin"], "+.3f"),
+             Bound("IQM T difference upper", t_hi, "<=", res["t_margin"], "+,.0f")],
             interval=f"drop [{d_lo:+.3f}, {d_hi:+.3f}]; T [{t_lo:+,.0f}, {t_hi:+,.0f}]",
-            threshold=f"drop CI upper <= {res['drop_margin']}; T CI upper <= "
-                      f"{res['t_margin']:,.0f} steps",
             artifact=cmp.id,
-            detail=("the recipe and naive BC -> PPO cannot be told apart on this study"
+            detail=f"drop {res['drop_difference']:+.3f} ({res['drop_verdict']}); IQM T "
+                   f"{res['t_difference']:+,.0f} steps ({res['t_verdict']})" +
+                   ("; the recipe and naive BC -> PPO cannot be told apart on this study"
                     if same else ""))
-        assert ok, res
 
 
 def test_ablation_is_matched_and_reported(pretrain_pipeline):
@@ -133,16 +126,13 @@ def test_ablation_is_matched_and_reported(pretrain_pipeline):
 
 def test_distribution_shift(pretrain_pipeline, criteria):
     shift = pretrain_pipeline.shift()
-    criteria.artifact(shift.id)
     m = shift.metrics
     assert m["coverage_gaps"]["shifted"], "the shift experiment's dataset covers the " \
                                           "fine-tuning scenario: it is not a shift"
     assert not m["coverage_gaps"]["matched"], m["coverage_gaps"]["matched"]
     names = [f"{r['policy']} on {r['scenario']} ({r['success']:.2f} vs baseline "
              f"{r['reference_success']:.2f})" for r in m["regressions"]]
-    ok = criteria.record(
-        "SHIFT", "no regression beyond the margin from dataset/fine-tuning distribution shift "
-        "(fine-tuned policies vs baseline, every evaluated family)", not m["regressions"],
-        measured=f"{len(m['regressions'])} regressions", threshold=f"drop <= {m['margin']}",
-        artifact=shift.id, detail="; ".join(names))
-    assert ok, names
+    criteria.at_most(
+        "SHIFT", f"no regression beyond the margin ({m['margin']}) from dataset/fine-tuning "
+        "distribution shift (fine-tuned policies vs baseline, every evaluated family)",
+        len(m["regressions"]), 0, fmt="d", artifact=shift.id, detail="; ".join(names))

@@ -196,27 +196,14 @@ def pretrain_pipeline(study, store, dataset_pipeline, progress):
 
 @pytest.fixture
 def criteria(request: pytest.FixtureRequest):
-    """Record acceptance criteria; each row reaches the report even when the test then fails."""
-    return CriteriaRecorder(request.node)
+    """One call per acceptance criterion (:class:`harness.criteria.Criteria`): it formats the
+    row, records it (the row reaches the report even when the test then fails) and asserts."""
+    from harness.criteria import Criteria
 
-
-class CriteriaRecorder:
-    def __init__(self, node: pytest.Item):
-        self.node = node
-
-    def record(self, cid: str, name: str, passed: bool, measured: object, threshold: str,
-               interval: object = None, artifact: str | None = None, detail: str = "",
-               deviation: str | None = None) -> bool:
-        """One criterion row; ``deviation`` says where its declared values depart from
-        DESIGN.md (shown in the row itself)."""
-        row = {"id": cid, "name": name, "passed": bool(passed), "measured": measured,
-               "threshold": threshold, "interval": interval, "artifact": artifact,
-               "detail": detail, "deviation": deviation, "test": self.node.nodeid}
-        self.node.user_properties.append((CRITERION, row))
-        return bool(passed)
-
-    def artifact(self, artifact_id: str) -> None:
-        self.node.user_properties.append((ARTIFACT, artifact_id))
+    node = request.node
+    return Criteria(sink=lambda row: node.user_properties.append((CRITERION, row.to_json())),
+                    cite=lambda aid: node.user_properties.append((ARTIFACT, aid)),
+                    test=node.nodeid)
 
 
 # ----------------------------------------------------------------------------- collection

@@ -55,7 +55,8 @@ def test_a_target_weaker_than_the_gate_needs_a_reason_and_is_a_deviation(tmp_pat
 
 
 def test_evaluation_interval_must_land_on_the_step_grid(tmp_path):
-    with pytest.raises(SpecError, match="pretraining.eval.every.*multiple of ppo.n_envs = 64"):
+    with pytest.raises(SpecError,
+                       match="pretraining.eval.every.*multiple of expert.ppo.n_envs = 64"):
         load_study("full", _write(tmp_path, lambda d: d["pretraining"]["eval"].update(
             every=25_000)))
 

@@ -66,5 +66,5 @@ def test_evaluations_run_on_the_grid_each_on_its_own_episode_set(tmp_path):
                        Target(Thresholds(0.9, 0.05), 2, early_stop=False), tmp_path, seeds)
     assert [r["timesteps"] for r in result.curve] == [0, 512, 1024, 1536]
     sets = [tuple(r["episode_seeds"]) for r in result.curve]
-    assert len(set(sets)) == 4 and all(b[0] == a[1] for a, b in zip(sets, sets[1:]))
+    assert len(set(sets)) == 4 and all(b[0] == a[1] for a, b in zip(sets, sets[1:], strict=False))
     assert result.episode_seeds["training"]["start"] == seeds.block.start

@@ -14,12 +14,16 @@ Cross-field rules (each names the field that breaks it and the value it must agr
 - an evaluation interval fits in its budget (``eval.every <= budget``), and the budget holds
   enough evaluations (at step 0, then every E) for K consecutive passes, for the number of
   unlearning evaluations, and for the fine-tuning warm-ups to end.
+- an evaluation interval is a multiple of ``ppo.n_envs``, so that every evaluation lands exactly
+  on its grid step (the vectorised env advances ``n_envs`` steps at a time).
+- a budget fits the block of episode seeds every training run owns (:mod:`harness.seeds`).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from harness.seeds import BLOCK
 from harness.spec.errors import SpecError
 from harness.spec.study import Study, deep_merge, parse_study
 
@@ -59,6 +63,17 @@ def check_rules(study: Study) -> None:
     """Raise the first broken cross-field rule as a :class:`SpecError`."""
     f = study.file
     ex, pre, sh = study.expert, study.pretraining, study.shift
+    n_envs, rollout = ex.ppo.n_envs, ex.ppo.n_envs * ex.ppo.n_steps
+    for field, every in (("expert.eval.every", ex.eval.every),
+                         ("pretraining.eval.every", pre.eval.every)):
+        if every % n_envs:
+            near = n_envs * max(1, round(every / n_envs))
+            raise SpecError(f, field, f"a multiple of expert.ppo.n_envs = {n_envs}, so that each "
+                            f"evaluation lands exactly on its grid step (e.g. {near})", every)
+    for field, budget in (("expert.budget", ex.budget), ("pretraining.budget", pre.budget)):
+        if budget + rollout > BLOCK:
+            raise SpecError(f, field, f"at most {BLOCK - rollout} steps: a run's episodes must "
+                            f"fit its block of {BLOCK} episode seeds", budget)
     if ex.eval.every > ex.budget:
         raise SpecError(f, "expert.eval.every", f"<= expert.budget = {ex.budget}",
                         ex.eval.every)
@@ -74,10 +89,10 @@ def check_rules(study: Study) -> None:
         raise SpecError(f, "pretraining.target.consecutive", f"<= the {n} evaluations "
                         f"pretraining.budget holds at eval.every = {pre.eval.every}",
                         pre.consecutive)
-    if n < pre.unlearning_evals:
-        raise SpecError(f, "pretraining.criteria.unlearning_evals", f"<= the {n} evaluations "
-                        f"pretraining.budget holds at eval.every = {pre.eval.every}",
-                        pre.unlearning_evals)
+    if n - 1 < pre.unlearning_evals:  # evaluations 1..N after step 0 (the BC policy's)
+        raise SpecError(f, "pretraining.criteria.unlearning_evals", f"<= the {n - 1} "
+                        f"evaluations after step 0 that pretraining.budget holds at eval.every "
+                        f"= {pre.eval.every}", pre.unlearning_evals)
     recipe = pre.arm("pretrained").finetune
     warmups = recipe.critic_warmup_steps + recipe.actor_warmup_steps
     if warmups >= pre.budget:

@@ -1,0 +1,148 @@
+"""Acceptance criteria: one call per criterion that formats the row, records it and asserts.
+
+An experiment file reads as the list of its criteria::
+
+    criteria.at_least("SC-001b", "expert seed 0 final success", 0.955, 0.90,
+                      interval=(0.917, 0.976), artifact=run.id)
+    criteria.all_of("SC-003", "sample efficiency", [Bound("IQM ratio", r, "<=", 0.70),
+                                                   Bound("CI upper bound", hi, "<", 1.0)])
+
+The value, the limit and the interval are given once; the threshold text, the measured text and
+the pass/fail all come from them, so the row in the report cannot disagree with the assertion.
+The row reaches the report (through ``record``) before the assertion fails the test.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+
+OPS: dict[str, Callable[[float, float], bool]] = {
+    "<=": operator.le, "<": operator.lt, ">=": operator.ge, ">": operator.gt, "==": operator.eq}
+
+
+class CriterionFailed(AssertionError):
+    """An acceptance criterion is not met (fails its test, gates CI)."""
+
+
+@dataclass(frozen=True)
+class Bound:
+    """One condition of a criterion: ``value op limit``."""
+
+    label: str
+    value: float
+    op: str
+    limit: float
+    fmt: str = ".3f"
+
+    def __post_init__(self) -> None:
+        if self.op not in OPS:
+            raise ValueError(f"unknown comparison {self.op!r}; one of {sorted(OPS)}")
+
+    def holds(self) -> bool:
+        return self.value == self.value and OPS[self.op](self.value, self.limit)  # NaN fails
+
+    def measured(self) -> str:
+        return f"{self.value:{self.fmt}}"
+
+    def threshold(self) -> str:
+        return f"{self.op} {self.limit:{self.fmt}}"
+
+
+@dataclass(frozen=True)
+class Criterion:
+    """One row of the report's criteria table (what the plugin collects across workers)."""
+
+    id: str
+    name: str
+    passed: bool
+    measured: str
+    threshold: str
+    interval: str | None = None
+    artifact: str | None = None
+    detail: str = ""
+    deviation: str | None = None
+    test: str = ""
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict) -> Criterion:
+        return cls(**data)
+
+    def message(self) -> str:
+        interval = f" {self.interval}" if self.interval else ""
+        return (f"{self.id} {self.name}: measured {self.measured}{interval}, required "
+                f"{self.threshold}" + (f" ({self.detail})" if self.detail else ""))
+
+
+def format_interval(interval: Sequence[float] | str | None, fmt: str = ".3f") -> str | None:
+    if interval is None or isinstance(interval, str):
+        return interval
+    lo, hi = interval
+    return f"[{lo:{fmt}}, {hi:{fmt}}]"
+
+
+@dataclass
+class Criteria:
+    """Records criteria for one test through ``sink`` (the plugin passes the test's node)."""
+
+    sink: Callable[[Criterion], None]
+    cite: Callable[[str], None] = lambda artifact_id: None
+    """Called with the id of every artefact the test cites (the report indexes them)."""
+    test: str = ""
+    rows: list[Criterion] = field(default_factory=list)
+
+    def artifact(self, artifact_id: str) -> None:
+        """Cite an artefact without a criterion (the report indexes it and its inputs)."""
+        self.cite(artifact_id)
+
+    def at_most(self, cid: str, name: str, value: float, limit: float, **kw) -> Criterion:
+        """``value <= limit``."""
+        __tracebackhide__ = True  # pytest shows the experiment's line, not this one
+        return self.all_of(cid, name, [Bound(name, value, "<=", limit, kw.pop("fmt", ".3f"))],
+                           **kw)
+
+    def at_least(self, cid: str, name: str, value: float, limit: float, **kw) -> Criterion:
+        """``value >= limit``."""
+        __tracebackhide__ = True
+        return self.all_of(cid, name, [Bound(name, value, ">=", limit, kw.pop("fmt", ".3f"))],
+                           **kw)
+
+    def all_of(self, cid: str, name: str, bounds: Sequence[Bound], *,
+               interval: Sequence[float] | str | None = None, artifact: str | None = None,
+               detail: str = "", deviation: str | None = None, measured: str | None = None,
+               interval_fmt: str = ".3f") -> Criterion:
+        """Every bound holds. The measured and threshold texts list the bounds (one bound:
+        just its value and limit)."""
+        __tracebackhide__ = True
+        if not bounds:
+            raise ValueError(f"criterion {cid} has no bound")
+        if len(bounds) == 1:
+            text, threshold = bounds[0].measured(), bounds[0].threshold()
+        else:
+            text = "; ".join(f"{b.label} {b.measured()}" for b in bounds)
+            threshold = "; ".join(f"{b.label} {b.threshold()}" for b in bounds)
+        return self.holds(cid, name, all(b.holds() for b in bounds),
+                          measured=measured or text, threshold=threshold,
+                          interval=format_interval(interval, interval_fmt), artifact=artifact,
+                          detail=detail, deviation=deviation)
+
+    def holds(self, cid: str, name: str, passed: bool, *, measured: str, threshold: str,
+              interval: str | None = None, artifact: str | None = None, detail: str = "",
+              deviation: str | None = None) -> Criterion:
+        """A criterion whose pass/fail is not a comparison of numbers (e.g. a count of named
+        problems that must be zero, with the problems in ``detail``)."""
+        __tracebackhide__ = True
+        row = Criterion(id=cid, name=name, passed=bool(passed), measured=measured,
+                        threshold=threshold, interval=interval, artifact=artifact,
+                        detail=detail, deviation=deviation, test=self.test)
+        if artifact:
+            self.cite(artifact)
+        self.rows.append(row)
+        self.sink(row)
+        if not row.passed:
+            raise CriterionFailed(row.message())
+        return row

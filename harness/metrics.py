@@ -1,0 +1,331 @@
+"""Typed metric records: the one schema that writers, experiments and the report share.
+
+Every stage writes its metrics as one of these frozen records (``to_json`` gives the manifest's
+mapping) and every reader parses them back (``from_json``), so a renamed or missing key fails
+where it is read, with the record and the field named, not at the end of a study as a KeyError
+in a template. Key names and nesting are those of the manifests (``return`` is ``return_`` in
+Python).
+
+Input convention of the per-seed lists (as rliable): index ``i`` of every list of an arm's row is
+the same seed, ``seeds[i]``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from dataclasses import dataclass
+from typing import Any, ClassVar, TypeVar
+
+R = TypeVar("R", bound="Record")
+
+
+class SchemaError(ValueError):
+    """A metrics mapping does not fit its record: names the record, the field and the value."""
+
+
+class Record:
+    """Base of the records: JSON (de)serialisation driven by the dataclass fields."""
+
+    RENAMES: ClassVar[dict[str, str]] = {}
+    """Python field name -> JSON key, where they differ."""
+    OPTIONAL: ClassVar[frozenset[str]] = frozenset()
+    """Fields left out of the JSON when None (absent for some kinds of run)."""
+
+    def to_json(self) -> dict:
+        out = {}
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if value is None and f.name in self.OPTIONAL:
+                continue
+            out[self.RENAMES.get(f.name, f.name)] = _dump(value)
+        return out
+
+    @classmethod
+    def from_json(cls: type[R], data: dict) -> R:
+        if not isinstance(data, dict):
+            raise SchemaError(f"{cls.__name__}: expected a mapping, found {type(data).__name__}")
+        hints = typing.get_type_hints(cls)
+        kwargs = {}
+        names = set()
+        for f in dataclasses.fields(cls):
+            key = cls.RENAMES.get(f.name, f.name)
+            names.add(key)
+            if key not in data:
+                if f.name in cls.OPTIONAL or f.default is not dataclasses.MISSING:
+                    continue
+                raise SchemaError(f"{cls.__name__}: field '{key}' missing "
+                                  f"(has {sorted(data)})")
+            kwargs[f.name] = _load(hints[f.name], data[key], f"{cls.__name__}.{key}")
+        unknown = set(data) - names
+        if unknown:
+            raise SchemaError(f"{cls.__name__}: unknown fields {sorted(unknown)}")
+        return cls(**kwargs)
+
+
+def _dump(value: Any) -> Any:
+    if isinstance(value, Record):
+        return value.to_json()
+    if isinstance(value, (list, tuple)):
+        return [_dump(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _dump(v) for k, v in value.items()}
+    return value
+
+
+def _load(tp: Any, value: Any, where: str) -> Any:
+    origin = typing.get_origin(tp)
+    args = typing.get_args(tp)
+    if origin in (typing.Union, types.UnionType):
+        if value is None and type(None) in args:
+            return None
+        inner = [a for a in args if a is not type(None)]
+        return _load(inner[0], value, where) if len(inner) == 1 else value
+    if isinstance(tp, type) and issubclass(tp, Record):
+        try:
+            return tp.from_json(value)
+        except SchemaError as exc:
+            raise SchemaError(f"{where}: {exc}") from None
+    if origin in (list, tuple):
+        if not isinstance(value, list | tuple):
+            raise SchemaError(f"{where}: expected a list, found {value!r}")
+        item = args[0] if args else Any
+        out = [_load(item, v, f"{where}[{i}]") for i, v in enumerate(value)]
+        return tuple(out) if origin is tuple else out
+    if origin is dict:
+        if not isinstance(value, dict):
+            raise SchemaError(f"{where}: expected a mapping, found {value!r}")
+        item = args[1] if len(args) == 2 else Any
+        return {k: _load(item, v, f"{where}.{k}") for k, v in value.items()}
+    return value
+
+
+# ----------------------------------------------------------------------------- evaluation
+@dataclass(frozen=True)
+class Distribution(Record):
+    """Mean, std and quantiles of a sample (reward, length, clearance)."""
+
+    mean: float
+    std: float
+    min: float
+    q05: float
+    q25: float
+    median: float
+    q75: float
+    q95: float
+    max: float
+
+
+@dataclass(frozen=True)
+class EvalSummary(Record):
+    """A deterministic evaluation: rates with Wilson 95% intervals and distributions."""
+
+    RENAMES: ClassVar[dict[str, str]] = {"return_": "return"}
+
+    episodes: int
+    success_rate: float
+    success_ci: list[float]
+    collision_rate: float
+    collision_ci: list[float]
+    timeout_rate: float
+    timeout_ci: list[float]
+    successes: int
+    collisions: int
+    timeouts: int
+    collisions_by_kind: dict[str, int]
+    return_: Distribution
+    length: Distribution
+    min_clearance: Distribution
+
+
+@dataclass(frozen=True)
+class CurvePoint(Record):
+    """One periodic evaluation of a learning curve (its own episode set)."""
+
+    RENAMES: ClassVar[dict[str, str]] = {"return_": "return"}
+
+    timesteps: int
+    wall_seconds: float
+    episode_seeds: list[int]
+    success_rate: float
+    success_ci: list[float]
+    collision_rate: float
+    collision_ci: list[float]
+    timeout_rate: float
+    return_: Distribution
+    episode_length: float
+
+
+# ----------------------------------------------------------------------------- runs
+@dataclass(frozen=True)
+class ExpertRunMetrics(Record):
+    """One expert seed's training (``expert_run``)."""
+
+    converged_at: int | None
+    """Step of the first of K consecutive evaluations at the thresholds (None: never)."""
+    timesteps: int
+    train_wall_seconds: float
+    steps_per_second: float
+    final_eval: EvalSummary
+    last_periodic_eval: CurvePoint
+
+
+@dataclass(frozen=True)
+class ArmRunMetrics(Record):
+    """One (arm, seed) run of the comparison (``arm_run``); the BC fields are absent for the
+    baseline."""
+
+    OPTIONAL: ClassVar[frozenset[str]] = frozenset({
+        "bc_curve", "bc_eval", "critic_curve", "bc_success_on_periodic_sets",
+        "dataset_transitions", "bc_train_episodes", "bc_val_episodes"})
+
+    time_to_target: int | None
+    censored: bool
+    budget: int
+    timesteps: int
+    final_eval: EvalSummary
+    train_wall_seconds: float
+    auc: float
+    bc_curve: list[dict] | None = None
+    bc_eval: EvalSummary | None = None
+    critic_curve: list[dict] | None = None
+    bc_success_on_periodic_sets: list[float] | None = None
+    """The BC policy's success on the episode sets of evaluations 1..N (paired with them)."""
+    dataset_transitions: int | None = None
+    bc_train_episodes: int | None = None
+    bc_val_episodes: int | None = None
+
+
+# ----------------------------------------------------------------------------- comparison
+@dataclass(frozen=True)
+class ArmRow(Record):
+    """One arm over the matched seeds; ratio fields are absent for the baseline."""
+
+    OPTIONAL: ClassVar[frozenset[str]] = frozenset({
+        "ratio", "ratio_ci", "per_seed_ratio", "probability_of_improvement", "at_step_zero",
+        "bc_success", "bc_collision", "unlearning_drop", "dataset_transitions"})
+
+    seeds: list[int]
+    time_to_target: list[float]
+    """T per seed; censored runs at the budget."""
+    censored: list[bool]
+    iqm_time: float
+    final_success: list[float]
+    final_collision: list[float]
+    final_episodes: int
+    auc: list[float]
+    run_ids: list[str]
+    final_success_mean_ci: list[float]
+    """(mean, lower, upper) over seeds."""
+    final_collision_mean_ci: list[float]
+    auc_mean_ci: list[float]
+    ratio: float | None = None
+    ratio_ci: list[float] | None = None
+    per_seed_ratio: list[float] | None = None
+    probability_of_improvement: float | None = None
+    at_step_zero: int | None = None
+    """Seeds with T = 0: at target before any online step."""
+    bc_success: list[float] | None = None
+    bc_collision: list[float] | None = None
+    unlearning_drop: list[float] | None = None
+    dataset_transitions: int | None = None
+
+
+@dataclass(frozen=True)
+class LevelRow(Record):
+    """An arm's times at a sensitivity level."""
+
+    OPTIONAL: ClassVar[frozenset[str]] = frozenset({
+        "ratio", "ratio_ci", "per_seed_ratio", "probability_of_improvement", "at_step_zero"})
+
+    time_to_target: list[float]
+    censored: list[bool]
+    iqm_time: float
+    ratio: float | None = None
+    ratio_ci: list[float] | None = None
+    per_seed_ratio: list[float] | None = None
+    probability_of_improvement: float | None = None
+    at_step_zero: int | None = None
+
+
+@dataclass(frozen=True)
+class Level(Record):
+    label: str
+    success: float
+    collision: float
+    consecutive: int
+    deviation: str | None
+
+
+@dataclass(frozen=True)
+class SensitivityLevel(Record):
+    level: Level
+    arms: dict[str, LevelRow]
+
+
+@dataclass(frozen=True)
+class FinalDifference(Record):
+    """Final success of an arm minus the baseline's, paired by seed."""
+
+    difference: float
+    ci: list[float]
+    margin: float
+    passed: bool
+
+
+@dataclass(frozen=True)
+class RecipeVersus(Record):
+    """The recipe minus an ablation, paired by seed: largest drop below BC and IQM T."""
+
+    drop_difference: float
+    drop_ci: list[float]
+    drop_verdict: str
+    t_difference: float
+    t_ci: list[float]
+    t_verdict: str
+    drop_margin: float
+    t_margin: float
+    passed: bool
+
+
+@dataclass(frozen=True)
+class ComparisonMetrics(Record):
+    """The ``comparison`` artefact's metrics."""
+
+    arms: dict[str, ArmRow]
+    baseline_censored: int
+    final_vs_baseline: dict[str, FinalDifference]
+    recipe_vs: dict[str, RecipeVersus]
+    sensitivity: dict[str, SensitivityLevel]
+    expert_training_steps: dict[str, int]
+    dataset_steps: int
+    dataset_episodes: int
+
+
+# ----------------------------------------------------------------------------- shift
+@dataclass(frozen=True)
+class Regression(Record):
+    policy: str
+    scenario: str
+    success: float
+    reference: str
+    reference_success: float
+    drop: float
+    margin: float
+
+
+@dataclass(frozen=True)
+class ShiftMetrics(Record):
+    """The ``shift`` artefact's metrics: success and collisions per policy and family."""
+
+    success: dict[str, dict[str, float]]
+    collision: dict[str, dict[str, float]]
+    regressions: list[Regression]
+    bc_gaps: list[Regression]
+    margin: float
+    seeds: list[int]
+    episodes: int
+    fine_tuning_scenario: str
+    coverage_gaps: dict[str, list[str]]
+    dataset_scenarios: dict[str, list[str]]
