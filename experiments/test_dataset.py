@@ -4,6 +4,7 @@ import shutil
 
 import h5py
 import numpy as np
+import pytest
 
 from harness.criteria import Bound
 from harness.datasets.schema import DATA_DIR, DATA_FILE, MANDATORY_KEYS
@@ -11,9 +12,11 @@ from harness.datasets.stage import validate_and_quarantine
 from harness.datasets.validate import validate_dataset
 from harness.nav.env import observation_space
 
+pytestmark = pytest.mark.stage(2)
 
-def test_dataset_is_valid_and_large_enough(dataset_pipeline, criteria):
-    ds = dataset_pipeline.dataset()
+
+def test_dataset_is_valid_and_large_enough(dataset_stage, criteria):
+    ds = dataset_stage.dataset()
     minimum = ds.manifest["config"]["min_episodes"]
     report = validate_dataset(ds.path, minimum)  # independent re-check of the store
     criteria.all_of(
@@ -25,8 +28,8 @@ def test_dataset_is_valid_and_large_enough(dataset_pipeline, criteria):
         artifact=ds.id, detail=report.text() if not report.ok else "")
 
 
-def test_dataset_metadata_is_complete(dataset_pipeline, criteria):
-    ds = dataset_pipeline.dataset()
+def test_dataset_metadata_is_complete(dataset_stage, criteria):
+    ds = dataset_stage.dataset()
     meta = ds.manifest["dataset"]
     import json
 
@@ -38,26 +41,26 @@ def test_dataset_metadata_is_complete(dataset_pipeline, criteria):
                            len(MANDATORY_KEYS), "d")],
                     measured=f"{len(MANDATORY_KEYS) - len(missing)}/{len(MANDATORY_KEYS)} keys",
                     artifact=ds.id, detail=("missing: " + ", ".join(missing)) if missing else "")
-    expert = dataset_pipeline.experts.approved()
+    expert = dataset_stage.experts.approved()
     assert meta["expert"]["id"] == expert.id
     assert meta["expert"]["manifest_sha256"] == expert.manifest_hash
 
 
-def test_dataset_observation_contract_matches_the_env(dataset_pipeline):
+def test_dataset_observation_contract_matches_the_env(dataset_stage):
     """One observation contract from collection to BC to fine-tuning (DESIGN.md section 6)."""
-    ds = dataset_pipeline.dataset()
+    ds = dataset_stage.dataset()
     contract = ds.manifest["dataset"]["observation_contract"]
-    space = observation_space(dataset_pipeline.spec.scenarios[0])
+    space = observation_space(dataset_stage.spec.scenarios[0])
     assert contract["dim"] == space.shape[0]
     assert contract["low"] == space.low.tolist() and contract["high"] == space.high.tolist()
 
 
-def test_dataset_alignment_first_observation_is_the_reset_observation(dataset_pipeline):
+def test_dataset_alignment_first_observation_is_the_reset_observation(dataset_stage):
     """Obs T+1 per episode with the reset observation first: observations[t] precedes
     actions[t] (the earlier implementation paired each observation with the previous action)."""
     from harness.nav.env import NavEnv
 
-    ds = dataset_pipeline.dataset()
+    ds = dataset_stage.dataset()
     with h5py.File(ds.path / DATA_DIR / DATA_FILE, "r") as fh:
         g = fh["episode_0"]
         seed, scenario = int(g.attrs["seed"]), str(g.attrs["scenario"])
@@ -71,8 +74,8 @@ def test_dataset_alignment_first_observation_is_the_reset_observation(dataset_pi
     assert len(obs) == len(act) + 1
 
 
-def test_playback_replays_every_episode_exactly(dataset_pipeline, criteria):
-    insp = dataset_pipeline.inspection()
+def test_playback_replays_every_episode_exactly(dataset_stage, criteria):
+    insp = dataset_stage.inspection()
     m = insp.metrics
     criteria.at_most("SC-002r", "playback: re-simulated observations and rewards differ from the "
                      "recorded ones in no episode", m["replay_mismatches"], 0, fmt="d",
@@ -82,10 +85,10 @@ def test_playback_replays_every_episode_exactly(dataset_pipeline, criteria):
         assert (insp.path / row["gif"]).stat().st_size > 0
 
 
-def test_minari_reads_the_dataset(dataset_pipeline, tmp_path, monkeypatch):
+def test_minari_reads_the_dataset(dataset_stage, tmp_path, monkeypatch):
     import minari
 
-    ds = dataset_pipeline.dataset()
+    ds = dataset_stage.dataset()
     dataset_id = ds.manifest["dataset"]["dataset_id"]
     target = tmp_path / dataset_id
     target.mkdir(parents=True)
@@ -97,7 +100,7 @@ def test_minari_reads_the_dataset(dataset_pipeline, tmp_path, monkeypatch):
     assert ep.observations.shape[0] == ep.actions.shape[0] + 1
 
 
-def test_a_corrupted_copy_is_quarantined_with_a_located_message(dataset_pipeline, tmp_path):
+def test_a_corrupted_copy_is_quarantined_with_a_located_message(dataset_stage, tmp_path):
     """Quarantine as the pipeline applies it: to a dataset just recorded into staging, not yet
     published. The copy is made writable whatever the store's own permissions (a read-only
     store must not turn this check into a PermissionError)."""
@@ -106,17 +109,17 @@ def test_a_corrupted_copy_is_quarantined_with_a_located_message(dataset_pipeline
     from harness.store import Store
 
     store = Store(tmp_path / "store")  # the study's own quarantine keeps only real failures
-    ds = dataset_pipeline.dataset()
+    ds = dataset_stage.dataset()
     copy = store.root / ".staging" / f"{ds.id}.{os.getpid()}.corrupt"
     shutil.copytree(ds.path, copy, copy_function=shutil.copyfile)
     for path in (copy, *copy.rglob("*")):
         path.chmod(path.stat().st_mode | 0o700 if path.is_dir() else 0o600)
     with h5py.File(copy / DATA_DIR / DATA_FILE, "a") as fh:
         fh["episode_3"]["observations"][5, 2] = np.nan
-    report, moved = validate_and_quarantine(copy, store, dataset_pipeline.spec.min_episodes)
+    report, moved = validate_and_quarantine(copy, store, dataset_stage.spec.min_episodes)
     assert not report.ok and moved is not None and moved.parent == store.root / "quarantine"
     located = [f for f in report.failures if f.check == "finite"]
     assert located and located[0].episode == 3 and located[0].index == 5
     assert located[0].array == "observations"
     assert (moved / "validation.txt").read_text().count("episode 3") >= 1
-    assert validate_dataset(ds.path, dataset_pipeline.spec.min_episodes).ok  # source untouched
+    assert validate_dataset(ds.path, dataset_stage.spec.min_episodes).ok  # source untouched

@@ -5,50 +5,56 @@ episode range). Then the promotion gate over every seed. Every threshold shown i
 cited artefact was built with.
 """
 
+import pytest
+
 from harness.criteria import Bound
+from harness.metrics import ExpertRunMetrics
+
+pytestmark = pytest.mark.stage(1)
 
 
-def test_expert_seed_converges(expert_pipeline, expert_seed, criteria):
-    run = expert_pipeline.run(expert_seed)
+def test_expert_seed_converges(expert_stage, expert_seed, criteria):
+    run = expert_stage.run(expert_seed)
     cfg = run.manifest["config"]
-    conv, last = run.metrics["converged_at"], run.metrics["last_periodic_eval"]
+    m = ExpertRunMetrics.from_json(run.metrics)
+    conv, last = m.converged_at, m.last_periodic_eval
     criteria.holds(
         "SC-001a", f"expert seed {expert_seed} converges", conv is not None,
         measured=f"at {conv:,} steps" if conv is not None else
-        f"not within {cfg['budget']:,} (last: success {last['success_rate']:.2f}, "
-        f"collision {last['collision_rate']:.2f})",
+        f"not within {cfg['budget']:,} (last: success {last.success_rate:.2f}, "
+        f"collision {last.collision_rate:.2f})",
         threshold=f"success >= {cfg['convergence']['success']}, collision <= "
                   f"{cfg['convergence']['collision']} in {cfg['convergence']['consecutive']} "
                   f"consecutive evaluations within {cfg['budget']:,} steps",
         artifact=run.id)
 
 
-def test_expert_seed_final_evaluation(expert_pipeline, expert_seed, criteria):
-    run = expert_pipeline.run(expert_seed)
-    gate = expert_pipeline.expert().manifest["config"]["promotion"]
-    final = run.metrics["final_eval"]
-    n = final["episodes"]
+def test_expert_seed_final_evaluation(expert_stage, expert_seed, criteria):
+    run = expert_stage.run(expert_seed)
+    gate = expert_stage.expert().manifest["config"]["promotion"]
+    final = ExpertRunMetrics.from_json(run.metrics).final_eval
+    n = final.episodes
     criteria.at_least("SC-001n", f"expert seed {expert_seed} final evaluation episodes", n,
                       gate["final_episodes"], fmt=",d", artifact=run.id)
     criteria.at_least("SC-001b", f"expert seed {expert_seed} final success ({n} episodes)",
-                      final["success_rate"], gate["success"], interval=final["success_ci"],
+                      final.success_rate, gate["success"], interval=final.success_ci,
                       artifact=run.id)
     criteria.at_most("SC-001c", f"expert seed {expert_seed} final collisions ({n} episodes)",
-                     final["collision_rate"], gate["collision"], interval=final["collision_ci"],
+                     final.collision_rate, gate["collision"], interval=final.collision_ci,
                      artifact=run.id)
 
 
-def test_expert_hyperparameters_in_effect(expert_pipeline, expert_seed):
+def test_expert_hyperparameters_in_effect(expert_stage, expert_seed):
     """Every configured PPO value is the one the trained SB3 model used (DESIGN.md 6)."""
-    run = expert_pipeline.run(expert_seed)
+    run = expert_stage.run(expert_seed)
     got = run.manifest["hyperparameters_in_effect"]
     for key, want in run.manifest["config"]["ppo"].items():
         if key != "log_std_init":
             assert got[key] == want, key
 
 
-def test_expert_promoted(expert_pipeline, criteria):
-    expert = expert_pipeline.expert()
+def test_expert_promoted(expert_stage, criteria):
+    expert = expert_stage.expert()
     gate = expert.manifest["config"]["promotion"]
     decision = expert.metrics["decision"]
     passed = sum(c["passed"] for c in decision["seeds"])

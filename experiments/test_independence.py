@@ -7,7 +7,12 @@ expert final evaluation and selection, recording, comparison periodic and final 
 shift evaluation).
 """
 
+import pytest
+
 from harness.seeds import TRAINING_PURPOSES, SeedRange, disjoint_pairs
+from harness.stages import arm_matrix
+
+pytestmark = pytest.mark.stage(4)
 
 OWN_BLOCK = set(TRAINING_PURPOSES) | {"dataset_recording"}
 
@@ -21,15 +26,13 @@ def _ranges(artifact) -> list[tuple[str, SeedRange]]:
     return [(f"{artifact.id} {role}", SeedRange.from_dict(r)) for role, r in recorded.items()]
 
 
-def test_runs_and_purposes_use_disjoint_episode_seeds(expert_pipeline, dataset_pipeline,
-                                                      pretrain_pipeline, criteria):
-    cmp = pretrain_pipeline.comparison()
-    shift = pretrain_pipeline.shift()
-    runs = [*expert_pipeline.runs(),
-            *(pretrain_pipeline.store.find(i) for row in cmp.metrics["arms"].values()
-              for i in row["run_ids"]),
-            *(pretrain_pipeline.shifted_run(s) for s in pretrain_pipeline.study.shift.seeds)]
-    artifacts = [*runs, dataset_pipeline.dataset(), pretrain_pipeline.shifted_dataset(), shift]
+def test_runs_and_purposes_use_disjoint_episode_seeds(expert_stage, dataset_stage,
+                                                      pretraining_stage, criteria):
+    cmp = pretraining_stage.comparison()
+    shift = pretraining_stage.shift()
+    runs = [*expert_stage.runs(),
+            *pretraining_stage.runs(arm_matrix(pretraining_stage.study)).values()]
+    artifacts = [*runs, dataset_stage.dataset(), dataset_stage.dataset("shift"), shift]
     ranges = [lr for a in artifacts for lr in _ranges(a)]
     own = [lr for lr in ranges if lr[1].purpose in OWN_BLOCK]
     shared_eval = [lr for lr in ranges if lr[1].purpose not in OWN_BLOCK]
@@ -42,7 +45,7 @@ def test_runs_and_purposes_use_disjoint_episode_seeds(expert_pipeline, dataset_p
             r.purpose, min(cur.start, r.start), max(cur.stop, r.stop))
     clashes += disjoint_pairs([*own, *((p, r) for p, r in by_purpose.items())])
     clashes = sorted(set(clashes))
-    for a in [*artifacts, cmp, expert_pipeline.expert()]:
+    for a in [*artifacts, cmp, expert_stage.expert()]:
         criteria.artifact(a.id)
     criteria.at_most(
         "SC-IND", f"independent runs: no two of {len(own)} training/recording ranges share an "

@@ -1,26 +1,30 @@
 """User story 3 / SC-003: BC pre-training + fine-tuning reaches the target in far fewer online
 steps than PPO from scratch, on matched seeds, without unlearning or final regression."""
 
+import pytest
+
 from harness.criteria import Bound
+from harness.metrics import ArmRunMetrics, ComparisonMetrics, ShiftMetrics
+
+pytestmark = pytest.mark.stage(3)
 
 
-def test_arm_run(pretrain_pipeline, arm_seed, criteria):
+def test_arm_run(pretraining_stage, arm_seed, criteria):
     """Each (arm, seed) run, the shift experiment's included: the configured hyperparameters
     are in effect; a pre-trained arm learnt something from BC (validation NLL fell) on the
     dataset's observation contract."""
     arm, seed = arm_seed
-    if arm == "shifted":  # the shift experiment: BC on the shifted dataset, same recipe
-        run = pretrain_pipeline.shifted_run(seed)
-    else:
-        run = pretrain_pipeline.run(arm, seed)
+    run = pretraining_stage.run(arm, seed)
     criteria.artifact(run.id)
+    cfg = run.manifest["config"]
     got = run.manifest["hyperparameters_in_effect"]
-    for key, want in pretrain_pipeline.ppo.as_dict().items():
+    for key, want in cfg["ppo"].items():
         if key != "log_std_init":
             assert got[key] == want, key
-    assert run.metrics["timesteps"] >= pretrain_pipeline.spec.budget
-    if arm != "baseline":
-        curve = run.metrics["bc_curve"]
+    m = ArmRunMetrics.from_json(run.metrics)
+    assert m.timesteps >= cfg["budget"]
+    if cfg["pretrained"]:
+        curve = m.bc_curve
         assert curve[-1]["val_nll"] < curve[0]["val_nll"], curve
 
 
@@ -39,100 +43,100 @@ def _deviations(cfg: dict, n_seeds: int) -> str | None:
     return "; ".join(out) or None
 
 
-def test_sample_efficiency(pretrain_pipeline, criteria):
-    cmp = pretrain_pipeline.comparison()
+def test_sample_efficiency(pretraining_stage, criteria):
+    cmp = pretraining_stage.comparison()
     cfg = cmp.manifest["config"]  # every value shown comes from the artefact, not the spec
-    row = cmp.metrics["arms"]["pretrained"]
-    n = len(row["seeds"])
-    lo, hi = row["ratio_ci"]
+    m = ComparisonMetrics.from_json(cmp.metrics)
+    row = m.arms["pretrained"]
+    n = len(row.seeds)
+    lo, hi = row.ratio_ci
     target = cfg["target"]
-    words = (f"behaviour cloning alone reaches the target on {row['at_step_zero']} of {n} seeds "
+    words = (f"behaviour cloning alone reaches the target on {row.at_step_zero} of {n} seeds "
              f"(T = 0: at target before any online step, confirmed by the next "
-             f"{target['consecutive'] - 1} evaluation(s)); " if row["at_step_zero"] else "")
+             f"{target['consecutive'] - 1} evaluation(s)); " if row.at_step_zero else "")
     criteria.all_of(
         "SC-003", f"sample efficiency: IQM(T pre-trained) / IQM(T baseline), matched seeds; "
         f"target success >= {target['success']}, collision <= {target['collision']}, "
         f"k = {target['consecutive']}",
-        [Bound("ratio", row["ratio"], "<=", cfg["ratio_max"]),
+        [Bound("ratio", row.ratio, "<=", cfg["ratio_max"]),
          Bound("CI upper bound", hi, "<", 1.0),
          Bound("seeds", n, ">=", cfg["min_seeds"], "d")],
         interval=(lo, hi), artifact=cmp.id, deviation=_deviations(cfg, n),
-        detail=f"{words}IQM T pre-trained {row['iqm_time']:,.0f} vs baseline "
-        f"{cmp.metrics['arms']['baseline']['iqm_time']:,.0f} steps; censored: pre-trained "
-        f"{sum(row['censored'])}, baseline {cmp.metrics['baseline_censored']} (entered at the "
+        detail=f"{words}IQM T pre-trained {row.iqm_time:,.0f} vs baseline "
+        f"{m.arms['baseline'].iqm_time:,.0f} steps; censored: pre-trained "
+        f"{sum(row.censored)}, baseline {m.baseline_censored} (entered at the "
         f"budget {cfg['budget']:,}, ranked last); P(improvement) "
-        f"{row['probability_of_improvement']:.2f}; online steps only (dataset "
-        f"{cmp.metrics['dataset_steps']:,} steps, expert training "
-        f"{sum(cmp.metrics['expert_training_steps'].values()):,} steps reported beside)")
+        f"{row.probability_of_improvement:.2f}; online steps only (dataset "
+        f"{m.dataset_steps:,} steps, expert training "
+        f"{sum(m.expert_training_steps.values()):,} steps reported beside)")
 
 
-def test_no_final_regression(pretrain_pipeline, criteria):
-    cmp = pretrain_pipeline.comparison()
-    res = cmp.metrics["final_vs_baseline"]["pretrained"]
-    arms = cmp.metrics["arms"]
-    pre = arms["pretrained"]["final_success_mean_ci"]
-    base = arms["baseline"]["final_success_mean_ci"]
+def test_no_final_regression(pretraining_stage, criteria):
+    cmp = pretraining_stage.comparison()
+    m = ComparisonMetrics.from_json(cmp.metrics)
+    res = m.final_vs_baseline["pretrained"]
+    pre = m.arms["pretrained"].final_success_mean_ci
+    base = m.arms["baseline"].final_success_mean_ci
     criteria.at_least(
         "SC-003f", "no final-performance regression: 95% CI lower bound of final success, "
-        "pre-trained minus baseline (paired by seed)", res["ci"][0], -res["margin"],
-        fmt="+.3f", interval=res["ci"], interval_fmt="+.3f", artifact=cmp.id,
-        detail=f"difference {res['difference']:+.3f}; pre-trained {pre[0]:.3f} "
+        "pre-trained minus baseline (paired by seed)", res.ci[0], -res.margin,
+        fmt="+.3f", interval=res.ci, interval_fmt="+.3f", artifact=cmp.id,
+        detail=f"difference {res.difference:+.3f}; pre-trained {pre[0]:.3f} "
                f"[{pre[1]:.3f}, {pre[2]:.3f}] vs baseline {base[0]:.3f} "
-               f"[{base[1]:.3f}, {base[2]:.3f}], {arms['baseline']['final_episodes']} episodes "
+               f"[{base[1]:.3f}, {base[2]:.3f}], {m.arms['baseline'].final_episodes} episodes "
                f"per run")
 
 
-def test_no_unlearning(pretrain_pipeline, pretrain_seed, criteria):
-    cmp = pretrain_pipeline.comparison()
+def test_no_unlearning(pretraining_stage, pretrain_seed, criteria):
+    cmp = pretraining_stage.comparison()
     cfg = cmp.manifest["config"]
-    row = cmp.metrics["arms"]["pretrained"]
-    i = row["seeds"].index(pretrain_seed)
+    row = ComparisonMetrics.from_json(cmp.metrics).arms["pretrained"]
+    i = row.seeds.index(pretrain_seed)
     criteria.at_most(
         "SC-003u", f"no unlearning, seed {pretrain_seed}: largest success drop below the BC "
         f"policy over the first {cfg['unlearning_evals']} fine-tuning evaluations, each on the "
-        f"same episodes as the BC policy", row["unlearning_drop"][i], cfg["unlearning_margin"],
-        fmt="+.3f", artifact=row["run_ids"][i])
+        f"same episodes as the BC policy", row.unlearning_drop[i], cfg["unlearning_margin"],
+        fmt="+.3f", artifact=row.run_ids[i])
 
 
-def test_recipe_versus_naive(pretrain_pipeline, criteria):
+def test_recipe_versus_naive(pretraining_stage, criteria):
     """The fine-tuning recipe against each ablation, on the largest drop below BC and on T."""
-    cmp = pretrain_pipeline.comparison()
-    for name, res in cmp.metrics["recipe_vs"].items():
-        d_lo, d_hi = res["drop_ci"]
-        t_lo, t_hi = res["t_ci"]
-        same = res["drop_verdict"] == res["t_verdict"] == "indistinguishable"
+    cmp = pretraining_stage.comparison()
+    for name, res in ComparisonMetrics.from_json(cmp.metrics).recipe_vs.items():
+        d_lo, d_hi = res.drop_ci
+        t_lo, t_hi = res.t_ci
+        same = res.drop_verdict == res.t_verdict == "indistinguishable"
         criteria.all_of(
             "SC-003r", f"recipe vs {name} BC -> PPO: not worse on the largest drop below BC nor "
             f"on T (95% CI upper bounds of the differences recipe - {name}, paired by seed)",
-            [Bound("drop difference upper", d_hi, "<=", res["drop_margin"], "+.3f"),
-             Bound("IQM T difference upper", t_hi, "<=", res["t_margin"], "+,.0f")],
+            [Bound("drop difference upper", d_hi, "<=", res.drop_margin, "+.3f"),
+             Bound("IQM T difference upper", t_hi, "<=", res.t_margin, "+,.0f")],
             interval=f"drop [{d_lo:+.3f}, {d_hi:+.3f}]; T [{t_lo:+,.0f}, {t_hi:+,.0f}]",
             artifact=cmp.id,
-            detail=f"drop {res['drop_difference']:+.3f} ({res['drop_verdict']}); IQM T "
-                   f"{res['t_difference']:+,.0f} steps ({res['t_verdict']})" +
+            detail=f"drop {res.drop_difference:+.3f} ({res.drop_verdict}); IQM T "
+                   f"{res.t_difference:+,.0f} steps ({res.t_verdict})" +
                    ("; the recipe and naive BC -> PPO cannot be told apart on this study"
                     if same else ""))
 
 
-def test_ablation_is_matched_and_reported(pretrain_pipeline):
+def test_ablation_is_matched_and_reported(pretraining_stage):
     """The naive BC -> PPO ablation runs on the same seeds and gets the same statistics."""
-    cmp = pretrain_pipeline.comparison()
-    arms = cmp.metrics["arms"]
-    for name in (a.name for a in pretrain_pipeline.spec.arms if a.name != "baseline"):
-        assert arms[name]["seeds"] == arms["baseline"]["seeds"]
-        assert arms[name]["ratio"] == arms[name]["ratio"]  # not NaN
-        assert len(arms[name]["unlearning_drop"]) == len(arms[name]["seeds"])
+    arms = ComparisonMetrics.from_json(pretraining_stage.comparison().metrics).arms
+    for name in (a.name for a in pretraining_stage.spec.arms if a.name != "baseline"):
+        assert arms[name].seeds == arms["baseline"].seeds
+        assert arms[name].ratio == arms[name].ratio  # not NaN
+        assert len(arms[name].unlearning_drop) == len(arms[name].seeds)
 
 
-def test_distribution_shift(pretrain_pipeline, criteria):
-    shift = pretrain_pipeline.shift()
-    m = shift.metrics
-    assert m["coverage_gaps"]["shifted"], "the shift experiment's dataset covers the " \
-                                          "fine-tuning scenario: it is not a shift"
-    assert not m["coverage_gaps"]["matched"], m["coverage_gaps"]["matched"]
-    names = [f"{r['policy']} on {r['scenario']} ({r['success']:.2f} vs baseline "
-             f"{r['reference_success']:.2f})" for r in m["regressions"]]
+def test_distribution_shift(pretraining_stage, criteria):
+    shift = pretraining_stage.shift()
+    m = ShiftMetrics.from_json(shift.metrics)
+    assert m.coverage_gaps["shifted"], "the shift experiment's dataset covers the fine-tuning " \
+                                       "scenario: it is not a shift"
+    assert not m.coverage_gaps["matched"], m.coverage_gaps["matched"]
+    names = [f"{r.policy} on {r.scenario} ({r.success:.2f} vs baseline "
+             f"{r.reference_success:.2f})" for r in m.regressions]
     criteria.at_most(
-        "SHIFT", f"no regression beyond the margin ({m['margin']}) from dataset/fine-tuning "
+        "SHIFT", f"no regression beyond the margin ({m.margin}) from dataset/fine-tuning "
         "distribution shift (fine-tuned policies vs baseline, every evaluated family)",
-        len(m["regressions"]), 0, fmt="d", artifact=shift.id, detail="; ".join(names))
+        len(m.regressions), 0, fmt="d", artifact=shift.id, detail="; ".join(names))

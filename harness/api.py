@@ -43,7 +43,7 @@ def load_policy(artifact_id: str, root: str | Path | None = None) -> PPO:
     if art.kind == "expert":
         return load_expert_policy(art)
     if art.kind == "arm_run":
-        from harness.study import load_final_policy
+        from harness.arm_runs import load_final_policy
 
         return load_final_policy(art)
     return PPO.load(art.file("model.zip"), device="cpu")

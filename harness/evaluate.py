@@ -14,6 +14,7 @@ from typing import Protocol
 
 import numpy as np
 
+from harness.metrics import EvalSummary
 from harness.nav.core import CONTACTS, OUTCOME_COLLISION, OUTCOME_SUCCESS, OUTCOME_TIMEOUT, NavBatch
 from harness.nav.scenario import Scenario
 from harness.stats import distribution, wilson_interval
@@ -36,28 +37,24 @@ class EpisodeTable:
     path_length: np.ndarray
     min_clearance: np.ndarray
 
-    def summary(self) -> dict:
+    def summary(self) -> EvalSummary:
         n = len(self.seeds)
         succ = int((self.outcome == OUTCOME_SUCCESS).sum())
         coll = int((self.outcome == OUTCOME_COLLISION).sum())
         tout = int((self.outcome == OUTCOME_TIMEOUT).sum())
-        return {
-            "episodes": n,
-            "success_rate": succ / n if n else float("nan"),
-            "success_ci": list(wilson_interval(succ, n)),
-            "collision_rate": coll / n if n else float("nan"),
-            "collision_ci": list(wilson_interval(coll, n)),
-            "timeout_rate": tout / n if n else float("nan"),
-            "timeout_ci": list(wilson_interval(tout, n)),
-            "successes": succ,
-            "collisions": coll,
-            "timeouts": tout,
-            "collisions_by_kind": {CONTACTS[k]: int((self.contact == k).sum())
-                                   for k in range(1, len(CONTACTS))},
-            "return": distribution(self.episode_return),
-            "length": distribution(self.length),
-            "min_clearance": distribution(self.min_clearance),
-        }
+        return EvalSummary(
+            episodes=n,
+            success_rate=succ / n if n else float("nan"),
+            success_ci=list(wilson_interval(succ, n)),
+            collision_rate=coll / n if n else float("nan"),
+            collision_ci=list(wilson_interval(coll, n)),
+            timeout_rate=tout / n if n else float("nan"),
+            timeout_ci=list(wilson_interval(tout, n)),
+            successes=succ, collisions=coll, timeouts=tout,
+            collisions_by_kind={CONTACTS[k]: int((self.contact == k).sum())
+                                for k in range(1, len(CONTACTS))},
+            return_=distribution(self.episode_return), length=distribution(self.length),
+            min_clearance=distribution(self.min_clearance))
 
 
 StepHook = Callable[[int, np.ndarray, np.ndarray, float, np.ndarray, bool, bool, dict], None]
@@ -119,6 +116,7 @@ def run_episodes(policy: Policy, scenario: Scenario, seeds: Sequence[int], n_env
                         path_length=result["path"], min_clearance=result["clear"])
 
 
-def evaluate(policy: Policy, scenario: Scenario, seeds: Sequence[int], n_envs: int = 64) -> dict:
+def evaluate(policy: Policy, scenario: Scenario, seeds: Sequence[int], n_envs: int = 64
+             ) -> EvalSummary:
     """Deterministic evaluation summary: rates with Wilson intervals, reward distribution."""
     return run_episodes(policy, scenario, seeds, n_envs=n_envs, deterministic=True).summary()

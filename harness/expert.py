@@ -15,6 +15,7 @@ import shutil
 from stable_baselines3 import PPO
 
 from harness.evaluate import evaluate
+from harness.metrics import CurvePoint, ExpertRunMetrics
 from harness.promotion import decide
 from harness.spec.study import ExpertSpec
 from harness.store import Artifact, Build, Store, StoreError
@@ -42,16 +43,14 @@ def train_expert_seed(spec: ExpertSpec, seed: int, store: Store,
                            progress, cfg=spec.ppo)
         final_set = spec.final_set()
         final = evaluate(model.policy, spec.scenario, final_set.seeds(), spec.eval.n_envs)
-        (b.dir / "final_eval.json").write_text(json.dumps(final, indent=1))
+        (b.dir / "final_eval.json").write_text(json.dumps(final.to_json(), indent=1))
         b.status = "converged" if result.converged_at is not None else "not_converged"
-        b.metrics = {
-            "converged_at": result.converged_at,
-            "timesteps": result.timesteps,
-            "train_wall_seconds": round(result.wall_seconds, 2),
-            "steps_per_second": round(result.timesteps / max(result.wall_seconds, 1e-9), 1),
-            "final_eval": final,
-            "last_periodic_eval": result.curve[-1],
-        }
+        b.metrics = ExpertRunMetrics(
+            converged_at=result.converged_at, timesteps=result.timesteps,
+            train_wall_seconds=round(result.wall_seconds, 2),
+            steps_per_second=round(result.timesteps / max(result.wall_seconds, 1e-9), 1),
+            final_eval=final, last_periodic_eval=CurvePoint.from_json(result.curve[-1]),
+        ).to_json()
         b.extra = {"scenario": spec.scenario.name, "hyperparameters_in_effect":
                    result.hyperparameters, "init_seed": seeds.init,
                    "episode_seeds": {**result.episode_seeds, "final_eval": final_set.as_dict()}}
@@ -61,10 +60,11 @@ def train_expert_seed(spec: ExpertSpec, seed: int, store: Store,
 
 def promote(spec: ExpertSpec, runs: list[Artifact], store: Store) -> Artifact:
     """The ``expert`` artefact: the promotion decision over every seed's run."""
-    finals = {a.manifest["seeds"][0]: a.metrics["final_eval"] for a in runs}
+    metrics = {a.manifest["seeds"][0]: ExpertRunMetrics.from_json(a.metrics) for a in runs}
+    finals = {seed: m.final_eval for seed, m in metrics.items()}
     curves = {a.manifest["seeds"][0]: json.loads(a.file("learning_curve.json").read_text())
               for a in runs}
-    converged = {a.manifest["seeds"][0]: a.metrics["converged_at"] for a in runs}
+    converged = {seed: m.converged_at for seed, m in metrics.items()}
     decision = decide(finals, curves, converged, spec.promotion, spec.min_seeds, spec.budget,
                       spec.convergence.consecutive)
     config = {"stage": "expert", "scenario": spec.scenario.name,
@@ -80,10 +80,9 @@ def promote(spec: ExpertSpec, runs: list[Artifact], store: Store) -> Artifact:
             shutil.copy(chosen.file("model.zip"), b.dir / "model.zip")
         b.status = decision.status
         b.metrics = {"decision": decision.as_dict(),
-                     "converged_at": {a.manifest["seeds"][0]: a.metrics["converged_at"]
-                                      for a in runs},
-                     "expert_training_steps": {a.manifest["seeds"][0]: a.metrics["timesteps"]
-                                               for a in runs}}
+                     "converged_at": {seed: m.converged_at for seed, m in metrics.items()},
+                     "expert_training_steps": {seed: m.timesteps
+                                               for seed, m in metrics.items()}}
         b.extra = {"scenario": spec.scenario.name, "chosen_seed": decision.chosen_seed}
 
     return store.get_or_build("expert", config, sorted(finals), build, inputs=runs)

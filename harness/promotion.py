@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 
+from harness.metrics import EvalSummary
 from harness.spec.study import Thresholds
 
 PLATEAU_GAIN = 0.02
@@ -53,20 +54,18 @@ def plateau(curve: list[dict]) -> tuple[bool, float, int]:
     return gain < PLATEAU_GAIN, gain, span
 
 
-def check_seed(seed: int, final: dict, gate: Thresholds) -> SeedCheck:
+def check_seed(seed: int, final: EvalSummary, gate: Thresholds) -> SeedCheck:
     failures = []
-    if final["success_rate"] < gate.success:
-        failures.append(f"success {final['success_rate']:.3f} < {gate.success:.2f} "
-                        f"(short by {gate.success - final['success_rate']:.3f})")
-    if final["collision_rate"] > gate.collision:
-        failures.append(f"collision {final['collision_rate']:.3f} > {gate.collision:.2f} "
-                        f"(over by {final['collision_rate'] - gate.collision:.3f})")
-    return SeedCheck(seed=seed, episodes=final["episodes"], success_rate=final["success_rate"],
-                     success_ci=tuple(final["success_ci"]),
-                     collision_rate=final["collision_rate"],
-                     collision_ci=tuple(final["collision_ci"]),
-                     timeout_rate=final["timeout_rate"], passed=not failures,
-                     failures=tuple(failures))
+    if final.success_rate < gate.success:
+        failures.append(f"success {final.success_rate:.3f} < {gate.success:.2f} "
+                        f"(short by {gate.success - final.success_rate:.3f})")
+    if final.collision_rate > gate.collision:
+        failures.append(f"collision {final.collision_rate:.3f} > {gate.collision:.2f} "
+                        f"(over by {final.collision_rate - gate.collision:.3f})")
+    return SeedCheck(seed=seed, episodes=final.episodes, success_rate=final.success_rate,
+                     success_ci=tuple(final.success_ci), collision_rate=final.collision_rate,
+                     collision_ci=tuple(final.collision_ci), timeout_rate=final.timeout_rate,
+                     passed=not failures, failures=tuple(failures))
 
 
 def diagnose(check: SeedCheck, curve: list[dict], budget: int, gate: Thresholds) -> list[str]:
@@ -93,7 +92,7 @@ def diagnose(check: SeedCheck, curve: list[dict], budget: int, gate: Thresholds)
     return out
 
 
-def decide(finals: dict[int, dict], curves: dict[int, list[dict]],
+def decide(finals: dict[int, EvalSummary], curves: dict[int, list[dict]],
            converged_at: dict[int, int | None], gate: Thresholds, min_seeds: int, budget: int,
            consecutive: int) -> Decision:
     """Approve only when at least ``min_seeds`` seeds ran and every one converged within the

@@ -52,8 +52,8 @@ def pytest_configure(config: pytest.Config) -> None:
     import torch
 
     torch.set_num_threads(int(os.environ.get("HARNESS_TORCH_THREADS", "1")))
-    config.addinivalue_line("markers", "benchmark: opt-in speed/memory measurement (--benchmark)")
-    config.addinivalue_line("markers", "training: trains a small PPO agent")
+    config.addinivalue_line("markers", "stage(n): the study file's place in the data flow "
+                            "(lower runs first)")
     if _is_worker(config):
         config._harness_started = config.workerinput["harness_started"]
     else:
@@ -122,15 +122,13 @@ def pytest_configure_node(node) -> None:
     node.workerinput["harness_started"] = node.config._harness_started
 
 
-STAGE_ORDER = ("test_expert", "test_dataset", "test_pretraining", "test_independence")
-
-
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    # Study files run in data-flow order (expert -> dataset -> pre-training), not alphabetical,
-    # so that xdist hands out upstream work first; the sort is stable within a file.
-    def stage(item: pytest.Item) -> int:
-        name = getattr(getattr(item, "module", None), "__name__", "").rsplit(".", 1)[-1]
-        return STAGE_ORDER.index(name) if name in STAGE_ORDER else len(STAGE_ORDER)
+    # Study files run in data-flow order (their ``stage`` marker: expert -> dataset ->
+    # pre-training -> audits), not alphabetical, so that xdist hands out upstream work first;
+    # the sort is stable within a file.
+    def stage(item: pytest.Item) -> float:
+        marker = item.get_closest_marker("stage")
+        return marker.args[0] if marker is not None else float("inf")
 
     items.sort(key=stage)
     if config.getoption("--benchmark"):
@@ -143,8 +141,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 # ----------------------------------------------------------------------------- fixtures
 @pytest.fixture(scope="session")
-def study(pytestconfig: pytest.Config):
-    """The resolved study spec of the chosen profile."""
+def study_spec(pytestconfig: pytest.Config):
+    """The resolved study spec of the chosen profile (:class:`harness.spec.study.Study`)."""
     from harness.spec.study import load_study
 
     return load_study(pytestconfig.getoption("--profile"), pytestconfig.getoption("--study-spec"))
@@ -169,29 +167,29 @@ def progress(pytestconfig: pytest.Config, store):
 
 
 @pytest.fixture(scope="session")
-def expert_pipeline(study, store, progress):
-    """Builds (or reuses) the expert artefacts on demand: per-seed runs and the promotion."""
-    from harness.pipeline import ExpertPipeline, baseline_backlog
+def stages(study_spec, store, progress):
+    """The study's stages on the store, sharing one scheduler (:mod:`harness.stages`)."""
+    from harness.stages import study_stages
 
-    # while waiting for an expert seed another worker trains, train baseline runs instead
-    return ExpertPipeline(study.expert, store, progress, idle=baseline_backlog(study, store,
-                                                                              progress))
+    return study_stages(study_spec, store, progress)
 
 
 @pytest.fixture(scope="session")
-def dataset_pipeline(study, store, expert_pipeline):
-    """Records (or reuses) the expert dataset and its inspection (playback, analytics)."""
-    from harness.pipeline import DatasetPipeline
-
-    return DatasetPipeline(study.dataset, expert_pipeline, store)
+def expert_stage(stages):
+    """Per-seed expert runs and the promotion decision, built or reused on demand."""
+    return stages.expert
 
 
 @pytest.fixture(scope="session")
-def pretrain_pipeline(study, store, dataset_pipeline, progress):
-    """Matched-seed arms (baseline, pre-trained, ablations), comparison and shift check."""
-    from harness.pipeline import PretrainPipeline
+def dataset_stage(stages):
+    """The datasets recorded from the approved expert and their inspection."""
+    return stages.dataset
 
-    return PretrainPipeline(study, dataset_pipeline, store, progress)
+
+@pytest.fixture(scope="session")
+def pretraining_stage(stages):
+    """Matched-seed arm runs (the shift experiment's arm included), comparison, shift check."""
+    return stages.pretraining
 
 
 @pytest.fixture
@@ -290,25 +288,23 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """``expert_seed`` parametrises a test over the expert seeds of the chosen profile, so each
-    seed's training is its own test (and xdist spreads them over workers)."""
+    """Parametrise the study's tests from the spec of the chosen profile: ``expert_seed`` over
+    the expert seeds, ``arm_seed`` over every (arm, seed) run of the pre-training stage (the
+    shift experiment's arm included), ``pretrain_seed`` over the matched seeds; so each run is
+    its own test and xdist spreads them over workers."""
     names = {"expert_seed", "arm_seed", "pretrain_seed"} & set(metafunc.fixturenames)
     if not names:
         return
     from harness.spec.study import load_study
+    from harness.stages import arm_matrix
 
     config = metafunc.config
     spec = load_study(config.getoption("--profile"), config.getoption("--study-spec"))
     if "expert_seed" in names:
         metafunc.parametrize("expert_seed", list(spec.expert.seeds),
                              ids=[f"seed{s}" for s in spec.expert.seeds])
-    if "arm_seed" in names:  # seed-major, so that xdist workers finish whole seeds early;
-        # the shift experiment's runs are tests of their own so that workers share them
-        pairs = []
-        for s in spec.pretraining.seeds:
-            pairs += [(a.name, s) for a in spec.pretraining.arms]
-            if s in spec.shift.seeds:
-                pairs.append(("shifted", s))
+    if "arm_seed" in names:
+        pairs = arm_matrix(spec)
         metafunc.parametrize("arm_seed", pairs, ids=[f"{a}-seed{s}" for a, s in pairs])
     if "pretrain_seed" in names:
         metafunc.parametrize("pretrain_seed", list(spec.pretraining.seeds),

@@ -8,6 +8,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
+from harness.metrics import Distribution
+
 
 def wilson_interval(successes: int, n: int, level: float = 0.95) -> tuple[float, float]:
     """Wilson score interval of a binomial rate (scipy's ``binomtest(...).proportion_ci``,
@@ -19,16 +21,15 @@ def wilson_interval(successes: int, n: int, level: float = 0.95) -> tuple[float,
     return max(0.0, float(ci.low)), min(1.0, float(ci.high))
 
 
-def distribution(values: np.ndarray) -> dict[str, float]:
+def distribution(values: np.ndarray) -> Distribution:
     """Mean, std and quantiles of a sample (the reward-distribution summary of every report)."""
     v = np.asarray(values, dtype=float)
     if v.size == 0:
-        return {k: float("nan") for k in ("mean", "std", "min", "q05", "q25", "median",
-                                          "q75", "q95", "max")}
+        return Distribution(*([float("nan")] * 9))
     q = np.quantile(v, [0.0, 0.05, 0.25, 0.5, 0.75, 0.95, 1.0])
-    return {"mean": float(v.mean()), "std": float(v.std(ddof=0)), "min": float(q[0]),
-            "q05": float(q[1]), "q25": float(q[2]), "median": float(q[3]), "q75": float(q[4]),
-            "q95": float(q[5]), "max": float(q[6])}
+    return Distribution(mean=float(v.mean()), std=float(v.std(ddof=0)), min=float(q[0]),
+                        q05=float(q[1]), q25=float(q[2]), median=float(q[3]), q75=float(q[4]),
+                        q95=float(q[5]), max=float(q[6]))
 
 
 def first_sustained(passed: list[bool] | np.ndarray, k: int) -> int | None:

@@ -135,6 +135,8 @@ class Artifact:
 
     path: Path
     manifest: dict
+    built: bool = field(default=False, compare=False)
+    """True when this very call of :meth:`Store.get_or_build` built it (False: reused)."""
 
     @property
     def id(self) -> str:
@@ -240,9 +242,11 @@ class Artifact:
 
 @dataclass
 class Build:
-    """What a builder receives: a private staging folder, and what it reports back."""
+    """What a builder receives: a private staging folder and the id the artefact will have,
+    and what it reports back."""
 
     dir: Path
+    artifact_id: str = ""
     status: str = "complete"
     metrics: dict = field(default_factory=dict)
     extra: dict = field(default_factory=dict)
@@ -457,7 +461,7 @@ class Store:
             self._sweep_staging(artifact_id)
             staging = self.root / ".staging" / f"{artifact_id}.{os.getpid()}.{uuid.uuid4().hex[:8]}"
             staging.mkdir(parents=True)
-            build = Build(dir=staging)
+            build = Build(dir=staging, artifact_id=artifact_id)
             started = time.time()
             token = _BLOCKING.set(True)  # a builder's own inputs may be waited for
             try:
@@ -476,7 +480,7 @@ class Store:
                 raise
             finally:
                 _BLOCKING.reset(token)
-            return Artifact(final, manifest)
+            return Artifact(final, manifest, built=True)
         finally:
             if (final / MANIFEST).is_file():  # published: later callers never need the lock
                 with contextlib.suppress(OSError):

@@ -21,6 +21,7 @@ from stable_baselines3.common.callbacks import BaseCallback, CallbackList
 from stable_baselines3.common.utils import set_random_seed
 
 from harness.evaluate import evaluate
+from harness.metrics import CurvePoint
 from harness.nav.scenario import Scenario
 from harness.nav.vec_env import NavVecEnv
 from harness.seeds import SeedRange, evaluation_span, init_seed, training_block
@@ -181,13 +182,14 @@ class PeriodicEvaluation(BaseCallback):
                                f"{self._steps():,}: eval.every must be a multiple of n_envs")
         episodes = self.schedule.episode_set(index)
         res = evaluate(self.model.policy, self.scenario, episodes.seeds(), self.schedule.n_envs)
-        wall = round(time.perf_counter() - self.started, 3)
-        row = {"timesteps": int(steps), "wall_seconds": wall,
-               "episode_seeds": [episodes.start, episodes.stop],
-               "success_rate": res["success_rate"], "success_ci": res["success_ci"],
-               "collision_rate": res["collision_rate"], "collision_ci": res["collision_ci"],
-               "timeout_rate": res["timeout_rate"], "return": res["return"],
-               "episode_length": res["length"]["mean"]}
+        point = CurvePoint(timesteps=int(steps),
+                           wall_seconds=round(time.perf_counter() - self.started, 3),
+                           episode_seeds=[episodes.start, episodes.stop],
+                           success_rate=res.success_rate, success_ci=res.success_ci,
+                           collision_rate=res.collision_rate, collision_ci=res.collision_ci,
+                           timeout_rate=res.timeout_rate, return_=res.return_,
+                           episode_length=res.length.mean)
+        row = point.to_json()
         self.curve.append(row)
         ckpt = self.out_dir / "checkpoints" / f"step_{steps:09d}.zip"
         ckpt.parent.mkdir(parents=True, exist_ok=True)

@@ -97,16 +97,16 @@ def test_no_regression_compares_the_interval_not_the_point_estimate():
     seed-to-seed swings its interval is not: the claim fails."""
     from types import SimpleNamespace
 
-    from harness.study import _final_difference
+    from harness.comparison import _final_difference
 
     spec = SimpleNamespace(bootstrap=2000, final_margin=0.05)
-    pre = {"final_success": [0.99, 0.70, 0.99, 0.70, 0.99, 0.70]}
-    base = {"final_success": [0.85] * 6}
+    pre = SimpleNamespace(final_success=[0.99, 0.70, 0.99, 0.70, 0.99, 0.70])
+    base = SimpleNamespace(final_success=[0.85] * 6)
     res = _final_difference(spec, pre, base)
-    assert res["difference"] == pytest.approx(-0.005)
-    assert res["ci"][0] < -0.05 and not res["passed"]
-    steady = _final_difference(spec, {"final_success": [0.84] * 6}, base)
-    assert steady["ci"] == pytest.approx([-0.01, -0.01]) and steady["passed"]
+    assert res.difference == pytest.approx(-0.005)
+    assert res.ci[0] < -0.05 and not res.passed
+    steady = _final_difference(spec, SimpleNamespace(final_success=[0.84] * 6), base)
+    assert steady.ci == pytest.approx([-0.01, -0.01]) and steady.passed
 
 
 def test_paired_difference_resamples_pairs_together():

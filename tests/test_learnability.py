@@ -18,4 +18,4 @@ def test_ppo_reaches_90_percent_success_on_open():
                 seed=0, device="cpu")
     model.learn(BUDGET)
     result = evaluate(model, scenario, seeds=range(1_000_000, 1_000_100))
-    assert result["success_rate"] >= 0.90, result
+    assert result.success_rate >= 0.90, result

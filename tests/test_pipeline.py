@@ -1,13 +1,14 @@
-"""Scheduling helpers: skip what others build, do independent work instead of waiting."""
+"""Scheduling: skip what others build, do independent work instead of waiting."""
 
 import contextlib
+from pathlib import Path
 
-from harness.pipeline import build_many
-from harness.store import _BLOCKING, Busy
+from harness.scheduling import Scheduler
+from harness.store import _BLOCKING, Artifact, Busy
 
 
 class FakeStore:
-    """Keys in ``busy`` are being built elsewhere until ``release`` is called."""
+    """Keys in ``busy`` are being built elsewhere."""
 
     def __init__(self, busy):
         self.busy = set(busy)
@@ -21,7 +22,11 @@ class FakeStore:
             _BLOCKING.reset(token)
 
 
-def test_build_many_skips_busy_keys_and_does_idle_work_before_waiting():
+def artifact(name: str, built: bool) -> Artifact:
+    return Artifact(Path(name), {"id": name}, built=built)
+
+
+def test_build_many_skips_busy_keys_and_does_independent_work_before_waiting():
     store = FakeStore({"b"})
     order = []
 
@@ -29,18 +34,25 @@ def test_build_many_skips_busy_keys_and_does_idle_work_before_waiting():
         if key in store.busy and not _BLOCKING.get():
             raise Busy(key)
         order.append(key)
-        return key
+        return artifact(key, True)
 
-    idle_calls = []
+    scheduler = Scheduler(store)
+    scheduler.add_independent([lambda: order.append("reused") or artifact("r", False),
+                               lambda: order.append("independent") or artifact("i", True)])
+    got = scheduler.build_many(["b", "a", "c"], make)
+    assert [a.id for a in got] == ["b", "a", "c"]
+    # a and c first (b is busy); a reused independent build does not count as work, so the
+    # next one is built; then the wait for b
+    assert order == ["a", "c", "reused", "independent", "b"]
 
-    def idle():
-        idle_calls.append(1)
-        if len(idle_calls) == 1:
-            order.append("idle-work")
-            return True
-        return False
 
-    assert build_many(store, ["b", "a", "c"], make, idle) == ["b", "a", "c"]
-    # a and c first (b is busy), then independent work, then the wait for b
-    assert order == ["a", "c", "idle-work", "b"]
-    assert len(idle_calls) == 2
+def test_an_independent_build_another_process_holds_is_left_to_it():
+    store = FakeStore(set())
+    scheduler = Scheduler(store)
+
+    def held():
+        raise Busy("x")
+
+    scheduler.add_independent([held])
+    assert scheduler.work_independently() is False
+    assert scheduler._independent == [held]

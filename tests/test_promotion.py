@@ -1,15 +1,21 @@
 """Promotion gate and diagnostics on hand-made results."""
 
+from harness.metrics import EvalSummary
 from harness.promotion import decide, plateau
 from harness.spec.study import Thresholds
+from harness.stats import distribution
 
 GATE = Thresholds(success=0.9, collision=0.05)
 
 
 def final(success, collision, n=200):
-    return {"episodes": n, "success_rate": success, "success_ci": [0, 1],
-            "collision_rate": collision, "collision_ci": [0, 1],
-            "timeout_rate": 1 - success - collision}
+    d = distribution([0.0])
+    return EvalSummary(episodes=n, success_rate=success, success_ci=[0, 1],
+                       collision_rate=collision, collision_ci=[0, 1],
+                       timeout_rate=1 - success - collision, timeout_ci=[0, 1],
+                       successes=round(success * n), collisions=round(collision * n),
+                       timeouts=n - round(success * n) - round(collision * n),
+                       collisions_by_kind={}, return_=d, length=d, min_clearance=d)
 
 
 def decide3(finals, curves, budget, converged=None):

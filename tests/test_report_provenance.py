@@ -4,6 +4,7 @@ artefacts built by another commit or from a dirty tree (audit finding 7)."""
 import json
 import re
 
+from harness.metrics import EvalSummary
 from harness.paths import templates_dir
 from harness.report.render import expert_section, provenance_flags
 from harness.stats import distribution
@@ -11,9 +12,20 @@ from harness.store import Artifact, Store
 
 
 def _final(success: float, collision: float, n: int) -> dict:
-    return {"episodes": n, "success_rate": success, "success_ci": [0.8, 1.0],
-            "collision_rate": collision, "collision_ci": [0.0, 0.1],
-            "timeout_rate": 1 - success - collision, "return": distribution([1.0, 2.0])}
+    d = distribution([1.0, 2.0])
+    return EvalSummary(episodes=n, success_rate=success, success_ci=[0.8, 1.0],
+                       collision_rate=collision, collision_ci=[0.0, 0.1],
+                       timeout_rate=1 - success - collision, timeout_ci=[0.0, 0.1],
+                       successes=round(success * n), collisions=round(collision * n),
+                       timeouts=0, collisions_by_kind={}, return_=d, length=d,
+                       min_clearance=d).to_json()
+
+
+def _point(step: int) -> dict:
+    return {"timesteps": step, "wall_seconds": 1.0, "episode_seeds": [step, step + 17],
+            "success_rate": 0.8, "success_ci": [0.7, 0.9], "collision_rate": 0.05,
+            "collision_ci": [0.0, 0.1], "timeout_rate": 0.15,
+            "return": distribution([1.0]).to_json(), "episode_length": 30.0}
 
 
 def _expert_store(tmp_path) -> dict[str, Artifact]:
@@ -25,12 +37,12 @@ def _expert_store(tmp_path) -> dict[str, Artifact]:
     runs = []
     for seed in (0, 1, 2):
         def build(b, seed=seed):
-            curve = [{"timesteps": 1000 * i, "success_rate": 0.5 + 0.1 * i,
-                      "collision_rate": 0.05} for i in range(4)]
+            curve = [_point(1000 * i) for i in range(4)]
             (b.dir / "learning_curve.json").write_text(json.dumps(curve))
             b.status = "converged"
             b.metrics = {"converged_at": 1000, "timesteps": 3000, "train_wall_seconds": 6.0,
-                         "steps_per_second": 500.0, "final_eval": _final(0.9, 0.02, 321)}
+                         "steps_per_second": 500.0, "final_eval": _final(0.9, 0.02, 321),
+                         "last_periodic_eval": curve[-1]}
         runs.append(store.get_or_build("expert_run", run_cfg, [seed], build))
     gate = {"success": 0.77, "collision": 0.11, "min_seeds": 3, "final_episodes": 321}
 

@@ -20,7 +20,7 @@ def test_wilson_interval_hand_values():
 
 def test_distribution_quantiles():
     d = distribution(np.arange(11.0))
-    assert d["mean"] == 5.0 and d["median"] == 5.0 and d["q25"] == 2.5 and d["max"] == 10.0
+    assert d.mean == 5.0 and d.median == 5.0 and d.q25 == 2.5 and d.max == 10.0
 
 
 @pytest.mark.parametrize("passed, k, expected", [

@@ -112,7 +112,8 @@ def coverage(episodes: list[Episode]) -> dict:
         per[name] = {
             "episodes": len(eps),
             "steps": int(sum(len(e.actions) for e in eps)),
-            "start_goal_distance": distribution([e.layout["start_goal_distance"] for e in eps]),
+            "start_goal_distance": distribution([e.layout["start_goal_distance"]
+                                                 for e in eps]).to_json(),
             "pedestrians": _counts([e.layout["pedestrians"] for e in eps]),
             "obstacles": _counts([e.layout["obstacles"] for e in eps]),
             "outcomes": {o: sum(e.outcome == o for e in eps) for o in OUTCOMES},
@@ -121,7 +122,7 @@ def coverage(episodes: list[Episode]) -> dict:
             "episodes_per_scenario": {k: v["episodes"] for k, v in per.items()},
             "outcomes": {o: sum(e.outcome == o for e in episodes) for o in OUTCOMES},
             "start_goal_distance": distribution([e.layout["start_goal_distance"]
-                                                 for e in episodes]),
+                                                 for e in episodes]).to_json(),
             "pedestrians": _counts([e.layout["pedestrians"] for e in episodes])}
 
 

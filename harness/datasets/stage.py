@@ -35,8 +35,7 @@ def record_dataset(spec: DatasetSpec, expert: Artifact, store: Store) -> Artifac
         policy = load_expert_policy(expert).policy
         episodes = collect(policy, list(spec.scenarios), seeds, spec.deterministic, spec.n_envs)
         name = "-".join(s.name for s in spec.scenarios)
-        artifact_hash = b.dir.name.split(".")[0].split("-")[-1]
-        dataset_id = f"harness/nav-{name}-{artifact_hash[:12]}-v0"
+        dataset_id = f"harness/nav-{name}-{b.artifact_id.rsplit('-', 1)[-1][:12]}-v0"
         provenance = {"created": now_iso(), "seeds": seeds, "git": git_state(),
                       "expert": {"id": expert.id, "manifest_sha256": expert.manifest_hash,
                                  "chosen_seed": expert.manifest.get("chosen_seed"),

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import jinja2
 
+from harness.metrics import ArmRunMetrics, ComparisonMetrics, ExpertRunMetrics, ShiftMetrics
 from harness.paths import templates_dir
 from harness.report import figures
 from harness.store import Artifact, Store, StoreError, environment_versions, git_state
@@ -193,16 +194,17 @@ def expert_section(artifacts: dict[str, Artifact]) -> dict | None:
     rows = []
     for a in sorted(runs, key=lambda a: a.manifest["seeds"][0]):
         seed = a.manifest["seeds"][0]
-        final = a.metrics["final_eval"]
+        m = ExpertRunMetrics.from_json(a.metrics)
+        final = m.final_eval
         check = next(c for c in decision["seeds"] if c["seed"] == seed)
         rows.append({"seed": seed, "id": a.id, "status": a.status,
-                     "converged_at": a.metrics["converged_at"], "timesteps": a.metrics["timesteps"],
-                     "wall_min": round(a.metrics["train_wall_seconds"] / 60.0, 1),
-                     "steps_per_second": a.metrics["steps_per_second"],
-                     "episodes": final["episodes"], "success": final["success_rate"],
-                     "success_ci": final["success_ci"], "collision": final["collision_rate"],
-                     "collision_ci": final["collision_ci"], "timeout": final["timeout_rate"],
-                     "return": final["return"], "passed": check["passed"],
+                     "converged_at": m.converged_at, "timesteps": m.timesteps,
+                     "wall_min": round(m.train_wall_seconds / 60.0, 1),
+                     "steps_per_second": m.steps_per_second,
+                     "episodes": final.episodes, "success": final.success_rate,
+                     "success_ci": final.success_ci, "collision": final.collision_rate,
+                     "collision_ci": final.collision_ci, "timeout": final.timeout_rate,
+                     "return": final.return_.to_json(), "passed": check["passed"],
                      "failures": check["failures"]})
     figure = figures.learning_curves(
         curves, conv.get("success", gate["success"]), conv.get("collision", gate["collision"]),
@@ -254,33 +256,34 @@ def pretraining_section(artifacts: dict[str, Artifact]) -> dict | None:
     cmp = _first(artifacts, "comparison")
     if cmp is None:
         return None
-    m = cmp.metrics
+    typed = ComparisonMetrics.from_json(cmp.metrics)  # fails here, named, on a schema drift
+    m = typed.to_json()
     cfg = cmp.manifest["config"]
     runs = {a.id: a for a in artifacts.values() if a.kind == "arm_run"}
     curves: dict[str, dict[int, list[dict]]] = {}
     bc_curves: dict[int, list[dict]] = {}
     recipe_run = None
-    for arm, row in m["arms"].items():
+    for arm, row in typed.arms.items():
         curves[arm] = {}
-        for seed, rid in zip(row["seeds"], row["run_ids"], strict=True):
+        for seed, rid in zip(row.seeds, row.run_ids, strict=True):
             run = runs.get(rid)
             if run is None:
                 continue
             curves[arm][seed] = json.loads(run.file("learning_curve.json").read_text())
             if arm == "pretrained":
-                bc_curves[seed] = run.metrics["bc_curve"]
+                bc_curves[seed] = ArmRunMetrics.from_json(run.metrics).bc_curve
                 recipe_run = recipe_run or run
     per_seed = []
-    base = m["arms"]["baseline"]
-    for i, seed in enumerate(base["seeds"]):
+    base = typed.arms["baseline"]
+    for i, seed in enumerate(base.seeds):
         row = {"seed": seed}
-        for arm, r in m["arms"].items():
-            row[arm] = {"t": r["time_to_target"][i], "censored": r["censored"][i],
-                        "final_success": r["final_success"][i],
-                        "final_collision": r["final_collision"][i],
-                        "ratio": r.get("per_seed_ratio", [None] * len(r["seeds"]))[i],
-                        "bc_success": r.get("bc_success", [None] * len(r["seeds"]))[i],
-                        "drop": r.get("unlearning_drop", [None] * len(r["seeds"]))[i]}
+        for arm, r in typed.arms.items():
+            row[arm] = {"t": r.time_to_target[i], "censored": r.censored[i],
+                        "final_success": r.final_success[i],
+                        "final_collision": r.final_collision[i],
+                        "ratio": r.per_seed_ratio[i] if r.per_seed_ratio else None,
+                        "bc_success": r.bc_success[i] if r.bc_success else None,
+                        "drop": r.unlearning_drop[i] if r.unlearning_drop else None}
         per_seed.append(row)
     run_cfg = recipe_run.manifest["config"] if recipe_run else {}
     target = {**cfg["target"], "every": cfg["every"]}
@@ -288,10 +291,10 @@ def pretraining_section(artifacts: dict[str, Artifact]) -> dict | None:
             "per_seed": per_seed, "budget": cfg["budget"], "target": target,
             "criteria": cfg, "sensitivity": m["sensitivity"], "recipe_vs": m["recipe_vs"],
             "final_vs_baseline": m["final_vs_baseline"],
-            "final_episodes": base["final_episodes"],
-            "dataset_steps": m["dataset_steps"], "dataset_episodes": m["dataset_episodes"],
-            "expert_steps": m["expert_training_steps"],
-            "expert_steps_total": sum(m["expert_training_steps"].values()),
+            "final_episodes": base.final_episodes,
+            "dataset_steps": typed.dataset_steps, "dataset_episodes": typed.dataset_episodes,
+            "expert_steps": typed.expert_training_steps,
+            "expert_steps_total": sum(typed.expert_training_steps.values()),
             "recipe": run_cfg.get("finetune"), "bc": run_cfg.get("bc"),
             "critic": run_cfg.get("critic"),
             "fig_curves": figures.arm_curves(curves, target["success"], cfg["budget"]),
@@ -304,7 +307,7 @@ def shift_section(artifacts: dict[str, Artifact]) -> dict | None:
     sh = _first(artifacts, "shift")
     if sh is None:
         return None
-    m = sh.metrics
+    m = ShiftMetrics.from_json(sh.metrics).to_json()
     return {"id": sh.id, "status": sh.status, **m,
             "figure": figures.shift_heatmap(m["success"], m["regressions"], len(m["seeds"]))}
 

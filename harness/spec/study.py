@@ -8,7 +8,7 @@ names the file, the dotted field and what was expected.
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from harness.hashing import config_hash
@@ -202,9 +202,13 @@ class Arm:
     """One way of initialising PPO before the online budget (the baseline has none)."""
 
     name: str
+    """Also the run's stream of episode seeds (:mod:`harness.seeds`)."""
     pretrained: bool
     critic: bool = True
     finetune: FineTuneConfig = FineTuneConfig()
+    dataset: str | None = None
+    """Which dataset a pre-trained arm clones: "study" (``dataset:``) or "shift" (the shift
+    experiment's, recorded from ``shift.dataset_scenarios``); None for the baseline."""
 
 
 @dataclass(frozen=True)
@@ -277,6 +281,8 @@ class ShiftSpec:
     """Evaluation episodes per (policy, scenario) cell."""
     margin: float
     """A policy whose success on a family is below the baseline's by more than this regresses."""
+    arm: Arm
+    """The recipe on the shifted dataset: a real arm, run on ``seeds``."""
 
     def eval_set(self) -> SeedRange:
         return evaluation_set("shift_eval", 0, self.episodes)
@@ -394,10 +400,11 @@ def _parse_pretraining(f: Fields, expert: ExpertSpec) -> PretrainSpec:
     target, consecutive, deviation = _target(tf, expert.promotion, "default")
     sensitivity = tuple(_sensitivity(f, expert.promotion))
     recipe = _parse_finetune(f.sub("finetune"))
-    arms = [Arm("baseline", pretrained=False), Arm("pretrained", pretrained=True,
-                                                  finetune=recipe)]
+    arms = [Arm("baseline", pretrained=False),
+            Arm("pretrained", pretrained=True, finetune=recipe, dataset="study")]
     for name in f.string_list("ablations", [], choices=("naive",), min_len=0):
-        arms.append(Arm(name, pretrained=True, critic=False, finetune=FineTuneConfig()))
+        arms.append(Arm(name, pretrained=True, critic=False, finetune=FineTuneConfig(),
+                        dataset="study"))
     crit = f.sub("criteria", required=True)
     spec = PretrainSpec(
         scenario=scenario, seeds=seeds, budget=budget, eval=schedule,
@@ -478,7 +485,8 @@ def _parse_shift(f: Fields, pre: PretrainSpec) -> ShiftSpec:
                      seeds=_run_seeds(f, "seeds", default=list(pre.seeds[:2])),
                      budget=f.integer("budget", pre.budget, lo=1),
                      episodes=f.integer("episodes", 100, lo=1),
-                     margin=f.number("margin", 0.10, lo=0.0, hi=1.0))
+                     margin=f.number("margin", 0.10, lo=0.0, hi=1.0),
+                     arm=replace(pre.arm("pretrained"), name="shifted", dataset="shift"))
     f.done()
     return spec
 

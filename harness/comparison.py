@@ -1,0 +1,148 @@
+"""The ``comparison`` artefact: matched-seed statistics of every arm against the baseline, and
+of the recipe against each ablation (DESIGN.md section 4; the statistics are :mod:`compare`).
+
+Time to target per seed and arm (censored runs at the budget), IQM ratio with its bootstrap
+interval, probability of improvement, success AUC, final performance and its paired difference
+with the baseline, the no-unlearning drop, and the declared sensitivity levels. The declared
+criteria are part of the artefact's config, so the report shows the values it was built with.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+from harness import compare
+from harness.metrics import (
+    ArmRow,
+    ArmRunMetrics,
+    ComparisonMetrics,
+    FinalDifference,
+    Level,
+    LevelRow,
+    RecipeVersus,
+    SensitivityLevel,
+)
+from harness.spec.study import PretrainSpec, TargetLevel
+from harness.store import Artifact, Build, Store
+
+
+def summarise(spec: PretrainSpec, runs: dict[str, list[Artifact]], dataset: Artifact,
+              expert: Artifact, store: Store) -> Artifact:
+    """The ``comparison`` artefact over matched seeds (every arm against the baseline, the
+    recipe against each ablation), with the declared criteria in its config."""
+    base = runs["baseline"]
+    seeds = [r.manifest["seeds"][0] for r in base]
+    for name, arm_runs in runs.items():
+        if [r.manifest["seeds"][0] for r in arm_runs] != seeds:
+            raise ValueError(f"arm '{name}' is not matched to the baseline's seeds {seeds}")
+    config = {"stage": "comparison", "budget": spec.budget, "every": spec.eval.every,
+              **spec.criteria_config()}
+
+    def build(b: Build) -> None:
+        arms = {name: _arm_row(spec, name, arm_runs, base) for name, arm_runs in runs.items()}
+        b.metrics = ComparisonMetrics(
+            arms=arms, baseline_censored=int(sum(arms["baseline"].censored)),
+            final_vs_baseline={name: _final_difference(spec, row, arms["baseline"])
+                               for name, row in arms.items() if name != "baseline"},
+            recipe_vs={name: _recipe_versus(spec, arms["pretrained"], row)
+                       for name, row in arms.items() if name not in ("baseline", "pretrained")},
+            sensitivity={lvl.label: _level(spec, lvl, runs) for lvl in spec.sensitivity},
+            expert_training_steps=expert.metrics["expert_training_steps"],
+            dataset_steps=dataset.metrics["steps"],
+            dataset_episodes=dataset.metrics["episodes"]).to_json()
+        b.extra = {"scenario": spec.scenario.name}
+
+    all_runs = [r for arm_runs in runs.values() for r in arm_runs]
+    return store.get_or_build("comparison", config, seeds, build,
+                              inputs=[dataset, expert, *all_runs])
+
+
+def _curve(run: Artifact) -> list[dict]:
+    return json.loads(run.file("learning_curve.json").read_text())
+
+
+def _times(spec: PretrainSpec, arm_runs: list[Artifact], level: TargetLevel | None = None
+           ) -> tuple[np.ndarray, np.ndarray]:
+    """T per run (censored at the budget) and the censoring mask; at the run's own target, or
+    at ``level`` recomputed from the learning curves."""
+    if level is None:
+        ts = [ArmRunMetrics.from_json(r.metrics).time_to_target for r in arm_runs]
+    else:
+        ts = [compare.time_to_target(_curve(r), level.thresholds.success,
+                                     level.thresholds.collision, level.consecutive)
+              for r in arm_runs]
+    return compare.censored_times(ts, spec.budget)
+
+
+def _ratio_stats(spec: PretrainSpec, t: np.ndarray, cens: np.ndarray, t_base: np.ndarray,
+                 cens_base: np.ndarray) -> dict:
+    ratio, lo, hi = compare.ratio_ci(t, t_base, spec.bootstrap, seed=0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        per_seed = (t / t_base).tolist()
+    return {"ratio": ratio, "ratio_ci": [lo, hi], "per_seed_ratio": per_seed,
+            "probability_of_improvement": compare.probability_of_improvement(
+                t, t_base, cens, cens_base),
+            "at_step_zero": int((t == 0).sum())}
+
+
+def _arm_row(spec: PretrainSpec, name: str, arm_runs: list[Artifact],
+             base: list[Artifact]) -> ArmRow:
+    metrics = [ArmRunMetrics.from_json(r.metrics) for r in arm_runs]
+    t, cens = _times(spec, arm_runs)
+    final_success = [m.final_eval.success_rate for m in metrics]
+    final_collision = [m.final_eval.collision_rate for m in metrics]
+    auc = [m.auc for m in metrics]
+    extra: dict = {}
+    if name != "baseline":
+        extra = _ratio_stats(spec, t, cens, *_times(spec, base))
+        extra.update(
+            bc_success=[m.bc_eval.success_rate for m in metrics],
+            bc_collision=[m.bc_eval.collision_rate for m in metrics],
+            unlearning_drop=[compare.unlearning_drop(m.bc_success_on_periodic_sets, _curve(r))
+                             for m, r in zip(metrics, arm_runs, strict=True)],
+            dataset_transitions=metrics[0].dataset_transitions)
+    return ArmRow(
+        seeds=[r.manifest["seeds"][0] for r in arm_runs], time_to_target=t.tolist(),
+        censored=cens.tolist(), iqm_time=compare.iqm(t), final_success=final_success,
+        final_collision=final_collision, final_episodes=metrics[0].final_eval.episodes,
+        auc=auc, run_ids=[r.id for r in arm_runs],
+        final_success_mean_ci=list(compare.mean_ci(final_success, spec.bootstrap)),
+        final_collision_mean_ci=list(compare.mean_ci(final_collision, spec.bootstrap)),
+        auc_mean_ci=list(compare.mean_ci(auc, spec.bootstrap)), **extra)
+
+
+def _level(spec: PretrainSpec, level: TargetLevel, runs: dict[str, list[Artifact]]
+           ) -> SensitivityLevel:
+    """A sensitivity row: T of every arm at another declared level (from the same curves)."""
+    t_base, cens_base = _times(spec, runs["baseline"], level)
+    rows = {}
+    for name, arm_runs in runs.items():
+        t, cens = _times(spec, arm_runs, level)
+        extra = _ratio_stats(spec, t, cens, t_base, cens_base) if name != "baseline" else {}
+        rows[name] = LevelRow(time_to_target=t.tolist(), censored=cens.tolist(),
+                              iqm_time=compare.iqm(t), **extra)
+    return SensitivityLevel(level=Level(**level.as_dict()), arms=rows)
+
+
+def _final_difference(spec: PretrainSpec, row: ArmRow, base: ArmRow) -> FinalDifference:
+    """Final success of an arm minus the baseline's, paired by seed, with its interval."""
+    diff, lo, hi = compare.paired_difference_ci(row.final_success, base.final_success,
+                                                spec.bootstrap)
+    return FinalDifference(difference=diff, ci=[lo, hi], margin=spec.final_margin,
+                           passed=lo >= -spec.final_margin)
+
+
+def _recipe_versus(spec: PretrainSpec, recipe: ArmRow, other: ArmRow) -> RecipeVersus:
+    """The recipe against an ablation: largest drop below BC and T, paired by seed."""
+    drop, d_lo, d_hi = compare.paired_difference_ci(recipe.unlearning_drop,
+                                                    other.unlearning_drop, spec.bootstrap)
+    t, t_lo, t_hi = compare.paired_difference_ci(recipe.time_to_target, other.time_to_target,
+                                                 spec.bootstrap, iqm_of=True)
+    t_margin = spec.recipe_t_margin * spec.budget
+    return RecipeVersus(
+        drop_difference=drop, drop_ci=[d_lo, d_hi], drop_verdict=compare.verdict(d_lo, d_hi),
+        t_difference=t, t_ci=[t_lo, t_hi], t_verdict=compare.verdict(t_lo, t_hi),
+        drop_margin=spec.unlearning_margin, t_margin=t_margin,
+        passed=d_hi <= spec.unlearning_margin and t_hi <= t_margin)
