@@ -15,14 +15,11 @@ from __future__ import annotations
 
 import functools
 from dataclasses import MISSING, dataclass, field, fields, is_dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from harness.nav.observation import observation_dim
-
-if TYPE_CHECKING:
-    from harness.nav.kernels import PedestrianModel
 
 LAYOUTS = ("open", "corridor", "doorway")
 
@@ -159,19 +156,18 @@ class Scenario:
         return offsets
 
     @functools.cached_property
-    def pedestrian_model(self) -> PedestrianModel:
-        """Everything the compiled pedestrian kernels read, as one NamedTuple."""
-        from harness.nav.kernels import PedestrianModel  # numba loads only when simulating
+    def pedestrian_model(self) -> np.ndarray:
+        """Everything the compiled pedestrian kernels read: a read-only one-element array of
+        dtype :data:`harness.nav.kernels.PEDESTRIAN_MODEL`."""
+        from harness.nav.kernels import PEDESTRIAN_MODEL  # numba loads only when simulating
 
         p = self.pedestrians
-        return PedestrianModel(
-            tau=float(p.tau), pedestrian_strength=float(p.pedestrian_strength),
-            pedestrian_range=float(p.pedestrian_range), robot_strength=float(p.robot_strength),
-            robot_range=float(p.robot_range), wall_strength=float(p.wall_strength),
-            wall_range=float(p.wall_range), max_speed_factor=float(p.max_speed_factor),
-            goal_tolerance=float(p.goal_tolerance),
-            pedestrian_radius=float(self.pedestrian_radius), robot_radius=float(self.robot.radius),
-            dt=float(self.dt), width=float(self.arena[0]), height=float(self.arena[1]))
+        values = {"pedestrian_radius": self.pedestrian_radius, "robot_radius": self.robot.radius,
+                  "dt": self.dt, "width": self.arena[0], "height": self.arena[1]}
+        model = np.array([tuple(float(values[name]) if name in values else float(getattr(p, name))
+                                for name in PEDESTRIAN_MODEL.names)], dtype=PEDESTRIAN_MODEL)
+        model.setflags(write=False)
+        return model
 
 
 def scenario_from_dict(data: dict[str, Any]) -> Scenario:
