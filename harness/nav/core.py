@@ -53,7 +53,6 @@ class NavBatch:
         self.n = n
         self.state = NavState.zeros(scenario, n)
         self.ray_offsets = scenario.ray_offsets
-        self.diag = scenario.diagonal
 
     def reset(self, idx: int, seed: int) -> np.ndarray:
         """Start a new episode in slot ``idx`` from ``seed``; returns its first observation."""
