@@ -1,8 +1,9 @@
 """The simulator's mutable state (gymnax's ``EnvState``): every per-episode array of N slots.
 
 Arrays have a leading batch axis of N. The step functions in :mod:`harness.nav.dynamics` return
-a new :class:`NavState` and leave the old one as it was; :meth:`NavState.load` writes one slot
-in place, which is how a finished episode is replaced by a new one.
+a new :class:`NavState` and leave the old one as it was (arrays a step does not change, such as
+the walls, are shared by both); :meth:`NavState.load` writes one slot in place, which is how a
+finished episode is replaced by a new one.
 """
 
 from __future__ import annotations
