@@ -7,9 +7,18 @@ from gymnasium.utils.env_checker import check_env as gym_check_env
 from stable_baselines3.common.env_checker import check_env as sb3_check_env
 
 import harness.nav  # noqa: F401  (registers the env ids)
-from harness.nav import env_id
+from harness.nav import env_id, observation
 from harness.nav.core import NavBatch
-from harness.nav.env import NavEnv
+from harness.nav.dynamics import step_env
+from harness.nav.env import NavEnv, observation_space
+from harness.nav.outcomes import (
+    OUTCOME_COLLISION,
+    OUTCOME_NONE,
+    OUTCOME_SUCCESS,
+    OUTCOME_TIMEOUT,
+    outcome_flags,
+    outcome_of_info,
+)
 from harness.nav.vec_env import NavVecEnv
 from harness.spec.scenarios import load_scenarios
 from tests.helpers import bare_scenario, place
@@ -188,3 +197,35 @@ def test_episode_seed_is_recorded_and_replays():
     other = NavEnv("cluttered")
     obs, _ = other.reset(seed=seed)
     np.testing.assert_array_equal(obs, first[0])
+
+
+def test_step_env_returns_a_new_state_and_leaves_its_input_alone():
+    sim = NavBatch(load_scenarios()["crowd"], 4)
+    for i in range(4):
+        sim.reset(i, 10 + i)
+    before = {k: np.copy(getattr(sim.state, k)) for k in sim.state.__slots__}
+    new, _ = step_env(sim.state, np.full((4, 2), 0.7), sim.scenario)
+    assert new is not sim.state
+    for key, value in before.items():
+        np.testing.assert_array_equal(getattr(sim.state, key), value)
+    assert not np.array_equal(new.pos, sim.state.pos)
+    assert not np.array_equal(new.ped_pos, sim.state.ped_pos)
+
+
+def test_observation_layout_has_one_definition():
+    s = load_scenarios()["crowd"]
+    space = observation_space(s)
+    assert space.shape == (s.obs_dim,) == (observation.observation_dim(s.lidar.rays),)
+    assert len(observation.observation_fields(s.lidar.rays)) == 1 + len(observation.TAIL)
+    assert space.low[observation.GOAL_DISTANCE] == 0.0
+    assert space.low[observation.GOAL_SIN] == -1.0
+
+
+@pytest.mark.parametrize("code, name", [(OUTCOME_SUCCESS, "success"),
+                                        (OUTCOME_COLLISION, "collision"),
+                                        (OUTCOME_TIMEOUT, "timeout")])
+def test_outcome_names_and_info_flags_agree(code, name):
+    flags = outcome_flags(code)
+    assert sum(flags.values()) == 1
+    assert outcome_of_info(flags) == name
+    assert not any(outcome_flags(OUTCOME_NONE).values())

@@ -1,8 +1,11 @@
 """Scenario files: the shipped ones load; a bad one names the file, field and expectation."""
 
+from dataclasses import asdict
+
 import pytest
 import yaml
 
+from harness.nav.scenario import PedestrianParams, scenario_from_dict
 from harness.spec.errors import SpecError
 from harness.spec.scenarios import load_scenario_file, load_scenarios, scenario_dir
 
@@ -34,6 +37,10 @@ def test_shipped_scenarios_load_in_difficulty_order():
     (lambda d: d.pop("difficulty"), "difficulty", "required"),
     (lambda d: d.update(name="other"), "name", "the file's stem 'crowd'"),
     (lambda d: d.update(goal_distance=[3, 40]), "goal_distance", "arena diagonal"),
+    (lambda d: d["pedestrians"].update(tau=0), "pedestrians.tau", "in [0.01, 10.0]"),
+    (lambda d: d["pedestrians"].update(max_speed_factor=0.5), "pedestrians.max_speed_factor",
+     "in [1.0, 5.0]"),
+    (lambda d: d["pedestrians"].update(strength=2.0), "pedestrians.strength", "known fields"),
 ])
 def test_bad_scenario_names_file_field_and_expectation(tmp_path, mutate, field, expected):
     data = yaml.safe_load(yaml.safe_dump(GOOD))
@@ -51,3 +58,22 @@ def test_unparseable_yaml_names_the_file(tmp_path):
     path.write_text("name: [unclosed\n")
     with pytest.raises(SpecError, match="crowd.yaml.*valid YAML"):
         load_scenario_file(path)
+
+
+def test_pedestrian_behaviour_is_scenario_data_with_the_model_defaults(tmp_path):
+    assert load_scenarios()["crowd"].pedestrians == PedestrianParams()
+    data = yaml.safe_load(yaml.safe_dump(GOOD))
+    data["pedestrians"].update(tau=0.8, robot_range=0.6)
+    walking = load_scenario_file(write(tmp_path, data)).pedestrians
+    assert (walking.tau, walking.robot_range) == (0.8, 0.6)
+    assert walking.wall_strength == PedestrianParams().wall_strength
+
+
+def test_a_recorded_scenario_rebuilds_equal_and_old_records_get_defaults():
+    for scenario in load_scenarios().values():
+        record = yaml.safe_load(yaml.safe_dump(asdict(scenario)))  # tuples become lists
+        assert scenario_from_dict(record) == scenario
+        record.pop("pedestrians")  # written before pedestrian behaviour was scenario data
+        assert scenario_from_dict(record) == scenario
+    with pytest.raises(ValueError, match="unknown fields"):
+        scenario_from_dict({**asdict(scenario), "typo": 1})

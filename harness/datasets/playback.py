@@ -13,7 +13,7 @@ from PIL import Image
 
 from harness.datasets.schema import DATA_DIR, DATA_FILE, METADATA_FILE
 from harness.nav.env import NavEnv
-from harness.nav.scenario import LidarParams, RewardWeights, RobotParams, Scenario
+from harness.nav.scenario import Scenario, scenario_from_dict
 
 
 @dataclass(frozen=True)
@@ -49,14 +49,7 @@ class Replay:
 
 def scenarios_from_metadata(meta: dict) -> dict[str, Scenario]:
     """Rebuild every recorded scenario from the dataset's own env_config (no spec files)."""
-    out = {}
-    for name, cfg in meta["env_config"].items():
-        cfg = dict(cfg)
-        robot, lidar, reward = (RobotParams(**cfg.pop("robot")), LidarParams(**cfg.pop("lidar")),
-                                RewardWeights(**cfg.pop("reward")))
-        tuples = {k: tuple(v) for k, v in cfg.items() if isinstance(v, list)}
-        out[name] = Scenario(**{**cfg, **tuples}, robot=robot, lidar=lidar, reward=reward)
-    return out
+    return {name: scenario_from_dict(cfg) for name, cfg in meta["env_config"].items()}
 
 
 class PlaybackError(ValueError):

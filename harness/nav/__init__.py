@@ -1,7 +1,13 @@
 """2D robot-navigation simulator: batched numpy core, a Gymnasium face and an SB3 VecEnv face.
 
+Modules: ``scenario`` (frozen parameters, gymnax's EnvParams), ``state`` (NavState, the EnvState),
+``dynamics`` (``step_env`` and the pure helpers it calls), ``kernels`` / ``geometry`` (compiled
+inner loops), ``generator`` (episode sampling), ``observation`` and ``outcomes`` (layouts and
+codes), ``core`` (NavBatch), ``env`` / ``vec_env`` (the Gymnasium and SB3 faces), ``render``.
+
 Importing this package registers ``harness/Nav-v0`` (keyword ``scenario``, default ``open``) and
-one id per scenario file, e.g. ``harness/Nav-crowd-v0``.
+one id per scenario file, e.g. ``harness/Nav-crowd-v0``: this is the one place where importing
+the simulator touches ``specs/`` (it lists the file names; no YAML is read until an env is made).
 """
 
 from gymnasium.envs.registration import register, registry

@@ -7,7 +7,9 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from harness.nav.core import CONTACT_NONE, NavBatch
+from harness.nav.core import NavBatch
+from harness.nav.observation import observation_bounds
+from harness.nav.outcomes import CONTACT_NONE, OUTCOME_NONE
 from harness.nav.render import render_frame
 from harness.nav.scenario import Scenario
 from harness.nav.seeding import EpisodeSeeds
@@ -22,10 +24,8 @@ def resolve_scenario(scenario: Scenario | str) -> Scenario:
 
 
 def observation_space(scenario: Scenario) -> gym.spaces.Box:
-    """Lidar in [0, 1], goal distance in [0, 1], bearing sin/cos and (v, omega) in [-1, 1]."""
-    rays = scenario.lidar.rays
-    low = np.array([0.0] * rays + [0.0, -1.0, -1.0, -1.0, -1.0], dtype=np.float32)
-    high = np.ones(rays + 5, dtype=np.float32)
+    """The observation vector's bounds (layout in :mod:`harness.nav.observation`)."""
+    low, high = observation_bounds(scenario.lidar.rays)
     return gym.spaces.Box(low=low, high=high, dtype=np.float32)
 
 
@@ -57,7 +57,7 @@ class NavEnv(gym.Env):
             self._seeds = EpisodeSeeds(seed)
         obs = self.sim.reset(0, self._seeds.next())
         self._path = [self.sim.pos[0].copy()]
-        return obs, self.sim.info(0, 0, CONTACT_NONE)
+        return obs, self.sim.info(0, OUTCOME_NONE, CONTACT_NONE)
 
     def step(self, action: Any):
         res = self.sim.step(np.asarray(action).reshape(1, 2))

@@ -13,7 +13,21 @@ import math
 import numba
 import numpy as np
 
+from harness.nav.outcomes import CONTACT_OBSTACLE, CONTACT_PEDESTRIAN, CONTACT_WALL
+
 FAR = 1.0e6
+
+
+PEDESTRIAN_MODEL = np.dtype([
+    ("tau", np.float64), ("pedestrian_strength", np.float64), ("pedestrian_range", np.float64),
+    ("robot_strength", np.float64), ("robot_range", np.float64), ("wall_strength", np.float64),
+    ("wall_range", np.float64), ("max_speed_factor", np.float64), ("goal_tolerance", np.float64),
+    ("pedestrian_radius", np.float64), ("robot_radius", np.float64), ("dt", np.float64),
+    ("width", np.float64), ("height", np.float64)])
+"""The scalars the pedestrian kernels read, by name, as a one-element structured array (built
+once per scenario by :attr:`harness.nav.scenario.Scenario.pedestrian_model`). Numba takes no
+dataclass, and a NamedTuple costs a type check of every field on every call (+2 us per step at
+N = 1, measured); an array is dispatched as fast as a float."""
 
 
 @numba.njit(cache=True)
@@ -86,15 +100,16 @@ def wall_distances(points, walls):  # pragma: no cover - compiled
 
 
 @numba.njit(cache=True)
-def social_force(pos, vel, goal, speed, mask, robot_pos, robot_radius, obstacles, walls,
-                 ped_radius, tau, a_ped, b_ped, a_robot, b_robot, a_wall,
-                 b_wall):  # pragma: no cover
+def social_force(pos, vel, goal, speed, mask, robot_pos, obstacles, walls,
+                 model):  # pragma: no cover - compiled
     """Acceleration of every pedestrian (N, P, 2) under the social-force model.
 
-    Drive toward the goal at the preferred speed (relaxation ``tau``), exponential repulsion
-    from other pedestrians, the robot, obstacles and walls. Inactive slots get zero.
+    Drive toward the goal at the preferred speed (relaxation ``model.tau``), exponential
+    repulsion from other pedestrians, the robot, obstacles and walls. Inactive slots get zero.
     """
+    model = model[0]
     n, p = pos.shape[0], pos.shape[1]
+    ped_radius = model.pedestrian_radius
     acc = np.zeros((n, p, 2))
     for i in range(n):
         for j in range(p):
@@ -105,21 +120,23 @@ def social_force(pos, vel, goal, speed, mask, robot_pos, robot_radius, obstacles
             gx = goal[i, j, 0] - x
             gy = goal[i, j, 1] - y
             gd = max(math.sqrt(gx * gx + gy * gy), 1e-9)
-            fx = (gx / gd * speed[i, j] - vel[i, j, 0]) / tau
-            fy = (gy / gd * speed[i, j] - vel[i, j, 1]) / tau
+            fx = (gx / gd * speed[i, j] - vel[i, j, 0]) / model.tau
+            fy = (gy / gd * speed[i, j] - vel[i, j, 1]) / model.tau
             for q in range(p):
                 if q == j or not mask[i, q]:
                     continue
                 dx = x - pos[i, q, 0]
                 dy = y - pos[i, q, 1]
                 d = max(math.sqrt(dx * dx + dy * dy), 1e-9)
-                mag = a_ped * math.exp((2.0 * ped_radius - d) / b_ped)
+                mag = model.pedestrian_strength * math.exp((2.0 * ped_radius - d)
+                                                           / model.pedestrian_range)
                 fx += mag * dx / d
                 fy += mag * dy / d
             dx = x - robot_pos[i, 0]
             dy = y - robot_pos[i, 1]
             d = max(math.sqrt(dx * dx + dy * dy), 1e-9)
-            mag = a_robot * math.exp(-(d - ped_radius - robot_radius) / b_robot)
+            mag = model.robot_strength * math.exp(-(d - ped_radius - model.robot_radius)
+                                                  / model.robot_range)
             fx += mag * dx / d
             fy += mag * dy / d
             for m in range(obstacles.shape[1]):
@@ -127,7 +144,7 @@ def social_force(pos, vel, goal, speed, mask, robot_pos, robot_radius, obstacles
                 dy = y - obstacles[i, m, 1]
                 d = max(math.sqrt(dx * dx + dy * dy), 1e-9)
                 gap = max(d - ped_radius - obstacles[i, m, 2], -1.0)
-                mag = a_wall * math.exp(-gap / b_wall)
+                mag = model.wall_strength * math.exp(-gap / model.wall_range)
                 fx += mag * dx / d
                 fy += mag * dy / d
             for m in range(walls.shape[1]):
@@ -135,7 +152,7 @@ def social_force(pos, vel, goal, speed, mask, robot_pos, robot_radius, obstacles
                                          walls[i, m, 3])
                 d = max(math.sqrt(dx * dx + dy * dy), 1e-9)
                 gap = max(d - ped_radius, -1.0)
-                mag = a_wall * math.exp(-gap / b_wall)
+                mag = model.wall_strength * math.exp(-gap / model.wall_range)
                 fx += mag * dx / d
                 fy += mag * dy / d
             acc[i, j, 0] = fx
@@ -144,10 +161,13 @@ def social_force(pos, vel, goal, speed, mask, robot_pos, robot_radius, obstacles
 
 
 @numba.njit(cache=True)
-def integrate_pedestrians(pos, vel, acc, goal, origin, speed, mask, dt, max_speed_factor,
-                          ped_radius, width, height, goal_tolerance):  # pragma: no cover
-    """Advance pedestrians in place: velocity capped at factor * preferred speed, positions kept
-    inside the arena; on arrival a pedestrian turns back toward where it came from."""
+def walk_pedestrians(pos, vel, acc, goal, origin, speed, mask, model):  # pragma: no cover
+    """One step of every pedestrian, in place on pos, vel, goal and origin: velocity capped at
+    ``max_speed_factor`` * preferred speed, positions kept inside the arena; on arrival a
+    pedestrian turns back toward where it came from."""
+    model = model[0]
+    dt = model.dt
+    ped_radius = model.pedestrian_radius
     n, p = pos.shape[0], pos.shape[1]
     for i in range(n):
         for j in range(p):
@@ -158,19 +178,19 @@ def integrate_pedestrians(pos, vel, acc, goal, origin, speed, mask, dt, max_spee
             vx = vel[i, j, 0] + acc[i, j, 0] * dt
             vy = vel[i, j, 1] + acc[i, j, 1] * dt
             sp = math.sqrt(vx * vx + vy * vy)
-            cap = max_speed_factor * speed[i, j]
+            cap = model.max_speed_factor * speed[i, j]
             if sp > cap:
                 vx = vx * cap / max(sp, 1e-9)
                 vy = vy * cap / max(sp, 1e-9)
             vel[i, j, 0] = vx
             vel[i, j, 1] = vy
-            x = min(max(pos[i, j, 0] + vx * dt, ped_radius), width - ped_radius)
-            y = min(max(pos[i, j, 1] + vy * dt, ped_radius), height - ped_radius)
+            x = min(max(pos[i, j, 0] + vx * dt, ped_radius), model.width - ped_radius)
+            y = min(max(pos[i, j, 1] + vy * dt, ped_radius), model.height - ped_radius)
             pos[i, j, 0] = x
             pos[i, j, 1] = y
             gx = goal[i, j, 0] - x
             gy = goal[i, j, 1] - y
-            if math.sqrt(gx * gx + gy * gy) < goal_tolerance:
+            if math.sqrt(gx * gx + gy * gy) < model.goal_tolerance:
                 for c in range(2):
                     tmp = origin[i, j, c]
                     origin[i, j, c] = goal[i, j, c]
@@ -180,7 +200,7 @@ def integrate_pedestrians(pos, vel, acc, goal, origin, speed, mask, dt, max_spee
 @numba.njit(cache=True)
 def robot_clearance(pos, robot_radius, walls, obstacles, peds, ped_radius):  # pragma: no cover
     """Free distance from the robot body to the nearest wall, obstacle or pedestrian, and which
-    kind it is (1 wall, 2 obstacle, 3 pedestrian). Negative distance = collision."""
+    kind it is (a ``CONTACT_*`` code). Negative distance = collision."""
     n = pos.shape[0]
     gap = np.empty(n)
     kind = np.empty(n, dtype=np.int64)
@@ -188,28 +208,28 @@ def robot_clearance(pos, robot_radius, walls, obstacles, peds, ped_radius):  # p
         x = pos[i, 0]
         y = pos[i, 1]
         best = 1e18
-        which = 1
+        which = CONTACT_WALL
         for m in range(walls.shape[1]):
             dx, dy = _segment_vector(x, y, walls[i, m, 0], walls[i, m, 1], walls[i, m, 2],
                                      walls[i, m, 3])
             g = math.sqrt(dx * dx + dy * dy) - robot_radius
             if g < best:
                 best = g
-                which = 1
+                which = CONTACT_WALL
         for m in range(obstacles.shape[1]):
             dx = x - obstacles[i, m, 0]
             dy = y - obstacles[i, m, 1]
             g = math.sqrt(dx * dx + dy * dy) - obstacles[i, m, 2] - robot_radius
             if g < best:
                 best = g
-                which = 2
+                which = CONTACT_OBSTACLE
         for m in range(peds.shape[1]):
             dx = x - peds[i, m, 0]
             dy = y - peds[i, m, 1]
             g = math.sqrt(dx * dx + dy * dy) - ped_radius - robot_radius
             if g < best:
                 best = g
-                which = 3
+                which = CONTACT_PEDESTRIAN
         gap[i] = best
         kind[i] = which
     return gap, kind

@@ -1,14 +1,25 @@
-"""Scenario parameters: frozen data, separate from the mutable simulator state.
+"""Scenario parameters: frozen data, separate from the mutable simulator state (gymnax's
+``EnvParams``; the state is :class:`harness.nav.state.NavState`).
 
 A scenario is everything needed to sample an episode (arena, layout, obstacles, pedestrians,
-start-goal distance, episode length) plus the robot, lidar and reward parameters. Scenarios are
-declared in ``specs/scenarios/*.yaml`` and loaded by :mod:`harness.spec.scenarios`; this module only
-defines their shape so that the simulator never depends on YAML.
+start-goal distance, episode length) plus the robot, lidar, pedestrian-behaviour and reward
+parameters. Scenarios are declared in ``specs/scenarios/*.yaml`` and parsed by
+:mod:`harness.spec.scenarios`; this module only defines their shape. The simulator itself
+(:mod:`harness.nav.core`, :mod:`harness.nav.dynamics`) takes a :class:`Scenario` object and never
+reads a file; only the Gymnasium entry points reach ``specs/``: ``harness/nav/__init__.py`` lists
+the scenario files to register one env id each, and :func:`harness.nav.env.resolve_scenario`
+loads a scenario given by name.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import functools
+from dataclasses import MISSING, dataclass, field, fields, is_dataclass
+from typing import Any
+
+import numpy as np
+
+from harness.nav.observation import observation_dim
 
 LAYOUTS = ("open", "corridor", "doorway")
 
@@ -37,6 +48,36 @@ class LidarParams:
     """Number of evenly spaced rays; ray 0 points along the robot heading."""
     range: float = 5.0
     """Maximum range in metres; readings are normalised by it into [0, 1]."""
+
+
+@dataclass(frozen=True)
+class PedestrianParams:
+    """How pedestrians walk: a simplified social-force model (Helbing & Molnar 1995).
+
+    Each pedestrian relaxes toward its preferred velocity (toward its goal at its sampled speed)
+    and is pushed away from other pedestrians, the robot, obstacles and walls by forces
+    ``strength * exp(-gap / range)``. How many there are, how fast and how large is sampled from
+    ``Scenario.pedestrian_count``, ``pedestrian_speed`` and ``pedestrian_radius``.
+    """
+
+    tau: float = 0.5
+    """Relaxation time in s toward the preferred velocity."""
+    pedestrian_strength: float = 2.0
+    """Repulsion between pedestrians in m/s^2 at contact."""
+    pedestrian_range: float = 0.3
+    """Decay length in m of the repulsion between pedestrians."""
+    robot_strength: float = 4.0
+    """Repulsion from the robot in m/s^2 at contact."""
+    robot_range: float = 0.4
+    """Decay length in m of the repulsion from the robot."""
+    wall_strength: float = 3.0
+    """Repulsion from obstacles and walls in m/s^2 at contact."""
+    wall_range: float = 0.2
+    """Decay length in m of the repulsion from obstacles and walls."""
+    max_speed_factor: float = 1.3
+    """Speed cap relative to the pedestrian's preferred speed."""
+    goal_tolerance: float = 0.3
+    """Distance in m at which a pedestrian has arrived and turns back toward where it came from."""
 
 
 @dataclass(frozen=True)
@@ -86,6 +127,7 @@ class Scenario:
     robot: RobotParams = field(default_factory=RobotParams)
     lidar: LidarParams = field(default_factory=LidarParams)
     reward: RewardWeights = field(default_factory=RewardWeights)
+    pedestrians: PedestrianParams = field(default_factory=PedestrianParams)
 
     @property
     def max_obstacles(self) -> int:
@@ -99,7 +141,54 @@ class Scenario:
     def obs_dim(self) -> int:
         return observation_dim(self.lidar.rays)
 
+    # Derived constants the simulator needs every step: computed once per scenario object
+    # (cached_property writes the instance __dict__, which a frozen dataclass allows).
+    @functools.cached_property
+    def diagonal(self) -> float:
+        """Arena diagonal in metres; goal distances are normalised by it."""
+        return float(np.hypot(*self.arena))
 
-def observation_dim(rays: int) -> int:
-    """Length of the observation vector: lidar, goal (distance, sin, cos), velocity (v, omega)."""
-    return rays + 5
+    @functools.cached_property
+    def ray_offsets(self) -> np.ndarray:
+        """Lidar ray directions relative to the heading, (rays,) read-only."""
+        offsets = np.linspace(0.0, 2.0 * np.pi, self.lidar.rays, endpoint=False)
+        offsets.setflags(write=False)
+        return offsets
+
+    @functools.cached_property
+    def pedestrian_model(self) -> np.ndarray:
+        """Everything the compiled pedestrian kernels read: a read-only one-element array of
+        dtype :data:`harness.nav.kernels.PEDESTRIAN_MODEL`."""
+        from harness.nav.kernels import PEDESTRIAN_MODEL  # numba loads only when simulating
+
+        p = self.pedestrians
+        values = {"pedestrian_radius": self.pedestrian_radius, "robot_radius": self.robot.radius,
+                  "dt": self.dt, "width": self.arena[0], "height": self.arena[1]}
+        model = np.array([tuple(float(values[name]) if name in values else float(getattr(p, name))
+                                for name in PEDESTRIAN_MODEL.names)], dtype=PEDESTRIAN_MODEL)
+        model.setflags(write=False)
+        return model
+
+
+def scenario_from_dict(data: dict[str, Any]) -> Scenario:
+    """Rebuild a :class:`Scenario` from ``dataclasses.asdict`` output, e.g. a JSON record.
+
+    Nested parameter groups become their dataclasses again, lists become tuples, and groups the
+    record does not have (written before they existed) take their defaults.
+    """
+    known = {f.name for f in fields(Scenario)}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise ValueError(f"scenario record has unknown fields {unknown}; known: {sorted(known)}")
+    kwargs: dict[str, Any] = {}
+    for f in fields(Scenario):
+        if f.name not in data:
+            continue
+        value = data[f.name]
+        group = f.default_factory
+        if group is not MISSING and is_dataclass(group) and isinstance(value, dict):
+            value = group(**value)
+        elif isinstance(value, list):
+            value = tuple(value)
+        kwargs[f.name] = value
+    return Scenario(**kwargs)

@@ -7,7 +7,14 @@ from pathlib import Path
 
 import yaml
 
-from harness.nav.scenario import LAYOUTS, LidarParams, RewardWeights, RobotParams, Scenario
+from harness.nav.scenario import (
+    LAYOUTS,
+    LidarParams,
+    PedestrianParams,
+    RewardWeights,
+    RobotParams,
+    Scenario,
+)
 from harness.paths import specs_dir
 from harness.spec.errors import Fields, SpecError
 
@@ -74,6 +81,19 @@ def parse_scenario(data: object, file: str | Path) -> Scenario:
     ped_count = peds.range("count", [0, 0], lo=0, hi=64, integer=True)
     ped_speed = peds.range("speed", [0.5, 1.0], lo=0.0, hi=3.0)
     ped_radius = peds.number("radius", 0.25, lo=0.05, hi=1.0)
+    pd = PedestrianParams()
+    walking = PedestrianParams(
+        tau=peds.number("tau", pd.tau, lo=0.01, hi=10.0),
+        pedestrian_strength=peds.number("pedestrian_strength", pd.pedestrian_strength, lo=0.0,
+                                        hi=100.0),
+        pedestrian_range=peds.number("pedestrian_range", pd.pedestrian_range, lo=0.01, hi=10.0),
+        robot_strength=peds.number("robot_strength", pd.robot_strength, lo=0.0, hi=100.0),
+        robot_range=peds.number("robot_range", pd.robot_range, lo=0.01, hi=10.0),
+        wall_strength=peds.number("wall_strength", pd.wall_strength, lo=0.0, hi=100.0),
+        wall_range=peds.number("wall_range", pd.wall_range, lo=0.01, hi=10.0),
+        max_speed_factor=peds.number("max_speed_factor", pd.max_speed_factor, lo=1.0, hi=5.0),
+        goal_tolerance=peds.number("goal_tolerance", pd.goal_tolerance, lo=0.01, hi=5.0),
+    )
     peds.done()
     robot_f = f.sub("robot")
     d = RobotParams()
@@ -124,6 +144,7 @@ def parse_scenario(data: object, file: str | Path) -> Scenario:
         robot=robot,
         lidar=lidar,
         reward=reward,
+        pedestrians=walking,
     )
     f.done()
     return scenario

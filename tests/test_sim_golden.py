@@ -1,0 +1,362 @@
+"""Golden trajectories: the simulator's every output, hashed, for fixed seeds and actions.
+
+Guards refactorings of :mod:`harness.nav` that must not change behaviour (issue 10, item 6): any
+difference in any bit of an observation, reward, flag, outcome, contact, info or state array
+changes a digest. The digests were recorded before the refactoring; if a change of behaviour is
+intended, regenerate them with ``python -m tests.test_sim_golden`` and say why in the commit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import numpy as np
+import pytest
+
+from harness.nav.core import NavBatch
+from harness.nav.env import NavEnv
+from harness.nav.vec_env import NavVecEnv
+from harness.spec.scenarios import load_scenarios
+
+SLOTS, STEPS = 16, 400
+
+
+class Digests:
+    """One sha256 per named stream; arrays are hashed with their dtype and shape."""
+
+    def __init__(self):
+        self._h: dict[str, hashlib._Hash] = {}
+
+    def add(self, key: str, value) -> None:
+        h = self._h.setdefault(key, hashlib.sha256())
+        if isinstance(value, np.ndarray):
+            h.update(f"{value.dtype.str}{value.shape}".encode())
+            h.update(np.ascontiguousarray(value).tobytes())
+        else:
+            h.update(json.dumps(value, sort_keys=True, default=_plain).encode())
+
+    def hexdigests(self) -> dict[str, str]:
+        return {k: h.hexdigest()[:16] for k, h in sorted(self._h.items())}
+
+
+def _plain(value):
+    if isinstance(value, np.ndarray):
+        return hashlib.sha256(f"{value.dtype.str}{value.shape}".encode()
+                              + np.ascontiguousarray(value).tobytes()).hexdigest()
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(type(value).__name__)
+
+
+def _actions(seed: int, n: int) -> np.ndarray:
+    return np.random.default_rng(seed).uniform(-1.0, 1.0, (STEPS, n, 2))
+
+
+def _policy(obs: np.ndarray, noise: np.ndarray) -> np.ndarray:
+    """Even slots steer toward the goal (so that episodes also succeed and meet pedestrians),
+    odd slots act at random."""
+    seek = np.stack([obs[:, -3], 3.0 * obs[:, -4]], axis=1) + 0.3 * noise
+    return np.where((np.arange(len(obs)) % 2 == 0)[:, None], seek, noise).astype(np.float32)
+
+
+def batch_digests(name: str) -> dict[str, str]:
+    """``NavBatch`` driven directly; the caller resets finished slots, as evaluation does."""
+    sim = NavBatch(load_scenarios()[name], SLOTS)
+    d = Digests()
+    next_seed = 1000
+    for i in range(SLOTS):
+        d.add("reset_obs", sim.reset(i, next_seed))
+        d.add("layout_info", sim.layout_info(i))
+        next_seed += 1
+    obs = sim.observe()
+    d.add("observe", obs)
+    noise = _actions(7, SLOTS)
+    for t in range(STEPS):
+        res = sim.step(_policy(obs, noise[t]))
+        obs = res.obs
+        for key in ("obs", "reward", "terminated", "truncated", "outcome", "contact"):
+            d.add(key, getattr(res, key))
+        for key in ("pos", "theta", "v", "w", "t", "path_length", "min_clearance",
+                    "episode_return", "last_ranges", "ped_pos", "ped_vel"):
+            d.add("state_" + key, getattr(sim, key))
+        for i in np.flatnonzero(res.terminated | res.truncated):
+            d.add("info", sim.info(int(i), int(res.outcome[i]), int(res.contact[i])))
+            obs[i] = sim.reset(int(i), next_seed)
+            d.add("reset_obs", obs[i])
+            d.add("layout_info", sim.layout_info(int(i)))
+            next_seed += 1
+    return d.hexdigests()
+
+
+def vec_digests(name: str) -> dict[str, str]:
+    """The SB3 face with auto-resets, seeded both ways (SB3's ``seed`` and a seed block)."""
+    d = Digests()
+    for label, env in (("seeded", NavVecEnv(name, SLOTS, seed=11)),
+                       ("block", NavVecEnv(name, 8, seed_block=(5000, 9000)))):
+        obs = env.reset()
+        d.add(label + "_reset", obs)
+        noise = _actions(3, env.num_envs)
+        for t in range(STEPS):
+            obs, rew, done, infos = env.step(_policy(obs, noise[t]))
+            d.add(label + "_obs", obs)
+            d.add(label + "_reward", rew)
+            d.add(label + "_done", done)
+            d.add(label + "_infos", infos)
+        d.add(label + "_seeds_played", env.seeds_played())
+    return d.hexdigests()
+
+
+def single_digests(name: str) -> dict[str, str]:
+    """The Gymnasium face, including rendered frames."""
+    d = Digests()
+    env = NavEnv(name, render_mode="rgb_array")
+    obs, info = env.reset(seed=21)
+    d.add("reset", [obs, info])
+    noise = _actions(5, 1)
+    for t in range(STEPS):
+        obs, r, te, tr, info = env.step(_policy(obs[None], noise[t])[0])
+        d.add("step", [obs, r, te, tr, info])
+        if t % 50 == 0:
+            d.add("frame", env.render())
+        if te or tr:
+            obs, info = env.reset()
+            d.add("reset", [obs, info])
+    return d.hexdigests()
+
+
+FACES = {"batch": batch_digests, "vec": vec_digests, "single": single_digests}
+
+GOLDEN: dict[str, dict[str, dict[str, str]]] = {
+    "open": {
+        "batch": {
+            "contact": "8c084bc946eaecda",
+            "info": "fe3482360936ca24",
+            "layout_info": "1b3370ac50f73707",
+            "obs": "6eaee651e96d4307",
+            "observe": "169785b39a6f672d",
+            "outcome": "0f79c35fdec9e9bf",
+            "reset_obs": "d3d6a72a344192e1",
+            "reward": "cde1becb98034943",
+            "state_episode_return": "98632b546b1b0da7",
+            "state_last_ranges": "fc5b7b523ab76394",
+            "state_min_clearance": "f898e53f39ec55f9",
+            "state_path_length": "5dc9625e53df3071",
+            "state_ped_pos": "e15aea4c3c66fa2b",
+            "state_ped_vel": "e15aea4c3c66fa2b",
+            "state_pos": "1bde01d2b8f1f422",
+            "state_t": "551572fb3e44bab6",
+            "state_theta": "88b1f3b9b1cbaa34",
+            "state_v": "06d8f4f1f0477234",
+            "state_w": "815a62ed70938d40",
+            "terminated": "68e9d83a66dab885",
+            "truncated": "19ed4baa8e4d7508"
+        },
+        "vec": {
+            "block_done": "47864460f0a3ce22",
+            "block_infos": "65c912d06103f940",
+            "block_obs": "5b0b0694fe7d59ad",
+            "block_reset": "d185f114cc480b6e",
+            "block_reward": "83b85a582fadfdf0",
+            "block_seeds_played": "055cbe538d72470f",
+            "seeded_done": "2798096afe5dff4c",
+            "seeded_infos": "66675242c9558aa8",
+            "seeded_obs": "eacdd4fb505c05bf",
+            "seeded_reset": "4ff02f0858324f4d",
+            "seeded_reward": "7132938a43c33f5a",
+            "seeded_seeds_played": "74234e98afe7498f"
+        },
+        "single": {
+            "frame": "9766450c7d446cfa",
+            "reset": "15eac9b8e07846d6",
+            "step": "67a01daae4780237"
+        }
+    },
+    "cluttered": {
+        "batch": {
+            "contact": "9800eaeb4421aa96",
+            "info": "7e7243000660eb94",
+            "layout_info": "2971e6b5853fd410",
+            "obs": "3f8d3de6a51ef1be",
+            "observe": "fcb456ca3845559b",
+            "outcome": "8ac848bbaba40f04",
+            "reset_obs": "81330f91c0f3af62",
+            "reward": "deb3dbf740390f29",
+            "state_episode_return": "34556603e467e799",
+            "state_last_ranges": "e907939a546ad8c7",
+            "state_min_clearance": "2741a08ce43a3438",
+            "state_path_length": "eee66726f77abd08",
+            "state_ped_pos": "e15aea4c3c66fa2b",
+            "state_ped_vel": "e15aea4c3c66fa2b",
+            "state_pos": "b562d4e68b4defac",
+            "state_t": "1970abff8afa0d80",
+            "state_theta": "312cf3daa38b4ace",
+            "state_v": "67cc848dfedf6535",
+            "state_w": "81d32593049d6fc6",
+            "terminated": "f62c0b5231f11073",
+            "truncated": "145946ad6f9dca4f"
+        },
+        "vec": {
+            "block_done": "2e1d00ae1f7ca4df",
+            "block_infos": "963425fec3d457fa",
+            "block_obs": "f02278fc791184f8",
+            "block_reset": "b8c184c7ab84de63",
+            "block_reward": "f30a1a9a8a249bc1",
+            "block_seeds_played": "84648228cb0b966c",
+            "seeded_done": "ec22d18c23e8bd38",
+            "seeded_infos": "434bad3f4bfb2b77",
+            "seeded_obs": "691efec4cd7eabfa",
+            "seeded_reset": "56361a1a8cfe9351",
+            "seeded_reward": "5ea552bada597d46",
+            "seeded_seeds_played": "74234e98afe7498f"
+        },
+        "single": {
+            "frame": "c9e85f55473eebf5",
+            "reset": "a78b235204ef8028",
+            "step": "6189b0feedaeaaab"
+        }
+    },
+    "corridor": {
+        "batch": {
+            "contact": "e9ab8914060c94a3",
+            "info": "53751d46a18982db",
+            "layout_info": "c35fbcbd732ec8c1",
+            "obs": "0660785637d5d3ce",
+            "observe": "0b9371495a0a7d14",
+            "outcome": "70aaa311ecfd5feb",
+            "reset_obs": "caed6dbe2ae77e57",
+            "reward": "d71b3feb01b3a3d1",
+            "state_episode_return": "babd29ae525fc12f",
+            "state_last_ranges": "d18d0d448a9a25ea",
+            "state_min_clearance": "6a90063d2677cbaa",
+            "state_path_length": "f181258090c4eb0e",
+            "state_ped_pos": "b6c3210da1f2f833",
+            "state_ped_vel": "298fbb54d437ac06",
+            "state_pos": "0669916ba96c5844",
+            "state_t": "578446d337f345f5",
+            "state_theta": "6e0bd55102348259",
+            "state_v": "c0ca17374b1002ad",
+            "state_w": "c998b976d1823dd2",
+            "terminated": "91ffa04e80eacfca",
+            "truncated": "98798912a9490d3d"
+        },
+        "vec": {
+            "block_done": "7a04cb4a28a30cc3",
+            "block_infos": "1d32016202093d2f",
+            "block_obs": "31b3e3861df03bae",
+            "block_reset": "f78428d9127a7ea3",
+            "block_reward": "f8cdcc79644035cb",
+            "block_seeds_played": "0a7efc8100311917",
+            "seeded_done": "0eae31d8845c366f",
+            "seeded_infos": "51f9a3c955208c3f",
+            "seeded_obs": "4d0d4c351889ebf9",
+            "seeded_reset": "08ae2a3310d71175",
+            "seeded_reward": "f484b324371e3b47",
+            "seeded_seeds_played": "74234e98afe7498f"
+        },
+        "single": {
+            "frame": "fe28e047d7a22df1",
+            "reset": "2b701ed4510e22f1",
+            "step": "7498c566e9507f0a"
+        }
+    },
+    "doorway": {
+        "batch": {
+            "contact": "efd62b3e1f6092c0",
+            "info": "9ed279f435029b9a",
+            "layout_info": "539b09caec7befac",
+            "obs": "ad2a318a2c765735",
+            "observe": "aa5cf07f0b3a84b2",
+            "outcome": "f7616d4eae18fdab",
+            "reset_obs": "fb76e9462345bc3d",
+            "reward": "e0c9ba892b0121ca",
+            "state_episode_return": "5e762e9c009bf6af",
+            "state_last_ranges": "286fc2684e424cb6",
+            "state_min_clearance": "e517a3515652b76c",
+            "state_path_length": "41429a12f2bafd80",
+            "state_ped_pos": "ed1cd32566a91402",
+            "state_ped_vel": "ebe960d6e18709ff",
+            "state_pos": "ed09e222c7bf495b",
+            "state_t": "f34f6e552e390ce9",
+            "state_theta": "4f90b83a19a13b5f",
+            "state_v": "bc57ec8704a14ebd",
+            "state_w": "08237b9645484ce9",
+            "terminated": "8a88b6d1b953faa9",
+            "truncated": "cb07a49d70ed7c37"
+        },
+        "vec": {
+            "block_done": "d4c38c66dc50ae8b",
+            "block_infos": "1b7d8f88532b1723",
+            "block_obs": "e08664e887010da5",
+            "block_reset": "d155f740c0196cc9",
+            "block_reward": "4a33750a4f77a620",
+            "block_seeds_played": "68ac9078d6b39e78",
+            "seeded_done": "f744c666e8d9a993",
+            "seeded_infos": "907b3e02c973e145",
+            "seeded_obs": "19be66160267c825",
+            "seeded_reset": "f25d47b4fbac9e1e",
+            "seeded_reward": "99b817421d7a0372",
+            "seeded_seeds_played": "74234e98afe7498f"
+        },
+        "single": {
+            "frame": "0b730d2f7b11c1c7",
+            "reset": "8c69399b50b052e4",
+            "step": "67650424d373b426"
+        }
+    },
+    "crowd": {
+        "batch": {
+            "contact": "eb629fbe23c3bb1d",
+            "info": "b4ce22ae6c1da76d",
+            "layout_info": "b5ee283190a941ed",
+            "obs": "fd8d62e110fb5043",
+            "observe": "55bd0af4522f7bdf",
+            "outcome": "8bc56fe2eb6736e3",
+            "reset_obs": "5f42c8e1d56eaa83",
+            "reward": "02ca9b54fa372326",
+            "state_episode_return": "7bcd133b1d840125",
+            "state_last_ranges": "56a61eb1c7d68f5d",
+            "state_min_clearance": "b40210dacbced7ef",
+            "state_path_length": "35c027c76ac7b06b",
+            "state_ped_pos": "583aec56f0149aab",
+            "state_ped_vel": "1e75810c21134d7a",
+            "state_pos": "f0101376babc69ba",
+            "state_t": "dfae3323abe07e23",
+            "state_theta": "592492db02d1b2e9",
+            "state_v": "3f173b2eac085296",
+            "state_w": "1e98e2b0c098b4bb",
+            "terminated": "47dd91cf357cfa9b",
+            "truncated": "145946ad6f9dca4f"
+        },
+        "vec": {
+            "block_done": "4932352172e9f541",
+            "block_infos": "adc47ea2a4ce257e",
+            "block_obs": "334f4e01b512fb60",
+            "block_reset": "28bdb95c28c5a43c",
+            "block_reward": "2bcdac2e671550df",
+            "block_seeds_played": "5f569fd959511c24",
+            "seeded_done": "b8a3a8a0e573ca39",
+            "seeded_infos": "46616ecd09b6f968",
+            "seeded_obs": "8ca797272ffdc48c",
+            "seeded_reset": "6180c0b3e7a53e75",
+            "seeded_reward": "c7d9548d6c654ad4",
+            "seeded_seeds_played": "74234e98afe7498f"
+        },
+        "single": {
+            "frame": "08dd018259e5e6d6",
+            "reset": "54e26e70c9aa40f7",
+            "step": "00d98facb7c25f82"
+        }
+    }
+}
+
+
+@pytest.mark.parametrize("face", list(FACES))
+@pytest.mark.parametrize("name", list(load_scenarios()))
+def test_trajectories_are_bit_identical_to_the_recorded_ones(name, face):
+    assert FACES[face](name) == GOLDEN[name][face]
+
+
+if __name__ == "__main__":  # regenerate the GOLDEN table
+    table = {n: {f: fn(n) for f, fn in FACES.items()} for n in load_scenarios()}
+    print("GOLDEN = " + json.dumps(table, indent=4))
