@@ -10,7 +10,6 @@ episode seeds (:mod:`harness.seeds`). Baseline runs depend on no dataset.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
 
 import torch
 from stable_baselines3 import PPO
@@ -28,21 +27,9 @@ from harness.pretrain import (
     train_bc,
 )
 from harness.spec.ppo import PPOConfig
-from harness.spec.study import SEED_PLAN_VERSION, Arm, PretrainSpec, scenario_dict
+from harness.spec.study import Arm, PretrainSpec
 from harness.store import Artifact, Build, Store
 from harness.train import ProgressFn, RunSeeds, Target, build_ppo, train_run
-
-
-def arm_config(spec: PretrainSpec, ppo: PPOConfig, arm: Arm, scenario: Scenario,
-               budget: int) -> dict:
-    cfg = {"stage": "arm_run", "arm": arm.name, "pretrained": arm.pretrained,
-           "scenario": scenario_dict(scenario), "ppo": ppo.as_dict(), "budget": budget,
-           "eval": spec.eval.as_dict(), "target": spec.target_level().as_dict(),
-           "final_episodes": spec.final_episodes, "seed_plan": SEED_PLAN_VERSION}
-    if arm.pretrained:
-        cfg.update({"bc": asdict(spec.bc), "critic": asdict(spec.critic) if arm.critic else None,
-                    "finetune": asdict(arm.finetune), "unlearning_evals": spec.unlearning_evals})
-    return cfg
 
 
 def train_arm(spec: PretrainSpec, ppo: PPOConfig, arm: Arm, seed: int, store: Store,
@@ -101,7 +88,7 @@ def train_arm(spec: PretrainSpec, ppo: PPOConfig, arm: Arm, seed: int, store: St
                    "episode_seeds": {**result.episode_seeds, "final_eval": final_set.as_dict()}}
 
     inputs = [dataset] if arm.pretrained else []
-    return store.get_or_build("arm_run", arm_config(spec, ppo, arm, scenario, budget), [seed],
+    return store.get_or_build("arm_run", spec.arm_config(arm, ppo, scenario, budget), [seed],
                               build, inputs=inputs)
 
 

@@ -37,8 +37,6 @@ def summarise(spec: PretrainSpec, runs: dict[str, list[Artifact]], dataset: Arti
     for name, arm_runs in runs.items():
         if [r.manifest["seeds"][0] for r in arm_runs] != seeds:
             raise ValueError(f"arm '{name}' is not matched to the baseline's seeds {seeds}")
-    config = {"stage": "comparison", "budget": spec.budget, "every": spec.eval.every,
-              **spec.criteria_config()}
 
     def build(b: Build) -> None:
         arms = {name: _arm_row(spec, name, arm_runs, base) for name, arm_runs in runs.items()}
@@ -55,7 +53,7 @@ def summarise(spec: PretrainSpec, runs: dict[str, list[Artifact]], dataset: Arti
         b.extra = {"scenario": spec.scenario.name}
 
     all_runs = [r for arm_runs in runs.values() for r in arm_runs]
-    return store.get_or_build("comparison", config, seeds, build,
+    return store.get_or_build("comparison", spec.comparison_config(), seeds, build,
                               inputs=[dataset, expert, *all_runs])
 
 

@@ -1,9 +1,9 @@
 """Deterministic evaluation on fixed episode seeds, with Wilson intervals (DESIGN.md section 4).
 
-:func:`run_episodes` drives the batched simulator over an explicit list of episode seeds: slot
-``i`` plays seeds ``i, i + k, i + 2k, ...`` so the result of each episode depends only on its seed
-and the policy, never on how many episodes ran beside it. Recording (datasets) hooks into the same
-loop through ``on_step``.
+:func:`run_episodes` drives the batched simulator over an explicit list of episode seeds:
+each of ``k`` slots starts the next seed of the list as soon as its episode ends, so the result of
+each episode depends only on its seed and the (deterministic) policy, never on which slot played
+it or what ran beside it. Recording (datasets) hooks into the same loop through ``on_step``.
 """
 
 from __future__ import annotations
@@ -15,7 +15,14 @@ from typing import Protocol
 import numpy as np
 
 from harness.metrics import EvalSummary
-from harness.nav.core import CONTACTS, OUTCOME_COLLISION, OUTCOME_SUCCESS, OUTCOME_TIMEOUT, NavBatch
+from harness.nav.core import NavBatch
+from harness.nav.outcomes import (
+    CONTACT_WALL,
+    CONTACTS,
+    OUTCOME_COLLISION,
+    OUTCOME_SUCCESS,
+    OUTCOME_TIMEOUT,
+)
 from harness.nav.scenario import Scenario
 from harness.stats import distribution, wilson_interval
 
@@ -52,7 +59,7 @@ class EpisodeTable:
             timeout_ci=list(wilson_interval(tout, n)),
             successes=succ, collisions=coll, timeouts=tout,
             collisions_by_kind={CONTACTS[k]: int((self.contact == k).sum())
-                                for k in range(1, len(CONTACTS))},
+                                for k in range(CONTACT_WALL, len(CONTACTS))},
             return_=distribution(self.episode_return), length=distribution(self.length),
             min_clearance=distribution(self.min_clearance))
 

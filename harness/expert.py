@@ -26,10 +26,6 @@ class ExpertNotApproved(StoreError):
     """Something downstream asked for an expert that did not pass the promotion gate."""
 
 
-def run_config(spec: ExpertSpec) -> dict:
-    return {"stage": "expert_run", **spec.run_config()}
-
-
 def train_expert_seed(spec: ExpertSpec, seed: int, store: Store,
                       progress: ProgressFn | None = None) -> Artifact:
     """The ``expert_run`` artefact of ``seed``: reused when published, trained otherwise."""
@@ -55,7 +51,7 @@ def train_expert_seed(spec: ExpertSpec, seed: int, store: Store,
                    result.hyperparameters, "init_seed": seeds.init,
                    "episode_seeds": {**result.episode_seeds, "final_eval": final_set.as_dict()}}
 
-    return store.get_or_build("expert_run", run_config(spec), [seed], build)
+    return store.get_or_build("expert_run", spec.run_config(), [seed], build)
 
 
 def promote(spec: ExpertSpec, runs: list[Artifact], store: Store) -> Artifact:
@@ -67,12 +63,6 @@ def promote(spec: ExpertSpec, runs: list[Artifact], store: Store) -> Artifact:
     converged = {seed: m.converged_at for seed, m in metrics.items()}
     decision = decide(finals, curves, converged, spec.promotion, spec.min_seeds, spec.budget,
                       spec.convergence.consecutive)
-    config = {"stage": "expert", "scenario": spec.scenario.name,
-              "promotion": {"success": spec.promotion.success,
-                            "collision": spec.promotion.collision,
-                            "min_seeds": spec.min_seeds, "final_episodes": spec.final_episodes,
-                            "requires_convergence": True}}
-
     def build(b: Build) -> None:
         (b.dir / "promotion.json").write_text(json.dumps(decision.as_dict(), indent=1))
         if decision.status == "approved":
@@ -85,7 +75,7 @@ def promote(spec: ExpertSpec, runs: list[Artifact], store: Store) -> Artifact:
                                                for seed, m in metrics.items()}}
         b.extra = {"scenario": spec.scenario.name, "chosen_seed": decision.chosen_seed}
 
-    return store.get_or_build("expert", config, sorted(finals), build, inputs=runs)
+    return store.get_or_build("expert", spec.gate_config(), sorted(finals), build, inputs=runs)
 
 
 def require_approved(expert: Artifact) -> Artifact:

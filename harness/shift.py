@@ -55,9 +55,6 @@ def shift_matrix(spec: ShiftSpec, pre: PretrainSpec, baseline: list[Artifact],
         b.status = "regression" if flagged else "no_regression"
         b.extra = {"scenario": pre.scenario.name}
 
-    config = {"stage": "shift", "episodes": spec.episodes, "margin": spec.margin,
-              "eval_scenarios": [s.name for s in spec.eval_scenarios],
-              "episode_seeds": spec.eval_set().as_dict()}
-    return store.get_or_build("shift", config, list(spec.seeds), build,
+    return store.get_or_build("shift", spec.config(), list(spec.seeds), build,
                               inputs=[matched_dataset, shifted_dataset, *baseline, *matched,
                                       *shifted])

@@ -42,11 +42,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
-from typing import Any
 
 from filelock import FileLock, Timeout
 
-from harness.hashing import config_hash, file_sha256
+from harness.hashing import config_hash, file_sha256, json_default
 from harness.paths import ROOT
 
 MANIFEST = "manifest.json"
@@ -468,7 +467,7 @@ class Store:
                 builder(build)
                 manifest = self._manifest(artifact_id, kind, config, seeds, inputs, build,
                                           time.time() - started, extra_manifest or {})
-                manifest = json.loads(json.dumps(manifest, default=_json))  # as read back
+                manifest = json.loads(json.dumps(manifest, default=json_default))  # as read back
                 manifest[SEAL] = manifest_seal(manifest)
                 tmp = staging / (MANIFEST + ".tmp")
                 tmp.write_text(json.dumps(manifest, indent=2, sort_keys=False))
@@ -552,10 +551,3 @@ def _os_reason(exc: OSError) -> str:
     code = errno.errorcode.get(exc.errno or 0, "")
     return f"{exc.strerror or exc} ({code})" if code else str(exc)
 
-
-def _json(value: Any) -> Any:
-    if hasattr(value, "tolist"):
-        return value.tolist()
-    if isinstance(value, Path):
-        return str(value)
-    raise TypeError(f"not JSON serialisable: {type(value).__name__}")

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from harness.datasets.record import collect, write_dataset
+from harness.nav.observation import GOAL_COS, GOAL_SIN
 from harness.spec.scenarios import load_scenario
 from harness.store import git_state, now_iso
 
@@ -16,7 +17,7 @@ class GoToGoal:
 
     def predict(self, obs, state=None, episode_start=None, deterministic=True):
         obs = np.atleast_2d(obs)
-        bearing = np.arctan2(obs[:, -4], obs[:, -3])
+        bearing = np.arctan2(obs[:, GOAL_SIN], obs[:, GOAL_COS])
         omega = np.clip(2.0 * bearing / np.pi * 2.0, -1.0, 1.0)
         v = np.where(np.abs(bearing) < 0.5, 1.0, 0.3)
         return np.stack([v, omega], axis=1).astype(np.float32), None

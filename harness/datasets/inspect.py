@@ -6,6 +6,7 @@ import json
 
 from harness.datasets.analytics import analyse
 from harness.datasets.playback import playback
+from harness.nav.outcomes import FINAL_OUTCOMES
 from harness.store import Artifact, Build, Store
 
 ANALYTICS_VERSION = 2
@@ -16,7 +17,7 @@ def pick_episodes(analytics: dict, n: int) -> list[int]:
     """Episodes worth watching: one per outcome present first, then anomalies, then the rest."""
     rows = analytics["episodes_table"]
     chosen: list[int] = []
-    for outcome in ("success", "collision", "timeout"):
+    for outcome in FINAL_OUTCOMES:
         for r in rows:
             if r["outcome"] == outcome and r["episode"] not in chosen:
                 chosen.append(r["episode"])

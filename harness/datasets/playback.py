@@ -13,6 +13,7 @@ from PIL import Image
 
 from harness.datasets.schema import DATA_DIR, DATA_FILE, METADATA_FILE
 from harness.nav.env import NavEnv
+from harness.nav.outcomes import outcome_of_info
 from harness.nav.scenario import Scenario, scenario_from_dict
 
 
@@ -122,8 +123,7 @@ def _replay(env: NavEnv, episode: int, seed: int, name: str, outcome: str, obs_r
             images.append(env.render())
         if terminated or truncated:
             break
-    replayed = ("success" if info.get("is_success") else "collision" if info.get(
-        "is_collision") else "timeout")
+    replayed = outcome_of_info(info)
     n = min(len(obs_sim), len(obs_rec))
     od = np.abs(np.asarray(obs_sim[:n]) - obs_rec[:n]).max(axis=1) if n else np.zeros(0)
     m = min(len(rew_sim), len(rew_rec))

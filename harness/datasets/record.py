@@ -19,8 +19,10 @@ from harness.datasets.schema import (
     SCHEMA_VERSION,
 )
 from harness.evaluate import Policy, run_episodes
-from harness.hashing import file_sha256
+from harness.hashing import file_sha256, json_default
 from harness.nav.env import action_space, observation_space
+from harness.nav.observation import observation_fields
+from harness.nav.outcomes import outcome_of_info
 from harness.nav.scenario import Scenario
 from harness.stats import distribution
 
@@ -41,9 +43,7 @@ class Episode:
 
     @property
     def outcome(self) -> str:
-        last = self.infos[-1]
-        return "success" if last["is_success"] else (
-            "collision" if last["is_collision"] else "timeout")
+        return outcome_of_info(self.infos[-1])
 
 
 def collect(policy: Policy, scenarios: list[Scenario], seeds: list[int], deterministic: bool,
@@ -92,9 +92,7 @@ def observation_contract(scenario: Scenario) -> dict:
     space = observation_space(scenario)
     return {"dim": scenario.obs_dim, "dtype": "float32", "lidar_rays": scenario.lidar.rays,
             "lidar_range": scenario.lidar.range,
-            "fields": [f"lidar[{scenario.lidar.rays}] / range", "goal_distance / arena_diagonal",
-                       "sin(goal_bearing)", "cos(goal_bearing)", "v / max_speed",
-                       "omega / max_angular"],
+            "fields": observation_fields(scenario.lidar.rays),
             "low": space.low.tolist(), "high": space.high.tolist()}
 
 
@@ -186,13 +184,6 @@ def write_dataset(folder: Path, dataset_id: str, episodes: list[Episode], scenar
         "data_sha256": file_sha256(path),
         **provenance,
     }
-    (data / METADATA_FILE).write_text(json.dumps(metadata, indent=1, default=_json))
+    (data / METADATA_FILE).write_text(json.dumps(metadata, indent=1, default=json_default))
     return metadata
 
-
-def _json(value):
-    if hasattr(value, "tolist"):
-        return value.tolist()
-    if isinstance(value, float):
-        return value
-    raise TypeError(type(value).__name__)

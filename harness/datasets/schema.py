@@ -20,6 +20,8 @@ Per episode group ``episode_<i>`` (attributes ``id``, ``seed``, ``total_steps``,
 
 from __future__ import annotations
 
+from harness.nav.outcomes import FINAL_OUTCOMES
+
 SCHEMA_VERSION = 1
 DATA_DIR = "data"
 DATA_FILE = "main_data.hdf5"
@@ -27,9 +29,7 @@ METADATA_FILE = "metadata.json"
 
 INFO_KEYS = ("is_success", "is_collision", "is_timeout", "min_clearance", "path_length",
              "goal_distance")
-EPISODE_ATTRS = ("id", "seed", "total_steps", "scenario", "start_goal_distance", "pedestrians",
-                 "obstacles", "outcome", "return")
-OUTCOMES = ("success", "collision", "timeout")
+OUTCOMES = FINAL_OUTCOMES  # an episode's outcome attribute: one of the simulator's names
 
 MANDATORY_KEYS = {
     "dataset_id": "versioned id of the dataset",

@@ -55,7 +55,7 @@ def record_dataset(spec: DatasetSpec, expert: Artifact, store: Store) -> Artifac
             "scenarios": [s.name for s in spec.scenarios],
             "episode_seeds": {"recording": spec.seed_range().as_dict()}}
 
-    return store.get_or_build("dataset", dataset_config(spec), seeds, build, inputs=[expert])
+    return store.get_or_build("dataset", spec.config(), seeds, build, inputs=[expert])
 
 
 def publish_report(folder: Path, report: ValidationReport) -> None:

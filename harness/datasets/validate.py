@@ -28,6 +28,7 @@ from harness.datasets.schema import (
     OUTCOMES,
 )
 from harness.hashing import file_sha256
+from harness.nav.outcomes import OUTCOME_FLAGS
 
 MINARI_KEYS = ("dataset_id", "minari_version", "data_format", "total_episodes", "total_steps",
                "observation_space", "action_space")
@@ -320,7 +321,7 @@ def _ends(i: int, g: h5py.Group, arrays: dict, infos: dict, T: int,
                    array="terminations" if want_term else "truncations", index=T - 1,
                    expected="terminated" if want_term else "truncated",
                    found=f"terminated={bool(term[-1])}, truncated={bool(trunc[-1])}")
-    flag = {"success": "is_success", "collision": "is_collision", "timeout": "is_timeout"}[outcome]
+    flag = OUTCOME_FLAGS[outcome]
     if flag in infos and not bool(infos[flag][-1]):
         report.add("outcomes", f"last info does not report {flag}", episode=i,
                    array=f"infos/{flag}", index=T, expected=True, found=bool(infos[flag][-1]))

@@ -35,9 +35,6 @@ class Fields:
     def error(self, key: str, expected: str, found: Any) -> SpecError:
         return SpecError(self.file, self.path(key), expected, found)
 
-    def has(self, key: str) -> bool:
-        return key in self.data
-
     def raw(self, key: str, default: Any = ...) -> Any:
         self._seen.add(key)
         if key not in self.data:

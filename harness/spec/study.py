@@ -8,7 +8,7 @@ names the file, the dotted field and what was expected.
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from harness.hashing import config_hash
@@ -117,14 +117,23 @@ class ExpertSpec:
         return evaluation_set("expert_final_eval", 0, self.final_episodes)
 
     def run_config(self) -> dict:
-        """The part of the resolved config that determines one seed's training run."""
-        return {"scenario": scenario_dict(self.scenario), "ppo": self.ppo.as_dict(),
+        """Identity of one seed's ``expert_run``: what determines its training."""
+        return {"stage": "expert_run", "scenario": scenario_dict(self.scenario),
+                "ppo": self.ppo.as_dict(),
                 "budget": self.budget, "eval": self.eval.as_dict(),
                 "convergence": {"success": self.convergence.thresholds.success,
                                 "collision": self.convergence.thresholds.collision,
                                 "consecutive": self.convergence.consecutive,
                                 "early_stop": self.convergence.early_stop},
                 "final_episodes": self.final_episodes, "seed_plan": SEED_PLAN_VERSION}
+
+    def gate_config(self) -> dict:
+        """Identity of the ``expert`` promotion decision (the gate the report shows)."""
+        return {"stage": "expert", "scenario": self.scenario.name,
+                "promotion": {"success": self.promotion.success,
+                              "collision": self.promotion.collision,
+                              "min_seeds": self.min_seeds, "final_episodes": self.final_episodes,
+                              "requires_convergence": True}}
 
 
 SEED_PLAN_VERSION = 2
@@ -156,7 +165,8 @@ class DatasetSpec:
         return self.seed_range().seeds()
 
     def config(self) -> dict:
-        return {"scenarios": [scenario_dict(s) for s in self.scenarios],
+        """Identity of a ``dataset``."""
+        return {"stage": "dataset", "scenarios": [scenario_dict(s) for s in self.scenarios],
                 "episodes": self.episodes, "min_episodes": self.min_episodes,
                 "deterministic": self.deterministic, "n_envs": self.n_envs,
                 "stream": self.stream, "seed_plan": SEED_PLAN_VERSION}
@@ -253,9 +263,23 @@ class PretrainSpec:
         """Final evaluation episodes of every arm run (and of the BC policies)."""
         return evaluation_set("comparison_final_eval", 0, self.final_episodes)
 
-    def criteria_config(self) -> dict:
-        """The declared criteria, recorded in the comparison artefact's config."""
-        return {"target": self.target_level().as_dict(),
+    def arm_config(self, arm: Arm, ppo: PPOConfig, scenario: Scenario, budget: int) -> dict:
+        """Identity of one (arm, seed) ``arm_run``."""
+        cfg = {"stage": "arm_run", "arm": arm.name, "pretrained": arm.pretrained,
+               "scenario": scenario_dict(scenario), "ppo": ppo.as_dict(), "budget": budget,
+               "eval": self.eval.as_dict(), "target": self.target_level().as_dict(),
+               "final_episodes": self.final_episodes, "seed_plan": SEED_PLAN_VERSION}
+        if arm.pretrained:
+            cfg.update({"bc": asdict(self.bc),
+                        "critic": asdict(self.critic) if arm.critic else None,
+                        "finetune": asdict(arm.finetune),
+                        "unlearning_evals": self.unlearning_evals})
+        return cfg
+
+    def comparison_config(self) -> dict:
+        """Identity of the ``comparison``: the declared criteria the report shows."""
+        return {"stage": "comparison", "budget": self.budget, "every": self.eval.every,
+                "target": self.target_level().as_dict(),
                 "sensitivity": [t.as_dict() for t in self.sensitivity],
                 "ratio_max": self.ratio_max, "min_seeds": self.min_seeds,
                 "final_margin": self.final_margin, "unlearning_evals": self.unlearning_evals,
@@ -286,6 +310,12 @@ class ShiftSpec:
 
     def eval_set(self) -> SeedRange:
         return evaluation_set("shift_eval", 0, self.episodes)
+
+    def config(self) -> dict:
+        """Identity of the ``shift`` artefact."""
+        return {"stage": "shift", "episodes": self.episodes, "margin": self.margin,
+                "eval_scenarios": [s.name for s in self.eval_scenarios],
+                "episode_seeds": self.eval_set().as_dict()}
 
 
 @dataclass(frozen=True)
