@@ -74,7 +74,7 @@ def train_arm(spec: PretrainSpec, ppo: PPOConfig, arm: Arm, seed: int, store: St
             model = build_ppo(ppo, scenario, seeds, b.dir / "tb")
         target = Target(spec.target, spec.consecutive, early_stop=False)
         result = train_run(model, scenario, budget, spec.eval, target, b.dir, seeds, progress,
-                           cfg=ppo)
+                           cfg=ppo, resume_dir=b.resume_dir)
         final = evaluate(model.policy, scenario, final_set.seeds(), spec.eval.n_envs)
         t = compare.time_to_target(result.curve, spec.target.success, spec.target.collision,
                                    spec.consecutive)
@@ -85,6 +85,7 @@ def train_arm(spec: PretrainSpec, ppo: PPOConfig, arm: Arm, seed: int, store: St
             auc=compare.success_auc(result.curve, budget), **extra).to_json()
         b.extra = {"scenario": scenario.name, "arm": arm.name, "stream": stream,
                    "hyperparameters_in_effect": result.hyperparameters, "init_seed": seeds.init,
+                   "resumption": result.resumption(),
                    "episode_seeds": {**result.episode_seeds, "final_eval": final_set.as_dict()}}
 
     inputs = [dataset] if arm.pretrained else []

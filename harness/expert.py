@@ -36,7 +36,7 @@ def train_expert_seed(spec: ExpertSpec, seed: int, store: Store,
         target = Target(spec.convergence.thresholds, spec.convergence.consecutive,
                         spec.convergence.early_stop)
         result = train_run(model, spec.scenario, spec.budget, spec.eval, target, b.dir, seeds,
-                           progress, cfg=spec.ppo)
+                           progress, cfg=spec.ppo, resume_dir=b.resume_dir)
         final_set = spec.final_set()
         final = evaluate(model.policy, spec.scenario, final_set.seeds(), spec.eval.n_envs)
         (b.dir / "final_eval.json").write_text(json.dumps(final.to_json(), indent=1))
@@ -49,6 +49,7 @@ def train_expert_seed(spec: ExpertSpec, seed: int, store: Store,
         ).to_json()
         b.extra = {"scenario": spec.scenario.name, "hyperparameters_in_effect":
                    result.hyperparameters, "init_seed": seeds.init,
+                   "resumption": result.resumption(),
                    "episode_seeds": {**result.episode_seeds, "final_eval": final_set.as_dict()}}
 
     return store.get_or_build("expert_run", spec.run_config(), [seed], build)

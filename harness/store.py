@@ -8,6 +8,8 @@ Layout under the root (default ``artifacts/``)::
     .locks/<id>.lock               one builder per artefact across processes (xdist workers)
     .superseded/<id>.<time>/       what a forced fresh run replaced (never deleted silently)
     .progress/<pid>.jsonl          live progress lines of a running process (swept when it is gone)
+    .resume/<id>/                  the last resume point of a killed training build (removed on
+                                   publish): a rerun continues from it instead of from step 0
 
 An artefact's id is ``<kind>-<hash>`` of its identity (kind, resolved config, seeds, input
 artefact ids and manifest hashes), so identical config + seeds reuses the published folder and a
@@ -49,6 +51,8 @@ from harness.hashing import config_hash, file_sha256, json_default
 from harness.paths import ROOT
 
 MANIFEST = "manifest.json"
+RESUME = ".resume"
+"""Resume points of builds that were killed: ``<store>/.resume/<artifact id>/``."""
 SEAL = "manifest_seal"
 UNUSED_DIRS = ("checkpoints", "tb")
 """Sub-folders no stage reads from a published artefact (recovery points, logs): hashed by a full
@@ -246,6 +250,9 @@ class Build:
 
     dir: Path
     artifact_id: str = ""
+    resume_dir: Path | None = None
+    """Where a long build keeps what it needs to resume after being killed (outside staging,
+    which a later build sweeps); removed once the artefact is published."""
     status: str = "complete"
     metrics: dict = field(default_factory=dict)
     extra: dict = field(default_factory=dict)
@@ -460,7 +467,8 @@ class Store:
             self._sweep_staging(artifact_id)
             staging = self.root / ".staging" / f"{artifact_id}.{os.getpid()}.{uuid.uuid4().hex[:8]}"
             staging.mkdir(parents=True)
-            build = Build(dir=staging, artifact_id=artifact_id)
+            build = Build(dir=staging, artifact_id=artifact_id,
+                          resume_dir=self.root / RESUME / artifact_id)
             started = time.time()
             token = _BLOCKING.set(True)  # a builder's own inputs may be waited for
             try:
@@ -474,6 +482,7 @@ class Store:
                 os.replace(tmp, staging / MANIFEST)
                 final.parent.mkdir(parents=True, exist_ok=True)
                 os.rename(staging, final)  # atomic on one filesystem: all or nothing
+                shutil.rmtree(build.resume_dir, ignore_errors=True)  # published: never resumed
             except BaseException:
                 shutil.rmtree(staging, ignore_errors=True)
                 raise

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -146,8 +147,9 @@ class PeriodicEvaluation(BaseCallback):
 
     def __init__(self, scenario: Scenario, schedule: EvalSchedule, target: Target,
                  out_dir: Path, budget: int, progress: ProgressFn | None = None,
-                 offset: int = 0):
+                 offset: int = 0, resume_dir: Path | None = None):
         super().__init__()
+        self.resume_dir = resume_dir
         self.scenario = scenario
         self.schedule = schedule
         self.target = target
@@ -165,7 +167,8 @@ class PeriodicEvaluation(BaseCallback):
 
     def _on_training_start(self) -> None:
         self.started = time.perf_counter()
-        self._evaluate()
+        if not self.curve:  # a resumed run already has its evaluations up to here
+            self._evaluate()
 
     def _on_step(self) -> bool:
         if len(self.curve) < len(self.grid) and self._steps() >= self.grid[len(self.curve)]:
@@ -203,8 +206,50 @@ class PeriodicEvaluation(BaseCallback):
                  for r in self.curve], self.target.consecutive)
             if hit is not None:
                 self.converged_at = self.curve[hit]["timesteps"]
+        if self.resume_dir is not None:
+            save_resume_point(self.model, self.resume_dir, self.curve, self.converged_at,
+                              self.offset)
         if self.progress is not None:
             self.progress({**row, "budget": self.budget, "converged_at": self.converged_at})
+
+
+RESUME_NOTE = ("approximate: the run continues from its last evaluation's parameters, optimiser "
+               "state, step count and episode-seed streams, but the rollout in progress, the "
+               "episodes in progress and the RNG states are not restored (SB3 does not save "
+               "them), so its numbers after that step differ from an uninterrupted run's")
+
+
+def save_resume_point(model: PPO, folder: Path, curve: list[dict], converged_at: int | None,
+                      offset: int) -> None:
+    """Write the run's state at this evaluation to ``folder`` (atomically: model, then the
+    record that points at it)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    model.save(folder / "model.tmp.zip")
+    os.replace(folder / "model.tmp.zip", folder / "model.zip")
+    record = {"num_timesteps": int(model.num_timesteps), "offset": offset, "curve": curve,
+              "converged_at": converged_at, "n_updates": int(model._n_updates),
+              "streams": model.get_env().stream_state(),
+              "bc_weight_now": getattr(model, "bc_weight_now", None)}
+    (folder / "resume.tmp.json").write_text(json.dumps(record))
+    os.replace(folder / "resume.tmp.json", folder / "resume.json")
+
+
+def resume(model: PPO, folder: Path | None, evaluator: PeriodicEvaluation) -> int | None:
+    """Load the last resume point of this build into ``model`` and ``evaluator``; the step it
+    resumes from, or None when there is none."""
+    if folder is None or not (folder / "resume.json").is_file():
+        return None
+    record = json.loads((folder / "resume.json").read_text())
+    model.set_parameters(str(folder / "model.zip"), exact_match=True, device="cpu")
+    model.num_timesteps = record["num_timesteps"]
+    model._n_updates = record["n_updates"]
+    if record.get("bc_weight_now") is not None:
+        model.bc_weight_now = record["bc_weight_now"]
+    model.get_env().restore_streams(record["streams"])
+    evaluator.curve = record["curve"]
+    evaluator.converged_at = record["converged_at"]
+    evaluator.offset = record["offset"]
+    return record["num_timesteps"] - record["offset"]
 
 
 @dataclass
@@ -217,20 +262,35 @@ class RunResult:
     hyperparameters: dict
     episode_seeds: dict[str, dict]
     """The seed ranges the run trained and was periodically evaluated on, by role."""
+    resumed_from: int | None = None
+    """The step a killed build of this run was resumed from (None: it ran uninterrupted)."""
+
+    def resumption(self) -> dict | None:
+        """What the manifest says about a resumed run."""
+        if self.resumed_from is None:
+            return None
+        return {"resumed_from_step": self.resumed_from, "exact": False, "note": RESUME_NOTE}
 
 
 def train_run(model: PPO, scenario: Scenario, budget: int, schedule: EvalSchedule,
               target: Target, out_dir: Path, seeds: RunSeeds, progress: ProgressFn | None = None,
-              callbacks: list[BaseCallback] = (), cfg: PPOConfig | None = None) -> RunResult:
-    """Train ``model`` for at most ``budget`` online env steps, evaluating on the grid."""
+              callbacks: list[BaseCallback] = (), cfg: PPOConfig | None = None,
+              resume_dir: Path | None = None) -> RunResult:
+    """Train ``model`` for at most ``budget`` online env steps, evaluating on the grid.
+
+    With ``resume_dir``, every evaluation leaves a resume point there, and a run that finds one
+    (its earlier build was killed) continues from it instead of from step 0
+    (:data:`RESUME_NOTE` says what is and is not restored)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     hparams = check_hyperparameters(model, cfg) if cfg is not None else \
         effective_hyperparameters(model)
     evaluator = PeriodicEvaluation(scenario, schedule, target, out_dir, budget, progress,
-                                   offset=model.num_timesteps)
+                                   offset=model.num_timesteps, resume_dir=resume_dir)
+    resumed_from = resume(model, resume_dir, evaluator)
+    done = 0 if resumed_from is None else resumed_from
     start = time.perf_counter()
-    model.learn(budget, callback=CallbackList([*callbacks, evaluator]), tb_log_name="tb",
-                reset_num_timesteps=False)
+    model.learn(budget - done, callback=CallbackList([*callbacks, evaluator]),
+                tb_log_name="tb", reset_num_timesteps=False)
     wall = time.perf_counter() - start
     model.save(out_dir / "model.zip")
     (out_dir / "learning_curve.json").write_text(json.dumps(evaluator.curve, indent=1))
@@ -240,7 +300,8 @@ def train_run(model: PPO, scenario: Scenario, budget: int, schedule: EvalSchedul
                      timesteps=int(model.num_timesteps - evaluator.offset), wall_seconds=wall,
                      hyperparameters=hparams,
                      episode_seeds={"training": training_seeds_played(model, seeds.block)
-                                    .as_dict(), "periodic_eval": periodic.as_dict()})
+                                    .as_dict(), "periodic_eval": periodic.as_dict()},
+                     resumed_from=resumed_from)
 
 
 

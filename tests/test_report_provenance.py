@@ -82,3 +82,12 @@ def test_a_criterion_citing_an_artefact_of_another_commit_or_a_dirty_tree_is_fla
 def test_the_template_hard_codes_no_episode_count():
     text = (templates_dir() / "report.html.j2").read_text()
     assert not re.search(r"\b200\b", text)
+
+
+def test_a_criterion_resting_on_a_resumed_run_says_so(tmp_path):
+    arts = _expert_store(tmp_path)
+    expert = next(a for a in arts.values() if a.kind == "expert")
+    run = arts[expert.manifest["inputs"][0]["id"]]
+    run.manifest["resumption"] = {"resumed_from_step": 1000, "exact": False, "note": "x"}
+    flags = provenance_flags({"artifact": expert.id}, arts, expert.manifest["git"])["flags"]
+    assert any(f"{run.id} was resumed after an interruption at step 1,000" in f for f in flags)

@@ -69,6 +69,20 @@ class NavVecEnv(VecEnv):
                                f"with other runs")
         return super().seed(seed)
 
+    def stream_state(self) -> list[list[int]]:
+        """Where each slot's block stream stands (to resume a run without replaying a seed)."""
+        if self.seed_block is None:
+            raise RuntimeError("only a block-seeded env can save its streams")
+        return [[s._next, s.played] for s in self._streams]
+
+    def restore_streams(self, state: list[list[int]]) -> None:
+        """Continue each slot's stream where :meth:`stream_state` left it; the next reset
+        starts fresh episodes from there (episodes in progress are not restored)."""
+        if self.seed_block is None or len(state) != self.num_envs:
+            raise RuntimeError("stream state does not fit this env")
+        for stream, (nxt, played) in zip(self._streams, state, strict=True):
+            stream._next, stream.played = int(nxt), int(played)
+
     def seeds_played(self) -> tuple[int, int] | None:
         """``[start, stop)`` covering every episode seed a block-seeded env has played."""
         if self.seed_block is None:

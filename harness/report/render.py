@@ -119,6 +119,13 @@ def provenance_flags(criterion: dict, artifacts: dict[str, Artifact], git: dict)
         if built.get("commit") != git.get("commit"):
             flags.append(f"built by commit {str(built.get('commit'))[:10]}, this report by "
                          f"{str(git.get('commit'))[:10]}")
+        inputs = [artifacts[r["id"]] for r in art.manifest.get("inputs", [])
+                  if r["id"] in artifacts]
+        resumed = [a for a in (art, *inputs) if a.manifest.get("resumption")]
+        for a in resumed:
+            flags.append(f"{a.id} was resumed after an interruption at step "
+                         f"{a.manifest['resumption']['resumed_from_step']:,} (approximate "
+                         f"resumption: its later numbers differ from an uninterrupted run's)")
     elif criterion.get("artifact"):
         flags.append("artefact missing from the store")
     return {**criterion, "deviation": criterion.get("deviation"), "flags": flags}
