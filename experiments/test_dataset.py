@@ -10,6 +10,7 @@ from harness.criteria import Bound
 from harness.datasets.schema import DATA_DIR, DATA_FILE, MANDATORY_KEYS
 from harness.datasets.stage import validate_and_quarantine
 from harness.datasets.validate import validate_dataset
+from harness.metrics import DatasetMetrics, InspectionMetrics
 from harness.nav.env import observation_space
 
 pytestmark = pytest.mark.stage(2)
@@ -76,13 +77,13 @@ def test_dataset_alignment_first_observation_is_the_reset_observation(dataset_st
 
 def test_playback_replays_every_episode_exactly(dataset_stage, criteria):
     insp = dataset_stage.inspection()
-    m = insp.metrics
+    m = InspectionMetrics.from_json(insp.metrics)
     criteria.at_most("SC-002r", "playback: re-simulated observations and rewards differ from the "
-                     "recorded ones in no episode", m["replay_mismatches"], 0, fmt="d",
-                     measured=f"{m['replayed_episodes'] - m['replay_mismatches']}/"
-                              f"{m['replayed_episodes']} episodes bit-exact", artifact=insp.id)
-    for row in m["playback"]:
-        assert (insp.path / row["gif"]).stat().st_size > 0
+                     "recorded ones in no episode", m.replay_mismatches, 0, fmt="d",
+                     measured=f"{m.replayed_episodes - m.replay_mismatches}/"
+                              f"{m.replayed_episodes} episodes bit-exact", artifact=insp.id)
+    for row in m.playback:
+        assert (insp.path / row.gif).stat().st_size > 0
 
 
 def test_minari_reads_the_dataset(dataset_stage, tmp_path, monkeypatch):
@@ -95,7 +96,7 @@ def test_minari_reads_the_dataset(dataset_stage, tmp_path, monkeypatch):
     (target / DATA_DIR).symlink_to(ds.path / DATA_DIR)
     monkeypatch.setenv("MINARI_DATASETS_PATH", str(tmp_path))
     loaded = minari.load_dataset(dataset_id)
-    assert loaded.total_episodes == ds.metrics["episodes"]
+    assert loaded.total_episodes == DatasetMetrics.from_json(ds.metrics).episodes
     ep = next(iter(loaded.iterate_episodes([0])))
     assert ep.observations.shape[0] == ep.actions.shape[0] + 1
 

@@ -8,7 +8,7 @@ cited artefact was built with.
 import pytest
 
 from harness.criteria import Bound
-from harness.metrics import ExpertRunMetrics
+from harness.metrics import ExpertMetrics, ExpertRunMetrics
 
 pytestmark = pytest.mark.stage(1)
 
@@ -56,11 +56,11 @@ def test_expert_hyperparameters_in_effect(expert_stage, expert_seed):
 def test_expert_promoted(expert_stage, criteria):
     expert = expert_stage.expert()
     gate = expert.manifest["config"]["promotion"]
-    decision = expert.metrics["decision"]
-    passed = sum(c["passed"] for c in decision["seeds"])
+    decision = ExpertMetrics.from_json(expert.metrics).decision
+    passed = sum(c.passed for c in decision.seeds)
     criteria.all_of(
         "SC-001", "expert promoted (every seed converged and passes the final evaluation gate)",
-        [Bound("seeds passing", passed, "==", len(decision["seeds"]), "d"),
-         Bound("seeds", len(decision["seeds"]), ">=", gate["min_seeds"], "d")],
-        measured=f"{expert.status}: {passed}/{len(decision['seeds'])} seeds pass",
-        artifact=expert.id, detail="; ".join(decision["diagnostics"]))
+        [Bound("seeds passing", passed, "==", len(decision.seeds), "d"),
+         Bound("seeds", len(decision.seeds), ">=", gate["min_seeds"], "d")],
+        measured=f"{expert.status}: {passed}/{len(decision.seeds)} seeds pass",
+        artifact=expert.id, detail="; ".join(decision.diagnostics))

@@ -18,6 +18,8 @@ from harness.metrics import (
     ArmRow,
     ArmRunMetrics,
     ComparisonMetrics,
+    DatasetMetrics,
+    ExpertMetrics,
     FinalDifference,
     Level,
     LevelRow,
@@ -47,9 +49,9 @@ def summarise(spec: PretrainSpec, runs: dict[str, list[Artifact]], dataset: Arti
             recipe_vs={name: _recipe_versus(spec, arms["pretrained"], row)
                        for name, row in arms.items() if name not in ("baseline", "pretrained")},
             sensitivity={lvl.label: _level(spec, lvl, runs) for lvl in spec.sensitivity},
-            expert_training_steps=expert.metrics["expert_training_steps"],
-            dataset_steps=dataset.metrics["steps"],
-            dataset_episodes=dataset.metrics["episodes"]).to_json()
+            expert_training_steps=ExpertMetrics.from_json(expert.metrics).expert_training_steps,
+            dataset_steps=DatasetMetrics.from_json(dataset.metrics).steps,
+            dataset_episodes=DatasetMetrics.from_json(dataset.metrics).episodes).to_json()
         b.extra = {"scenario": spec.scenario.name}
 
     all_runs = [r for arm_runs in runs.values() for r in arm_runs]

@@ -15,7 +15,7 @@ import shutil
 from stable_baselines3 import PPO
 
 from harness.evaluate import evaluate
-from harness.metrics import CurvePoint, ExpertRunMetrics
+from harness.metrics import CurvePoint, ExpertMetrics, ExpertRunMetrics
 from harness.promotion import decide
 from harness.spec.study import ExpertSpec
 from harness.store import Artifact, Build, Store, StoreError
@@ -65,15 +65,16 @@ def promote(spec: ExpertSpec, runs: list[Artifact], store: Store) -> Artifact:
     decision = decide(finals, curves, converged, spec.promotion, spec.min_seeds, spec.budget,
                       spec.convergence.consecutive)
     def build(b: Build) -> None:
-        (b.dir / "promotion.json").write_text(json.dumps(decision.as_dict(), indent=1))
+        (b.dir / "promotion.json").write_text(json.dumps(decision.to_json(), indent=1))
         if decision.status == "approved":
             chosen = next(a for a in runs if a.manifest["seeds"][0] == decision.chosen_seed)
             shutil.copy(chosen.file("model.zip"), b.dir / "model.zip")
         b.status = decision.status
-        b.metrics = {"decision": decision.as_dict(),
-                     "converged_at": {seed: m.converged_at for seed, m in metrics.items()},
-                     "expert_training_steps": {seed: m.timesteps
-                                               for seed, m in metrics.items()}}
+        b.metrics = ExpertMetrics(
+            decision=decision,
+            converged_at={str(seed): m.converged_at for seed, m in metrics.items()},
+            expert_training_steps={str(seed): m.timesteps for seed, m in metrics.items()},
+        ).to_json()
         b.extra = {"scenario": spec.scenario.name, "chosen_seed": decision.chosen_seed}
 
     return store.get_or_build("expert", spec.gate_config(), sorted(finals), build, inputs=runs)
@@ -85,7 +86,7 @@ def require_approved(expert: Artifact) -> Artifact:
         raise ExpertNotApproved(f"{expert.path}: artefact '{expert.id}' is a {expert.kind}, "
                                 f"not an expert; only a promoted expert may be used here")
     if expert.status != "approved":
-        diagnostics = expert.metrics.get("decision", {}).get("diagnostics", [])
+        diagnostics = ExpertMetrics.from_json(expert.metrics).decision.diagnostics
         raise ExpertNotApproved(
             f"expert '{expert.id}' is {expert.status}, not approved: nothing may be built from "
             f"it. Diagnostics: " + (" | ".join(diagnostics) or "none recorded"))

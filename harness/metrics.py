@@ -157,6 +157,82 @@ class CurvePoint(Record):
     episode_length: float
 
 
+# ----------------------------------------------------------------------------- expert
+@dataclass(frozen=True)
+class SeedCheck(Record):
+    """One expert seed against the promotion gate."""
+
+    seed: int
+    episodes: int
+    success_rate: float
+    success_ci: tuple[float, float]
+    collision_rate: float
+    collision_ci: tuple[float, float]
+    timeout_rate: float
+    passed: bool
+    failures: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Decision(Record):
+    """The promotion decision over every expert seed."""
+
+    status: str
+    """"approved" or "rejected"."""
+    seeds: tuple[SeedCheck, ...]
+    diagnostics: tuple[str, ...] = ()
+    chosen_seed: int | None = None
+    """The seed whose policy is published as the expert (best final success, then collisions)."""
+
+
+@dataclass(frozen=True)
+class ExpertMetrics(Record):
+    """The ``expert`` artefact's metrics."""
+
+    decision: Decision
+    converged_at: dict[str, int | None]
+    expert_training_steps: dict[str, int]
+
+
+# ----------------------------------------------------------------------------- datasets
+@dataclass(frozen=True)
+class ValidationSummary(Record):
+    ok: bool
+    checks: list[str]
+    failures: int
+
+
+@dataclass(frozen=True)
+class DatasetMetrics(Record):
+    """The ``dataset`` artefact's metrics (``coverage`` as recorded in its metadata)."""
+
+    episodes: int
+    steps: int
+    validation: ValidationSummary
+    coverage: dict
+
+
+@dataclass(frozen=True)
+class PlaybackRow(Record):
+    episode: int
+    seed: int
+    outcome_recorded: str
+    matches: bool
+    gif: str
+
+
+@dataclass(frozen=True)
+class InspectionMetrics(Record):
+    """The ``dataset_inspection`` artefact's metrics: replay checks and anomaly counts."""
+
+    anomaly_counts: dict[str, int]
+    outcomes: dict[str, int]
+    replay_matches: int
+    replayed_episodes: int
+    replay_mismatches: int
+    playback: list[PlaybackRow]
+
+
 # ----------------------------------------------------------------------------- runs
 @dataclass(frozen=True)
 class ExpertRunMetrics(Record):

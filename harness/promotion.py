@@ -5,40 +5,15 @@ Pure functions over per-seed results; the expert stage persists what they return
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import replace
 
 import numpy as np
 
-from harness.metrics import EvalSummary
+from harness.metrics import Decision, EvalSummary, SeedCheck
 from harness.spec.study import Thresholds
 
 PLATEAU_GAIN = 0.02
 """Success gained over the last third of the curve below which it counts as a plateau."""
-
-
-@dataclass(frozen=True)
-class SeedCheck:
-    seed: int
-    episodes: int
-    success_rate: float
-    success_ci: tuple[float, float]
-    collision_rate: float
-    collision_ci: tuple[float, float]
-    timeout_rate: float
-    passed: bool
-    failures: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class Decision:
-    status: str  # "approved" | "rejected"
-    seeds: tuple[SeedCheck, ...]
-    diagnostics: tuple[str, ...] = field(default=())
-    chosen_seed: int | None = None
-    """The seed whose policy is published as the expert (best final success, then collisions)."""
-
-    def as_dict(self) -> dict:
-        return asdict(self)
 
 
 def plateau(curve: list[dict]) -> tuple[bool, float, int]:

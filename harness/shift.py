@@ -8,7 +8,7 @@ import numpy as np
 from harness import compare
 from harness.arm_runs import load_bc_policy, load_final_policy
 from harness.evaluate import evaluate
-from harness.metrics import Regression, ShiftMetrics
+from harness.metrics import DatasetMetrics, Regression, ShiftMetrics
 from harness.spec.study import PretrainSpec, ShiftSpec
 from harness.store import Artifact, Build, Store
 
@@ -46,10 +46,10 @@ def shift_matrix(spec: ShiftSpec, pre: PretrainSpec, baseline: list[Artifact],
             seeds=list(spec.seeds), episodes=spec.episodes,
             fine_tuning_scenario=pre.scenario.name,
             coverage_gaps={
-                "matched": compare.coverage_gaps(matched_dataset.metrics["coverage"],
-                                                 pre.scenario),
-                "shifted": compare.coverage_gaps(shifted_dataset.metrics["coverage"],
-                                                 pre.scenario)},
+                "matched": compare.coverage_gaps(
+                    DatasetMetrics.from_json(matched_dataset.metrics).coverage, pre.scenario),
+                "shifted": compare.coverage_gaps(
+                    DatasetMetrics.from_json(shifted_dataset.metrics).coverage, pre.scenario)},
             dataset_scenarios={"matched": matched_dataset.manifest["scenarios"],
                                "shifted": shifted_dataset.manifest["scenarios"]}).to_json()
         b.status = "regression" if flagged else "no_regression"

@@ -62,8 +62,12 @@ def comparison(tmp_path):
     runs = {"baseline": [arm_run(store, "baseline", s, c, t) for s, (c, t) in enumerate(base)],
             "pretrained": [arm_run(store, "pretrained", s, c, t, bc=(0.95, 0.9, 0.95))
                            for s, (c, t) in enumerate(pre)]}
-    dataset = upstream(store, "dataset", {"steps": 500, "episodes": 20})
-    expert = upstream(store, "expert", {"expert_training_steps": {"0": 1000}})
+    dataset = upstream(store, "dataset", {"steps": 500, "episodes": 20, "coverage": {},
+                                          "validation": {"ok": True, "checks": [],
+                                                         "failures": 0}})
+    expert = upstream(store, "expert", {"decision": {"status": "approved", "seeds": []},
+                                        "converged_at": {"0": 10},
+                                        "expert_training_steps": {"0": 1000}})
     return spec, ComparisonMetrics.from_json(summarise(spec, runs, dataset, expert, store).metrics)
 
 

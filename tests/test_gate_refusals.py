@@ -7,6 +7,7 @@ import pytest
 
 from harness.datasets.stage import record_dataset
 from harness.expert import ExpertNotApproved, load_expert_policy, promote, train_expert_seed
+from harness.metrics import ExpertMetrics
 from harness.spec.study import load_study
 from harness.store import Store
 
@@ -25,7 +26,7 @@ def rejected(tmp_path_factory):
 def test_an_under_budgeted_expert_is_rejected_with_diagnostics(rejected):
     _, _, expert = rejected
     assert expert.status == "rejected"
-    text = " | ".join(expert.metrics["decision"]["diagnostics"])
+    text = " | ".join(ExpertMetrics.from_json(expert.metrics).decision.diagnostics)
     assert "did not converge" in text and "seed 101" in text
     with pytest.raises(ExpertNotApproved, match="rejected"):
         load_expert_policy(expert)

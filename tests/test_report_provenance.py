@@ -48,8 +48,14 @@ def _expert_store(tmp_path) -> dict[str, Artifact]:
 
     def build_expert(b):
         b.status = "approved"
-        b.metrics = {"decision": {"seeds": [{"seed": s, "passed": True, "failures": []}
-                                            for s in (0, 1, 2)], "diagnostics": []}}
+        b.metrics = {"decision": {"status": "approved", "chosen_seed": 0, "diagnostics": [],
+                                  "seeds": [{"seed": s, "episodes": 321, "success_rate": 0.9,
+                                             "success_ci": [0.8, 1.0], "collision_rate": 0.02,
+                                             "collision_ci": [0.0, 0.1], "timeout_rate": 0.08,
+                                             "passed": True, "failures": []}
+                                            for s in (0, 1, 2)]},
+                     "converged_at": {"0": 1000, "1": 1000, "2": 1000},
+                     "expert_training_steps": {"0": 3000, "1": 3000, "2": 3000}}
     expert = store.get_or_build("expert", {"stage": "expert", "promotion": gate}, [0, 1, 2],
                                 build_expert, inputs=runs)
     return {a.id: a for a in [*runs, expert]}

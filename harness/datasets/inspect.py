@@ -6,6 +6,7 @@ import json
 
 from harness.datasets.analytics import analyse
 from harness.datasets.playback import playback
+from harness.metrics import InspectionMetrics, PlaybackRow
 from harness.nav.outcomes import FINAL_OUTCOMES
 from harness.store import Artifact, Build, Store
 
@@ -41,12 +42,13 @@ def inspect_dataset(dataset: Artifact, episodes: int, store: Store) -> Artifact:
             r["final_frame"] = "playback/" + r["final_frame"].rsplit("/", 1)[-1]
         (b.dir / "analytics.json").write_text(json.dumps(stats, indent=1))
         (b.dir / "playback.json").write_text(json.dumps(rows, indent=1))
-        b.metrics = {"anomaly_counts": stats["anomaly_counts"], "outcomes": stats["outcomes"],
-                     "replay_matches": sum(r["matches"] for r in rows),
-                     "replayed_episodes": stats["episodes"],
-                     "replay_mismatches": stats["anomaly_counts"]["replay_mismatch"],
-                     "playback": [{k: r[k] for k in ("episode", "seed", "outcome_recorded",
-                                                    "matches", "gif")} for r in rows]}
+        b.metrics = InspectionMetrics(
+            anomaly_counts=stats["anomaly_counts"], outcomes=stats["outcomes"],
+            replay_matches=sum(r["matches"] for r in rows), replayed_episodes=stats["episodes"],
+            replay_mismatches=stats["anomaly_counts"]["replay_mismatch"],
+            playback=[PlaybackRow(**{k: r[k] for k in ("episode", "seed", "outcome_recorded",
+                                                       "matches", "gif")}) for r in rows],
+        ).to_json()
         b.extra = {"dataset_id": dataset.manifest["dataset"]["dataset_id"]}
 
     return store.get_or_build("dataset_inspection", {"stage": "dataset_inspection",

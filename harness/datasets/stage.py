@@ -14,6 +14,7 @@ from pathlib import Path
 from harness.datasets.record import collect, write_dataset
 from harness.datasets.validate import DatasetInvalid, ValidationReport, validate_dataset
 from harness.expert import load_expert_policy, require_approved
+from harness.metrics import DatasetMetrics, ValidationSummary
 from harness.spec.study import DatasetSpec
 from harness.store import Artifact, Build, Store, StoreError, git_state, now_iso
 
@@ -45,9 +46,10 @@ def record_dataset(spec: DatasetSpec, expert: Artifact, store: Store) -> Artifac
         report, quarantined = validate_and_quarantine(b.dir, store, spec.min_episodes)
         if not report.ok:
             raise DatasetInvalid(report, quarantined)
-        b.metrics = {"episodes": report.episodes, "steps": report.steps,
-                     "validation": {"ok": True, "checks": report.checks_run, "failures": 0},
-                     "coverage": metadata["coverage"]}
+        b.metrics = DatasetMetrics(
+            episodes=report.episodes, steps=report.steps,
+            validation=ValidationSummary(ok=True, checks=report.checks_run, failures=0),
+            coverage=metadata["coverage"]).to_json()
         b.extra = {"dataset": {k: metadata[k] for k in (
             "dataset_id", "schema_version", "created", "expert", "observation_contract",
             "action_contract", "deterministic_actions", "total_episodes", "total_steps",

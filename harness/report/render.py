@@ -11,7 +11,14 @@ from pathlib import Path
 
 import jinja2
 
-from harness.metrics import ArmRunMetrics, ComparisonMetrics, ExpertRunMetrics, ShiftMetrics
+from harness.metrics import (
+    ArmRunMetrics,
+    ComparisonMetrics,
+    DatasetMetrics,
+    ExpertMetrics,
+    ExpertRunMetrics,
+    ShiftMetrics,
+)
 from harness.paths import templates_dir
 from harness.report import figures
 from harness.store import Artifact, Store, StoreError, environment_versions, git_state
@@ -194,7 +201,7 @@ def expert_section(artifacts: dict[str, Artifact]) -> dict | None:
     runs = [artifacts[r["id"]] for r in expert.manifest["inputs"] if r["id"] in artifacts]
     curves = {a.manifest["seeds"][0]: json.loads(a.file("learning_curve.json").read_text())
               for a in runs}
-    decision = expert.metrics["decision"]
+    decision = ExpertMetrics.from_json(expert.metrics).decision.to_json()
     gate = expert.manifest["config"]["promotion"]
     run_cfg = runs[0].manifest["config"] if runs else {}
     conv = run_cfg.get("convergence", {})
@@ -237,9 +244,10 @@ def dataset_section(study, artifacts: dict[str, Artifact]) -> dict | None:
     insp = next((a for a in artifacts.values() if a.kind == "dataset_inspection"
                  and any(r["id"] == ds.id for r in a.manifest["inputs"])), None)
     meta = ds.manifest["dataset"]
-    out = {"id": ds.id, "dataset_id": meta["dataset_id"], "episodes": ds.metrics["episodes"],
-           "steps": ds.metrics["steps"], "coverage": ds.metrics["coverage"],
-           "validation": ds.metrics["validation"], "expert": meta["expert"],
+    dm = DatasetMetrics.from_json(ds.metrics)
+    out = {"id": ds.id, "dataset_id": meta["dataset_id"], "episodes": dm.episodes,
+           "steps": dm.steps, "coverage": dm.coverage,
+           "validation": dm.validation.to_json(), "expert": meta["expert"],
            "deterministic": meta["deterministic_actions"], "sha256": meta["data_sha256"],
            "created": meta["created"], "contract": meta["observation_contract"],
            "path": str(ds.path), "inspection": None}
