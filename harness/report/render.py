@@ -151,6 +151,8 @@ def seed_plan(artifacts: dict[str, Artifact]) -> list[dict]:
             row = rows.setdefault(key, {"purpose": r["purpose"], "start": r["start"],
                                         "stop": r["stop"], "artifacts": []})
             row["artifacts"].append(f"{art.id} ({role})")
+    for row in rows.values():
+        row["artifacts"].sort()  # independent of the order workers reported in
     return sorted(rows.values(), key=lambda r: (r["start"], r["stop"]))
 
 
