@@ -8,7 +8,8 @@ A mix file names its families (scenario files of ``specs/scenarios``) with posit
 
 Read with the same strict field reader as scenarios: unknown keys, unknown families, weights
 that are not positive numbers and families that cannot share a batch are errors naming the file
-and the field.
+and the field. The families are kept in difficulty order (the order the per-episode draw uses),
+whatever order the file lists them in.
 """
 
 from __future__ import annotations
@@ -48,6 +49,10 @@ def parse_mix(data: object, file: str | Path, scenarios: dict[str, Scenario]) ->
         weights.append(weight)
     fam.done()
     f.done()
+    # Families in difficulty order, as everywhere else: the draw then does not depend on the
+    # order the file lists them in.
+    order = sorted(range(len(families)), key=lambda i: (families[i].difficulty, families[i].name))
+    families, weights = [families[i] for i in order], [weights[i] for i in order]
     why = mix_incompatibility(tuple(families))
     if why:
         raise f.error("families", "families that can share one batch", why)
