@@ -1,14 +1,15 @@
 """One step of N episodes as a sequence of small pure functions (gymnax's ``step_env``).
 
-``scenario`` here is the batch-wide step parameters (for a mix, any of its families: they agree
-on :data:`harness.nav.mix.STEP_FIELDS`); what differs per episode (arena, time limit) is state.
-
 ``step_env(state, actions, scenario)`` calls, in turn: :func:`step_pedestrians` and
 :func:`step_robot` (all agents move simultaneously from the state at the start of the step),
 :func:`clearance` (what the robot touches), :func:`is_terminal` (success, collision, time-out),
 :func:`reward`, :func:`outcome_codes` and :func:`get_obs`. Each takes arrays or the frozen
 :class:`Scenario` and returns new arrays; none changes its inputs. The compiled kernels take
 arrays only (numba cannot take a dataclass), so the arrays are unpacked at the call.
+
+The scenario passed here holds the batch-wide step parameters (for a mix, any of its families:
+they agree on :data:`harness.nav.mix.STEP_FIELDS`); what differs between a mix's episodes (arena,
+diagonal, time limit) is read per slot from the state.
 """
 
 from __future__ import annotations
