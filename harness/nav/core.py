@@ -1,10 +1,12 @@
-"""The batched simulator: N robots of one scenario stepped in one numpy call.
+"""The batched simulator: N robots of one scenario, or of a scenario mix, stepped in one call.
 
 :class:`NavBatch` holds one :class:`~harness.nav.state.NavState` (gymnax's ``EnvState``) of a
 frozen :class:`~harness.nav.scenario.Scenario` (gymnax's ``EnvParams``) and advances it with
 :func:`~harness.nav.dynamics.step_env`; it never resets by itself. The Gymnasium face
 (:mod:`harness.nav.env`) is a batch of one, the SB3 face (:mod:`harness.nav.vec_env`) adds SB3's
 auto-reset on top, and evaluation and recording drive it directly with chosen episode seeds.
+Given a :class:`~harness.nav.mix.ScenarioMix`, each reset draws the slot's family from the
+episode seed; every slot still steps in the same single call (design in :mod:`harness.nav.mix`).
 
 Per step, all agents move simultaneously from the state at the start of the step: pedestrians
 (social force: drive to their goal, repulsion from each other, the robot, obstacles and walls;
@@ -22,6 +24,7 @@ from harness.nav import dynamics
 from harness.nav.dynamics import StepResult
 from harness.nav.generator import sample_episode
 from harness.nav.geometry import FAR
+from harness.nav.mix import ScenarioMix, as_mix
 from harness.nav.outcomes import (  # noqa: F401  (re-exported: callers import them from here)
     CONTACT_NONE,
     CONTACT_OBSTACLE,
@@ -42,43 +45,55 @@ __all__ = ["NavBatch", "StepResult"]
 
 
 class NavBatch:
-    """N independent episodes of one scenario.
+    """N independent episodes of one scenario or scenario mix.
 
-    Every :class:`NavState` field reads as an attribute (``sim.pos`` is ``sim.state.pos``); the
-    arrays may be written in place (tests build hand-made worlds that way).
+    ``scenario`` is what was given (a :class:`Scenario` or a :class:`ScenarioMix`); ``mix`` is
+    it as a mix (a single scenario is the one-family mix of itself). Every :class:`NavState`
+    field reads as an attribute (``sim.pos`` is ``sim.state.pos``); the arrays may be written in
+    place (tests build hand-made worlds that way).
     """
 
-    def __init__(self, scenario: Scenario, n: int):
+    def __init__(self, scenario: Scenario | ScenarioMix, n: int):
         self.scenario = scenario
+        self.mix = as_mix(scenario)
+        self.params = self.mix.template  # the step parameters, shared by every family
         self.n = n
         self.state = NavState.zeros(scenario, n)
-        self.ray_offsets = scenario.ray_offsets
+        self.ray_offsets = self.params.ray_offsets
 
     def reset(self, idx: int, seed: int) -> np.ndarray:
-        """Start a new episode in slot ``idx`` from ``seed``; returns its first observation."""
-        episode = sample_episode(self.scenario, seed)
-        self.state.load(idx, episode, seed, dynamics.layout_clearance(episode, self.scenario))
+        """Start a new episode in slot ``idx`` from ``seed`` (which also picks a mix's family);
+        returns its first observation."""
+        k = self.mix.family_index(seed)
+        family = self.mix.families[k]
+        episode = sample_episode(family, seed)
+        self.state.load(idx, episode, seed, dynamics.layout_clearance(episode, family), family, k)
         return self.observe(np.array([idx]))[0]
+
+    def family_of(self, i: int) -> Scenario:
+        """The scenario family slot ``i``'s episode is playing."""
+        return self.mix.families[int(self.state.family[i])]
 
     def step(self, actions: np.ndarray) -> StepResult:
         """Advance every slot by one step. Slots whose episode ended must be reset by the caller."""
-        self.state, result = dynamics.step_env(self.state, actions, self.scenario)
+        self.state, result = dynamics.step_env(self.state, actions, self.params)
         return result
 
     def observe(self, rows: np.ndarray | slice = slice(None)) -> np.ndarray:
         """Observations of ``rows`` (all slots by default) in the current state."""
-        obs, ranges = dynamics.get_obs(self.state, self.scenario, rows)
+        obs, ranges = dynamics.get_obs(self.state, self.params, rows)
         self.state.last_ranges[rows] = ranges
         return obs
 
     def clearance(self, rows: np.ndarray | slice = slice(None)) -> tuple[np.ndarray, np.ndarray]:
         """Free distance of the robot to the nearest thing and its ``CONTACT_*`` kind."""
-        return dynamics.clearance(self.state, self.scenario, rows)
+        return dynamics.clearance(self.state, self.params, rows)
 
     def layout_info(self, i: int) -> dict:
         """What defines slot ``i``'s episode: seed, start-goal distance, entity counts."""
         st = self.state
-        return {"episode_seed": int(st.episode_seed[i]), "scenario": self.scenario.name,
+        return {"episode_seed": int(st.episode_seed[i]), "scenario": self.family_of(i).name,
+                **self._mix_info(),
                 "start_goal_distance": float(st.goal_dist[i]) if st.t[i] == 0 else None,
                 "clearance": float(st.min_clearance[i]),
                 "pedestrians": int(st.ped_mask[i].sum()),
@@ -95,8 +110,13 @@ class NavBatch:
             "goal_distance": float(st.goal_dist[i]),
             "steps": int(st.t[i]),
             "episode_seed": int(st.episode_seed[i]),
-            "scenario": self.scenario.name,
+            "scenario": self.family_of(i).name,
+            **self._mix_info(),
         }
+
+    def _mix_info(self) -> dict:
+        """``{"mix": name}`` when playing a mix (a single scenario's info is as it always was)."""
+        return {"mix": self.mix.name} if isinstance(self.scenario, ScenarioMix) else {}
 
 
 def _state_field(name: str) -> property:

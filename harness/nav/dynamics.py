@@ -6,6 +6,10 @@
 :func:`reward`, :func:`outcome_codes` and :func:`get_obs`. Each takes arrays or the frozen
 :class:`Scenario` and returns new arrays; none changes its inputs. The compiled kernels take
 arrays only (numba cannot take a dataclass), so the arrays are unpacked at the call.
+
+The scenario passed here holds the batch-wide step parameters (for a mix, any of its families:
+they agree on :data:`harness.nav.mix.STEP_FIELDS`); what differs between a mix's episodes (arena,
+diagonal, time limit) is read per slot from the state.
 """
 
 from __future__ import annotations
@@ -54,7 +58,8 @@ def step_pedestrians(state: NavState, s: Scenario) -> tuple[np.ndarray, ...]:
                          state.ped_mask, state.pos, state.obstacles, state.walls, model)
     pos, vel = state.ped_pos.copy(), state.ped_vel.copy()
     goal, origin = state.ped_goal.copy(), state.ped_origin.copy()
-    walk_pedestrians(pos, vel, force, goal, origin, state.ped_speed, state.ped_mask, model)
+    walk_pedestrians(pos, vel, force, goal, origin, state.ped_speed, state.ped_mask, state.arena,
+                     model)
     return pos, vel, goal, origin
 
 
@@ -106,14 +111,15 @@ def goal_distance(state: NavState) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------- termination, reward
-def is_terminal(gap: np.ndarray, dist: np.ndarray, t: np.ndarray,
+def is_terminal(gap: np.ndarray, dist: np.ndarray, t: np.ndarray, limit: np.ndarray,
                 s: Scenario) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(collided, success, terminated, truncated): a collision or reaching the goal without one
-    terminates; the step limit truncates what did not terminate (Gymnasium semantics)."""
+    terminates; the step limit (per slot: a mix's families differ) truncates what did not
+    terminate (Gymnasium semantics)."""
     collided = gap < 0.0
     success = (dist <= s.goal_radius) & ~collided
     terminated = collided | success
-    truncated = ~terminated & (t >= s.episode_steps)
+    truncated = ~terminated & (t >= limit)
     return collided, success, terminated, truncated
 
 
@@ -149,7 +155,7 @@ def get_obs(state: NavState, s: Scenario,
     bearing = np.arctan2(rel[:, 1], rel[:, 0]) - state.theta[rows]
     out = np.empty((ranges.shape[0], s.obs_dim), dtype=np.float32)
     out[:, : s.lidar.rays] = ranges / s.lidar.range
-    out[:, GOAL_DISTANCE] = np.minimum(dist / s.diagonal, 1.0)
+    out[:, GOAL_DISTANCE] = np.minimum(dist / state.diagonal[rows], 1.0)
     out[:, GOAL_SIN] = np.sin(bearing)
     out[:, GOAL_COS] = np.cos(bearing)
     out[:, SPEED] = state.v[rows] / s.robot.max_speed
@@ -178,10 +184,11 @@ def step_env(state: NavState, actions: np.ndarray,
         ped_origin=ped_origin, ped_speed=state.ped_speed, ped_mask=state.ped_mask, t=t,
         goal_dist=state.goal_dist, path_length=state.path_length + np.abs(v) * s.dt,
         min_clearance=state.min_clearance, episode_return=state.episode_return,
-        episode_seed=state.episode_seed, last_ranges=state.last_ranges)
+        episode_seed=state.episode_seed, family=state.family, arena=state.arena,
+        diagonal=state.diagonal, episode_steps=state.episode_steps, last_ranges=state.last_ranges)
     gap, kind = clearance(moved, s)
     dist = goal_distance(moved)
-    collided, success, terminated, truncated = is_terminal(gap, dist, t, s)
+    collided, success, terminated, truncated = is_terminal(gap, dist, t, state.episode_steps, s)
     r = reward(state.goal_dist, dist, gap, success, collided, s)
     moved.goal_dist = dist
     moved.min_clearance = np.minimum(state.min_clearance, gap)

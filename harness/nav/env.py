@@ -1,4 +1,8 @@
-"""The Gymnasium face of the simulator: one robot, one episode at a time (a batch of one)."""
+"""The Gymnasium face of the simulator: one robot, one episode at a time (a batch of one).
+
+It plays a scenario or a scenario mix (:mod:`harness.nav.mix`); for a mix, each episode's family
+follows from its seed and is named in ``info["scenario"]``.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ import gymnasium as gym
 import numpy as np
 
 from harness.nav.core import NavBatch
+from harness.nav.mix import ScenarioMix
 from harness.nav.observation import observation_bounds
 from harness.nav.outcomes import CONTACT_NONE, OUTCOME_NONE
 from harness.nav.render import render_frame
@@ -15,15 +20,25 @@ from harness.nav.scenario import Scenario
 from harness.nav.seeding import EpisodeSeeds
 
 
-def resolve_scenario(scenario: Scenario | str) -> Scenario:
-    if isinstance(scenario, Scenario):
+def resolve_scenario(scenario: Scenario | ScenarioMix | str) -> Scenario | ScenarioMix:
+    """A scenario or mix object as it is; a string names a scenario in ``specs/scenarios``."""
+    if isinstance(scenario, (Scenario, ScenarioMix)):
         return scenario
     from harness.spec.scenarios import load_scenario  # scenarios are data in specs/
 
     return load_scenario(scenario)
 
 
-def observation_space(scenario: Scenario) -> gym.spaces.Box:
+def resolve_mix(mix: ScenarioMix | str) -> ScenarioMix:
+    """A mix object as it is; a string names a mix in ``specs/mixes``."""
+    if isinstance(mix, ScenarioMix):
+        return mix
+    from harness.spec.mixes import load_mix  # mixes are data in specs/
+
+    return load_mix(mix)
+
+
+def observation_space(scenario: Scenario | ScenarioMix) -> gym.spaces.Box:
     """The observation vector's bounds (layout in :mod:`harness.nav.observation`)."""
     low, high = observation_bounds(scenario.lidar.rays)
     return gym.spaces.Box(low=low, high=high, dtype=np.float32)
@@ -35,12 +50,17 @@ def action_space() -> gym.spaces.Box:
 
 
 class NavEnv(gym.Env):
-    """Robot navigation among obstacles and pedestrians, one episode at a time."""
+    """Robot navigation among obstacles and pedestrians, one episode at a time.
+
+    ``scenario`` is a :class:`Scenario`, a :class:`ScenarioMix` or a scenario's name; ``mix``
+    names a mix instead (how the registered ``harness/NavMix-<name>-v0`` ids make theirs).
+    """
 
     metadata = {"render_modes": ["rgb_array"], "render_fps": 10}
 
-    def __init__(self, scenario: Scenario | str = "open", render_mode: str | None = None):
-        self.scenario = resolve_scenario(scenario)
+    def __init__(self, scenario: Scenario | ScenarioMix | str = "open",
+                 render_mode: str | None = None, mix: ScenarioMix | str | None = None):
+        self.scenario = resolve_scenario(scenario) if mix is None else resolve_mix(mix)
         self.observation_space = observation_space(self.scenario)
         self.action_space = action_space()
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:

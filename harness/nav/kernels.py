@@ -22,10 +22,10 @@ PEDESTRIAN_MODEL = np.dtype([
     ("tau", np.float64), ("pedestrian_strength", np.float64), ("pedestrian_range", np.float64),
     ("robot_strength", np.float64), ("robot_range", np.float64), ("wall_strength", np.float64),
     ("wall_range", np.float64), ("max_speed_factor", np.float64), ("goal_tolerance", np.float64),
-    ("pedestrian_radius", np.float64), ("robot_radius", np.float64), ("dt", np.float64),
-    ("width", np.float64), ("height", np.float64)])
+    ("pedestrian_radius", np.float64), ("robot_radius", np.float64), ("dt", np.float64)])
 """The scalars the pedestrian kernels read, by name, as a one-element structured array (built
-once per scenario by :attr:`harness.nav.scenario.Scenario.pedestrian_model`). Numba takes no
+once per scenario by :attr:`harness.nav.scenario.Scenario.pedestrian_model`; the arena, which
+differs between the families of a mix, comes per slot from the state). Numba takes no
 dataclass, and a NamedTuple costs a type check of every field on every call (+2 us per step at
 N = 1, measured); an array is dispatched as fast as a float."""
 
@@ -161,10 +161,11 @@ def social_force(pos, vel, goal, speed, mask, robot_pos, obstacles, walls,
 
 
 @numba.njit(cache=True)
-def walk_pedestrians(pos, vel, acc, goal, origin, speed, mask, model):  # pragma: no cover
+def walk_pedestrians(pos, vel, acc, goal, origin, speed, mask, arena,
+                     model):  # pragma: no cover - compiled
     """One step of every pedestrian, in place on pos, vel, goal and origin: velocity capped at
-    ``max_speed_factor`` * preferred speed, positions kept inside the arena; on arrival a
-    pedestrian turns back toward where it came from."""
+    ``max_speed_factor`` * preferred speed, positions kept inside the slot's arena (N, 2); on
+    arrival a pedestrian turns back toward where it came from."""
     model = model[0]
     dt = model.dt
     ped_radius = model.pedestrian_radius
@@ -184,8 +185,8 @@ def walk_pedestrians(pos, vel, acc, goal, origin, speed, mask, model):  # pragma
                 vy = vy * cap / max(sp, 1e-9)
             vel[i, j, 0] = vx
             vel[i, j, 1] = vy
-            x = min(max(pos[i, j, 0] + vx * dt, ped_radius), model.width - ped_radius)
-            y = min(max(pos[i, j, 1] + vy * dt, ped_radius), model.height - ped_radius)
+            x = min(max(pos[i, j, 0] + vx * dt, ped_radius), arena[i, 0] - ped_radius)
+            y = min(max(pos[i, j, 1] + vy * dt, ped_radius), arena[i, 1] - ped_radius)
             pos[i, j, 0] = x
             pos[i, j, 1] = y
             gx = goal[i, j, 0] - x

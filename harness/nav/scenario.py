@@ -163,7 +163,7 @@ class Scenario:
 
         p = self.pedestrians
         values = {"pedestrian_radius": self.pedestrian_radius, "robot_radius": self.robot.radius,
-                  "dt": self.dt, "width": self.arena[0], "height": self.arena[1]}
+                  "dt": self.dt}
         model = np.array([tuple(float(values[name]) if name in values else float(getattr(p, name))
                                 for name in PEDESTRIAN_MODEL.names)], dtype=PEDESTRIAN_MODEL)
         model.setflags(write=False)

@@ -13,12 +13,18 @@ from dataclasses import dataclass
 import numpy as np
 
 from harness.nav.generator import EpisodeLayout, wall_count
+from harness.nav.geometry import FAR
+from harness.nav.mix import ScenarioMix, as_mix
 from harness.nav.scenario import Scenario
 
 
 @dataclass(slots=True)
 class NavState:
-    """State of N independent episodes of one scenario."""
+    """State of N independent episodes of one scenario or scenario mix.
+
+    For a mix, the world arrays are padded to the maxima over its families (see
+    :mod:`harness.nav.mix`) and the family, arena and time limit are held per slot.
+    """
 
     # robot
     pos: np.ndarray
@@ -62,14 +68,26 @@ class NavState:
     """(N,) sum of rewards so far."""
     episode_seed: np.ndarray
     """(N,) int64 seed the episode was sampled from."""
+    family: np.ndarray
+    """(N,) int64 index of the episode's family in the batch's mix (0 for a single scenario)."""
+    arena: np.ndarray
+    """(N, 2) width and height of the episode's arena (pedestrians are kept inside it)."""
+    diagonal: np.ndarray
+    """(N,) the arena's diagonal; the goal distance is normalised by it."""
+    episode_steps: np.ndarray
+    """(N,) int64 time-out of the episode in steps."""
     last_ranges: np.ndarray
     """(N, rays) lidar ranges in metres of the last observation (drawn by the renderer)."""
 
     @classmethod
-    def zeros(cls, scenario: Scenario, n: int) -> NavState:
-        """N empty slots, padded to the scenario's maxima; load an episode into each before use."""
-        s = scenario
-        P, Mo, W = s.max_pedestrians, s.max_obstacles, wall_count(s)
+    def zeros(cls, scenario: Scenario | ScenarioMix, n: int) -> NavState:
+        """N empty slots, padded to the maxima over the scenario's (or mix's) families; load an
+        episode into each before use."""
+        families = as_mix(scenario).families
+        s = families[0]
+        P = max(f.max_pedestrians for f in families)
+        Mo = max(f.max_obstacles for f in families)
+        W = max(wall_count(f) for f in families)
         return cls(
             pos=np.zeros((n, 2)), theta=np.zeros(n), v=np.zeros(n), w=np.zeros(n),
             goal=np.zeros((n, 2)), walls=np.zeros((n, W, 4)), obstacles=np.zeros((n, Mo, 3)),
@@ -78,27 +96,50 @@ class NavState:
             ped_speed=np.zeros((n, P)), ped_mask=np.zeros((n, P), dtype=bool),
             t=np.zeros(n, dtype=np.int64), goal_dist=np.zeros(n), path_length=np.zeros(n),
             min_clearance=np.full(n, np.inf), episode_return=np.zeros(n),
-            episode_seed=np.zeros(n, dtype=np.int64), last_ranges=np.zeros((n, s.lidar.rays)))
+            episode_seed=np.zeros(n, dtype=np.int64), family=np.zeros(n, dtype=np.int64),
+            arena=np.tile(np.asarray(s.arena, dtype=np.float64), (n, 1)),
+            diagonal=np.full(n, s.diagonal),
+            episode_steps=np.full(n, s.episode_steps, dtype=np.int64),
+            last_ranges=np.zeros((n, s.lidar.rays)))
 
-    def load(self, idx: int, ep: EpisodeLayout, seed: int, clearance: float) -> None:
-        """Start slot ``idx`` on episode ``ep`` (sampled from ``seed``), in place;
-        ``clearance`` is the robot's free distance at the start."""
+    def load(self, idx: int, ep: EpisodeLayout, seed: int, clearance: float,
+             family: Scenario, family_index: int = 0) -> None:
+        """Start slot ``idx`` on episode ``ep`` of ``family`` (sampled from ``seed``), in place;
+        ``clearance`` is the robot's free distance at the start. Entity arrays shorter than the
+        slot's (a mix's smaller family) are padded with inert entries."""
         self.pos[idx] = ep.start
         self.theta[idx] = ep.heading
         self.v[idx] = 0.0
         self.w[idx] = 0.0
         self.goal[idx] = ep.goal
-        self.walls[idx] = ep.walls
-        self.obstacles[idx] = ep.obstacles
-        self.ped_pos[idx] = ep.ped_pos
+        _fill(self.walls[idx], ep.walls, FAR_WALL)
+        _fill(self.obstacles[idx], ep.obstacles, (FAR, 0.0, 0.0))
+        _fill(self.ped_pos[idx], ep.ped_pos, (FAR, 0.0))
         self.ped_vel[idx] = 0.0
-        self.ped_goal[idx] = ep.ped_goal
-        self.ped_origin[idx] = ep.ped_pos
-        self.ped_speed[idx] = ep.ped_speed
-        self.ped_mask[idx] = ep.ped_mask
+        _fill(self.ped_goal[idx], ep.ped_goal, (FAR, 0.0))
+        _fill(self.ped_origin[idx], ep.ped_pos, (FAR, 0.0))
+        _fill(self.ped_speed[idx], ep.ped_speed, 0.0)
+        _fill(self.ped_mask[idx], ep.ped_mask, False)
         self.t[idx] = 0
         self.goal_dist[idx] = float(np.hypot(*(ep.goal - ep.start)))
         self.path_length[idx] = 0.0
         self.min_clearance[idx] = clearance
         self.episode_return[idx] = 0.0
         self.episode_seed[idx] = seed
+        self.family[idx] = family_index
+        self.arena[idx] = family.arena
+        self.diagonal[idx] = family.diagonal
+        self.episode_steps[idx] = family.episode_steps
+
+
+FAR_WALL = (FAR, FAR, FAR + 1.0, FAR)
+"""Padding of a slot's wall array: a 1 m segment a thousand kilometres away, never the nearest
+thing to a ray, the robot or a pedestrian, and pushing with ``exp(-1e6 / range) == 0.0``."""
+
+
+def _fill(row: np.ndarray, values: np.ndarray, pad: object) -> None:
+    """``row[:] = values`` with the tail beyond ``len(values)`` set to ``pad``."""
+    k = len(values)
+    row[:k] = values
+    if k < len(row):
+        row[k:] = pad

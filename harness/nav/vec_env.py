@@ -15,13 +15,15 @@ from stable_baselines3.common.vec_env.base_vec_env import VecEnv
 
 from harness.nav.core import NavBatch
 from harness.nav.env import action_space, observation_space, resolve_scenario
+from harness.nav.mix import ScenarioMix
 from harness.nav.render import render_frame
 from harness.nav.scenario import Scenario
 from harness.nav.seeding import EpisodeSeeds, StridedSeeds
 
 
 class NavVecEnv(VecEnv):
-    """N independent episodes of one scenario.
+    """N independent episodes of one scenario or scenario mix (each episode's family then
+    follows from its seed, and is named in its final ``info["scenario"]``).
 
     Seeded with ``seed``, env ``i`` plays the stream of ``seed + i`` (SB3's convention, and what
     ``VecEnv.seed`` sets). Given a ``seed_block = (start, stop)`` instead, env ``i`` plays
@@ -30,8 +32,8 @@ class NavVecEnv(VecEnv):
     by streams shared with every other run of seed ``s``).
     """
 
-    def __init__(self, scenario: Scenario | str, num_envs: int, seed: int | None = None,
-                 render_mode: str | None = None, track_paths: bool = False,
+    def __init__(self, scenario: Scenario | ScenarioMix | str, num_envs: int,
+                 seed: int | None = None, render_mode: str | None = None, track_paths: bool = False,
                  seed_block: tuple[int, int] | None = None):
         self.scenario = resolve_scenario(scenario)
         self.render_mode = render_mode  # read by VecEnv.__init__

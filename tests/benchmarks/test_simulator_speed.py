@@ -11,6 +11,7 @@ from stable_baselines3.common.vec_env import DummyVecEnv
 from harness.benchmark import publish
 from harness.nav.env import NavEnv
 from harness.nav.vec_env import NavVecEnv
+from harness.spec.mixes import load_mixes
 from harness.spec.scenarios import load_scenarios
 from harness.spec.study import load_study
 
@@ -33,7 +34,8 @@ def steps_per_second(env, n: int, seconds: float = 2.0) -> float:
 
 def test_batched_env_throughput(capsys):
     rows = []
-    for name, scenario in load_scenarios().items():
+    sims = {**load_scenarios(), **{f"mix:{k}": m for k, m in load_mixes().items()}}
+    for name, scenario in sims.items():
         row = {"scenario": name}
         for n in (1, 16, 64, 256):
             row[f"N={n}"] = steps_per_second(NavVecEnv(scenario, n), n)

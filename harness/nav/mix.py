@@ -1,0 +1,124 @@
+"""Scenario mixes: a named, weighted set of scenario families, one family drawn per episode.
+
+An episode of a mix is fixed by (mix, episode seed): the family is drawn from
+``default_rng([seed, MIX_SALT])``, a stream independent of the layout's ``default_rng(seed)``,
+and the layout is then sampled from that family with the same seed. So episode ``s`` of a mix is
+exactly episode ``s`` of the family the mix assigns to ``s``, and adding a family to a mix or
+changing its weights re-deals families without touching any family's layouts.
+
+How the batched simulator plays a mix (design, issue 11). The options were (a) one
+:class:`~harness.nav.core.NavBatch` per family with slots moving between batches at episode
+start, or (b) one batch whose state arrays are padded to the maxima over the mix's families,
+with the few parameters that differ between families held per slot. (a) costs one full
+``step_env`` per family present, i.e. up to five times the fixed per-call cost of a step
+(numba dispatch, a dozen numpy calls) plus a gather and scatter of every state array; (b) keeps
+one batched call per step. The shipped families differ only in what is sampled per episode
+(arena, layout, walls, obstacle and pedestrian counts, speeds, goal distances) and in the episode
+length; robot, lidar, time step, goal radius, pedestrian size and behaviour and reward weights
+are equal. So we chose (b): the arena and the time limit are per-slot state
+(:class:`~harness.nav.state.NavState` ``arena``, ``diagonal``, ``episode_steps``, ``family``),
+walls, obstacles and pedestrians are padded with inert entries (far away, radius 0 or masked),
+and the parameters read by every step (:data:`STEP_FIELDS`) must agree across a mix's families;
+a mix whose families disagree there is refused with an error naming the field. The padding is
+exact: a far wall adds ``exp(-1e6 / range) == 0.0`` to a pedestrian's force and is never the
+nearest thing to a ray or the robot, so a mix episode replays its family's episode bit for bit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from harness.nav.scenario import LidarParams, Scenario
+
+MIX_SALT = 0x6D6978  # "mix": keeps the family draw independent of the layout draw
+STEP_FIELDS = ("dt", "goal_radius", "pedestrian_radius", "robot", "lidar", "reward",
+               "pedestrians")
+"""Scenario fields the step reads as batch-wide constants: equal across a mix's families."""
+
+
+@dataclass(frozen=True)
+class ScenarioMix:
+    """A named mix of scenario families with positive weights (normalised when sampling)."""
+
+    name: str
+    families: tuple[Scenario, ...]
+    weights: tuple[float, ...]
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.families:
+            raise ValueError(f"mix '{self.name}': needs at least one family")
+        if len(self.weights) != len(self.families):
+            raise ValueError(f"mix '{self.name}': {len(self.families)} families but "
+                             f"{len(self.weights)} weights")
+        names = [f.name for f in self.families]
+        if len(set(names)) != len(names):
+            raise ValueError(f"mix '{self.name}': a family is listed twice in {names}")
+        bad = [w for w in self.weights if not (np.isfinite(w) and w > 0)]
+        if bad:
+            raise ValueError(f"mix '{self.name}': weights must be finite and > 0, got {bad}")
+        incompatible = mix_incompatibility(self.families)
+        if incompatible:
+            raise ValueError(f"mix '{self.name}': {incompatible}")
+
+    @property
+    def probabilities(self) -> np.ndarray:
+        """Each family's probability per episode, in the order of ``families``."""
+        w = np.asarray(self.weights, dtype=np.float64)
+        return w / w.sum()
+
+    def family_index(self, seed: int) -> int:
+        """Index into ``families`` of the family episode ``seed`` plays (a function of the seed
+        alone; a one-family mix draws nothing)."""
+        if len(self.families) == 1:
+            return 0
+        u = np.random.default_rng([int(seed), MIX_SALT]).random()
+        cum = np.cumsum(self.probabilities)
+        return min(int(np.searchsorted(cum, u, side="right")), len(self.families) - 1)
+
+    def family(self, seed: int) -> Scenario:
+        """The family episode ``seed`` plays."""
+        return self.families[self.family_index(seed)]
+
+    @property
+    def template(self) -> Scenario:
+        """A family carrying the step parameters (:data:`STEP_FIELDS`) shared by all."""
+        return self.families[0]
+
+    # What a caller may read of a scenario without caring whether it is a mix.
+    @property
+    def lidar(self) -> LidarParams:
+        return self.template.lidar
+
+    @property
+    def obs_dim(self) -> int:
+        return self.template.obs_dim
+
+    @property
+    def difficulty(self) -> int:
+        return max(f.difficulty for f in self.families)
+
+
+def as_mix(scenario: Scenario | ScenarioMix) -> ScenarioMix:
+    """A mix as it is, a single scenario as the one-family mix of itself (same name)."""
+    if isinstance(scenario, ScenarioMix):
+        return scenario
+    return ScenarioMix(name=scenario.name, families=(scenario,), weights=(1.0,))
+
+
+def mix_incompatibility(families: tuple[Scenario, ...]) -> str | None:
+    """Why these families cannot share one batch (see the module docstring), or None."""
+    first = families[0]
+    rays = {f.name: f.lidar.rays for f in families}
+    if len(set(rays.values())) > 1:
+        return (f"families must have the same observation dimension, but their lidar ray "
+                f"counts differ: {rays}")
+    for name in STEP_FIELDS:
+        for f in families[1:]:
+            if getattr(f, name) != getattr(first, name):
+                return (f"families must agree on '{name}' (a per-step constant of the batch): "
+                        f"{first.name} has {getattr(first, name)!r}, {f.name} has "
+                        f"{getattr(f, name)!r}")
+    return None
