@@ -42,3 +42,25 @@ def place(sim: NavBatch, i: int = 0, *, robot=(10.0, 10.0), heading: float = 0.0
         sim.ped_origin[i, 0] = pedestrian
         sim.ped_speed[i, 0] = 0.0
     sim.min_clearance[i] = np.inf
+
+
+def replay_faces(vec, singles: list, actions: np.ndarray, reset_single=None) -> list[tuple]:
+    """Step a VecEnv and one single env per slot with the same actions, asserting that rewards,
+    dones, observations and terminal observations agree bit for bit across auto-resets.
+
+    ``reset_single(i, env)`` restarts single env ``i`` when its episode ends (default: plain
+    ``reset()``, which continues its own seed stream). Returns ``(vec info, single info,
+    truncated)`` of every episode that ended, for the caller's own checks."""
+    ended = []
+    for t in range(len(actions)):
+        vobs, vrew, vdone, vinfo = vec.step(actions[t])
+        for i, env in enumerate(singles):
+            obs, rew, te, tr, info = env.step(actions[t, i])
+            assert np.float32(rew) == vrew[i]
+            assert (te or tr) == vdone[i]
+            if te or tr:
+                np.testing.assert_array_equal(vinfo[i]["terminal_observation"], obs)
+                ended.append((vinfo[i], info, tr))
+                obs, _ = reset_single(i, env) if reset_single else env.reset()
+            np.testing.assert_array_equal(vobs[i], obs)
+    return ended

@@ -20,6 +20,7 @@ from harness.nav.vec_env import NavVecEnv
 from harness.spec.errors import SpecError
 from harness.spec.mixes import load_mix, load_mix_file, load_mixes
 from harness.spec.scenarios import load_scenarios
+from tests.helpers import replay_faces
 
 SCENARIOS = load_scenarios()
 ALL = load_mix("all")
@@ -103,21 +104,13 @@ def test_gymnasium_and_vecenv_faces_replay_each_other_across_auto_resets_on_a_mi
         sobs = np.stack([e.reset(seed=next(streams[i]) if block else 77 + i)[0]
                          for i, e in enumerate(singles)])
         np.testing.assert_array_equal(vobs, sobs)
-        families = set()
-        for t in range(steps):
-            vobs, vrew, vdone, vinfo = vec.step(actions[t])
-            for i, env in enumerate(singles):
-                obs, rew, te, tr, info = env.step(actions[t, i])
-                assert np.float32(rew) == vrew[i]
-                assert (te or tr) == vdone[i]
-                if te or tr:
-                    np.testing.assert_array_equal(vinfo[i]["terminal_observation"], obs)
-                    for key in ("scenario", "mix", "episode_seed", "is_success", "steps"):
-                        assert vinfo[i][key] == info[key]
-                    assert info["scenario"] == ALL.family(info["episode_seed"]).name
-                    families.add(info["scenario"])
-                    obs, _ = env.reset(seed=next(streams[i])) if block else env.reset()
-                np.testing.assert_array_equal(vobs[i], obs)
+        ended = replay_faces(vec, singles, actions, (lambda i, env, s=streams: env.reset(
+            seed=next(s[i]))) if block else None)
+        for vi, info, _ in ended:
+            for key in ("scenario", "mix", "episode_seed", "is_success", "steps"):
+                assert vi[key] == info[key]
+            assert info["scenario"] == ALL.family(info["episode_seed"]).name
+        families = {info["scenario"] for _, info, _ in ended}
         assert len(families) >= 3  # the comparison crossed resets into several families
 
 
