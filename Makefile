@@ -7,6 +7,7 @@ BIN := $(VENV)/bin
 PROFILE ?= full
 WORKERS ?= 2
 STAMP := $(VENV)/.installed
+SMOKE_STORE ?= artifacts-smoke
 
 .PHONY: study test bench lint clean-artifacts
 
@@ -23,7 +24,9 @@ study: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/pytest tests/ -n $(WORKERS)
-	$(BIN)/pytest experiments/ -n $(WORKERS) --profile smoke
+	$(BIN)/pytest experiments/ -n $(WORKERS) --profile smoke --artifacts-dir $(SMOKE_STORE)
+	# then tamper a copy of that finished store: verify and the study must refuse it
+	HARNESS_SMOKE_STORE=$(SMOKE_STORE) $(BIN)/pytest tests/study -p no:xdist
 
 bench: $(STAMP)
 	$(BIN)/pytest tests/benchmarks --benchmark -p no:xdist -s
