@@ -294,7 +294,7 @@ class Store:
         fresh) exactly once per session, however many workers ask for them. ``create=False``
         opens an existing store for reading (audits): a missing root is an error, not a new
         empty store, and nothing is written."""
-        self.root = Path(root)
+        self.root = Path(root).absolute()  # artefact paths stay valid from any directory
         self.fresh_before = fresh_before
         if not create:
             if not self.root.is_dir():

@@ -187,3 +187,10 @@ def _try_nonblocking(root: str) -> None:
     except Busy:
         return
     raise SystemExit(1)
+
+
+def test_a_relative_store_root_gives_absolute_artefact_paths(tmp_path, monkeypatch):
+    """Paths handed out (e.g. symlinked by minari) must not depend on the working directory."""
+    monkeypatch.chdir(tmp_path)
+    store = Store("relative-store")
+    assert store.root.is_absolute() and store.root == tmp_path / "relative-store"
