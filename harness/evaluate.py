@@ -9,13 +9,14 @@ it or what ran beside it. Recording (datasets) hooks into the same loop through 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Protocol
 
 import numpy as np
 
 from harness.metrics import EvalSummary
 from harness.nav.core import NavBatch
+from harness.nav.mix import ScenarioMix, as_mix
 from harness.nav.outcomes import (
     CONTACT_WALL,
     CONTACTS,
@@ -43,6 +44,10 @@ class EpisodeTable:
     length: np.ndarray
     path_length: np.ndarray
     min_clearance: np.ndarray
+
+    def subset(self, rows: np.ndarray) -> EpisodeTable:
+        """The episodes at ``rows`` (an index or boolean array), in order."""
+        return EpisodeTable(**{f.name: getattr(self, f.name)[rows] for f in fields(self)})
 
     def summary(self) -> EvalSummary:
         n = len(self.seeds)
@@ -127,3 +132,33 @@ def evaluate(policy: Policy, scenario: Scenario, seeds: Sequence[int], n_envs: i
              ) -> EvalSummary:
     """Deterministic evaluation summary: rates with Wilson intervals, reward distribution."""
     return run_episodes(policy, scenario, seeds, n_envs=n_envs, deterministic=True).summary()
+
+
+@dataclass(frozen=True)
+class FamilyEvaluation:
+    """A deterministic evaluation of every family of a scenario (mix): ``per_family`` episodes
+    of each, all genuine episodes of the mix drawn from one reserved window of seeds."""
+
+    pooled: EvalSummary
+    """Over every episode played (each family equally represented)."""
+    families: dict[str, EvalSummary]
+    """By family name, in the mix's order (one entry, equal to ``pooled``, for a scenario)."""
+    seeds: dict[str, list[int]]
+    """The episode seeds each family played."""
+
+
+def evaluate_families(policy: Policy, scenario: Scenario | ScenarioMix, window: Sequence[int],
+                      per_family: int, n_envs: int = 64) -> FamilyEvaluation:
+    """Evaluate ``per_family`` episodes of each family, taken from the seeds of ``window``
+    (:meth:`ScenarioMix.pick`), in one batched run; a single scenario plays the first
+    ``per_family`` seeds of the window."""
+    mix = as_mix(scenario)
+    chosen = mix.pick(list(window), per_family)
+    seeds = [s for own in chosen.values() for s in own]
+    table = run_episodes(policy, scenario, seeds, n_envs=n_envs, deterministic=True)
+    families, offset = {}, 0
+    for name, own in chosen.items():
+        families[name] = table.subset(np.arange(offset, offset + len(own))).summary()
+        offset += len(own)
+    pooled = table.summary()
+    return FamilyEvaluation(pooled=pooled, families=families, seeds=chosen)

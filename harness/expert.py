@@ -14,7 +14,7 @@ import shutil
 
 from stable_baselines3 import PPO
 
-from harness.evaluate import evaluate
+from harness.evaluate import evaluate_families
 from harness.metrics import CurvePoint, ExpertMetrics, ExpertRunMetrics
 from harness.promotion import decide
 from harness.spec.study import ExpertSpec
@@ -38,16 +38,23 @@ def train_expert_seed(spec: ExpertSpec, seed: int, store: Store,
         result = train_run(model, spec.scenario, spec.budget, spec.eval, target, b.dir, seeds,
                            progress, cfg=spec.ppo, resume_dir=b.resume_dir)
         final_set = spec.final_set()
-        final = evaluate(model.policy, spec.scenario, final_set.seeds(), spec.eval.n_envs)
-        (b.dir / "final_eval.json").write_text(json.dumps(final.to_json(), indent=1))
+        ev = evaluate_families(model.policy, spec.scenario, final_set.seeds(),
+                               spec.final_episodes, spec.eval.n_envs)
+        final = ev.pooled
+        by_family = ev.families if spec.is_mix else None
+        (b.dir / "final_eval.json").write_text(json.dumps(
+            {**final.to_json(), **({"families": {k: v.to_json() for k, v in by_family.items()},
+                                    "family_seeds": ev.seeds} if by_family else {})},
+            indent=1))
         b.status = "converged" if result.converged_at is not None else "not_converged"
         b.metrics = ExpertRunMetrics(
             converged_at=result.converged_at, timesteps=result.timesteps,
             train_wall_seconds=round(result.wall_seconds, 2),
             steps_per_second=round(result.timesteps / max(result.wall_seconds, 1e-9), 1),
             final_eval=final, last_periodic_eval=CurvePoint.from_json(result.curve[-1]),
+            final_by_family=by_family,
         ).to_json()
-        b.extra = {"scenario": spec.scenario.name, "hyperparameters_in_effect":
+        b.extra = {"scenario": spec.scenario.name, "families": list(spec.family_names), "hyperparameters_in_effect":
                    result.hyperparameters, "init_seed": seeds.init,
                    "resumption": result.resumption(),
                    "episode_seeds": {**result.episode_seeds, "final_eval": final_set.as_dict()}}
@@ -59,11 +66,13 @@ def promote(spec: ExpertSpec, runs: list[Artifact], store: Store) -> Artifact:
     """The ``expert`` artefact: the promotion decision over every seed's run."""
     metrics = {a.manifest["seeds"][0]: ExpertRunMetrics.from_json(a.metrics) for a in runs}
     finals = {seed: m.final_eval for seed, m in metrics.items()}
+    by_family = ({seed: m.final_by_family or {} for seed, m in metrics.items()}
+                 if spec.is_mix else None)
     curves = {a.manifest["seeds"][0]: json.loads(a.file("learning_curve.json").read_text())
               for a in runs}
     converged = {seed: m.converged_at for seed, m in metrics.items()}
     decision = decide(finals, curves, converged, spec.promotion, spec.min_seeds, spec.budget,
-                      spec.convergence.consecutive)
+                      spec.convergence.consecutive, by_family, spec.family_names)
     def build(b: Build) -> None:
         (b.dir / "promotion.json").write_text(json.dumps(decision.to_json(), indent=1))
         if decision.status == "approved":
@@ -75,7 +84,8 @@ def promote(spec: ExpertSpec, runs: list[Artifact], store: Store) -> Artifact:
             converged_at={str(seed): m.converged_at for seed, m in metrics.items()},
             expert_training_steps={str(seed): m.timesteps for seed, m in metrics.items()},
         ).to_json()
-        b.extra = {"scenario": spec.scenario.name, "chosen_seed": decision.chosen_seed}
+        b.extra = {"scenario": spec.scenario.name, "families": list(spec.family_names),
+                   "chosen_seed": decision.chosen_seed}
 
     return store.get_or_build("expert", spec.gate_config(), sorted(finals), build, inputs=runs)
 

@@ -140,10 +140,30 @@ class EvalSummary(Record):
 
 
 @dataclass(frozen=True)
+class FamilyRates(Record):
+    """One scenario family's share of an evaluation: its rates with Wilson 95% intervals."""
+
+    episodes: int
+    success_rate: float
+    success_ci: list[float]
+    collision_rate: float
+    collision_ci: list[float]
+    timeout_rate: float
+
+    @classmethod
+    def of(cls, summary: EvalSummary) -> FamilyRates:
+        return cls(episodes=summary.episodes, success_rate=summary.success_rate,
+                   success_ci=list(summary.success_ci), collision_rate=summary.collision_rate,
+                   collision_ci=list(summary.collision_ci), timeout_rate=summary.timeout_rate)
+
+
+@dataclass(frozen=True)
 class CurvePoint(Record):
-    """One periodic evaluation of a learning curve (its own episode set)."""
+    """One periodic evaluation of a learning curve (its own episode set). The rates are over
+    all its episodes; of a scenario mix, ``families`` has each family's (``episodes`` each)."""
 
     RENAMES: ClassVar[dict[str, str]] = {"return_": "return"}
+    OPTIONAL: ClassVar[frozenset[str]] = frozenset({"families"})
 
     timesteps: int
     wall_seconds: float
@@ -155,12 +175,16 @@ class CurvePoint(Record):
     timeout_rate: float
     return_: Distribution
     episode_length: float
+    families: dict[str, FamilyRates] | None = None
 
 
 # ----------------------------------------------------------------------------- expert
 @dataclass(frozen=True)
 class SeedCheck(Record):
-    """One expert seed against the promotion gate."""
+    """One expert seed against the promotion gate: over all its final episodes, or (with
+    ``family``) over one scenario family's."""
+
+    OPTIONAL: ClassVar[frozenset[str]] = frozenset({"family"})
 
     seed: int
     episodes: int
@@ -171,6 +195,7 @@ class SeedCheck(Record):
     timeout_rate: float
     passed: bool
     failures: tuple[str, ...]
+    family: str | None = None
 
 
 @dataclass(frozen=True)
@@ -183,6 +208,9 @@ class Decision(Record):
     diagnostics: tuple[str, ...] = ()
     chosen_seed: int | None = None
     """The seed whose policy is published as the expert (best final success, then collisions)."""
+    families: tuple[SeedCheck, ...] = ()
+    """Of an expert trained on a scenario mix: every (seed, family) against the gate, which
+    holds per family (a seed passes only when each of its families does)."""
 
 
 @dataclass(frozen=True)
@@ -236,7 +264,10 @@ class InspectionMetrics(Record):
 # ----------------------------------------------------------------------------- runs
 @dataclass(frozen=True)
 class ExpertRunMetrics(Record):
-    """One expert seed's training (``expert_run``)."""
+    """One expert seed's training (``expert_run``). Of a scenario mix, ``final_eval`` pools
+    every family's final episodes and ``final_by_family`` has each family's."""
+
+    OPTIONAL: ClassVar[frozenset[str]] = frozenset({"final_by_family"})
 
     converged_at: int | None
     """Step of the first of K consecutive evaluations at the thresholds (None: never)."""
@@ -245,6 +276,7 @@ class ExpertRunMetrics(Record):
     steps_per_second: float
     final_eval: EvalSummary
     last_periodic_eval: CurvePoint
+    final_by_family: dict[str, EvalSummary] | None = None
 
 
 @dataclass(frozen=True)

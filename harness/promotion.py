@@ -11,6 +11,7 @@ import numpy as np
 
 from harness.metrics import Decision, EvalSummary, SeedCheck
 from harness.spec.study import Thresholds
+from harness.stats import first_sustained
 
 PLATEAU_GAIN = 0.02
 """Success gained over the last third of the curve below which it counts as a plateau."""
@@ -29,7 +30,10 @@ def plateau(curve: list[dict]) -> tuple[bool, float, int]:
     return gain < PLATEAU_GAIN, gain, span
 
 
-def check_seed(seed: int, final: EvalSummary, gate: Thresholds) -> SeedCheck:
+def check_seed(seed: int, final: EvalSummary, gate: Thresholds,
+               family: str | None = None) -> SeedCheck:
+    """One seed's final evaluation (of one family, when given) against the gate; every failure
+    names the criterion and its margin."""
     failures = []
     if final.success_rate < gate.success:
         failures.append(f"success {final.success_rate:.3f} < {gate.success:.2f} "
@@ -40,55 +44,110 @@ def check_seed(seed: int, final: EvalSummary, gate: Thresholds) -> SeedCheck:
     return SeedCheck(seed=seed, episodes=final.episodes, success_rate=final.success_rate,
                      success_ci=tuple(final.success_ci), collision_rate=final.collision_rate,
                      collision_ci=tuple(final.collision_ci), timeout_rate=final.timeout_rate,
-                     passed=not failures, failures=tuple(failures))
+                     passed=not failures, failures=tuple(failures), family=family)
 
 
 def diagnose(check: SeedCheck, curve: list[dict], budget: int, gate: Thresholds) -> list[str]:
-    """What failed for one seed, by how much, whether it plateaued, and what to try."""
+    """What failed for one seed (or one of its families), by how much, whether it plateaued,
+    and what to try."""
     if check.passed:
         return []
-    out = [f"seed {check.seed}: " + "; ".join(check.failures)]
-    flat, gain, span = plateau(curve)
+    who = f"seed {check.seed}" + (f", family {check.family}" if check.family else "")
+    out = [f"{who}: " + "; ".join(check.failures)]
+    flat, gain, span = plateau(_family_curve(curve, check.family))
     last = curve[-1]["timesteps"] if curve else 0
     if flat:
-        out.append(f"seed {check.seed}: learning curve plateaued (success {gain:+.3f} over the "
+        out.append(f"{who}: learning curve plateaued (success {gain:+.3f} over the "
                    f"last {span:,} steps): try a lower learning_rate, a larger net_arch, more "
                    f"n_envs, or an ent_coef > 0 to keep exploring")
     elif curve:
-        out.append(f"seed {check.seed}: still improving ({gain:+.3f} success over the last "
+        out.append(f"{who}: still improving ({gain:+.3f} success over the last "
                    f"{span:,} steps) when the budget of {budget:,} steps ran out at {last:,}: "
                    f"raise expert.budget (e.g. to {2 * budget:,})")
     if check.collision_rate > gate.collision:
-        out.append(f"seed {check.seed}: collisions {check.collision_rate:.1%}: make "
+        out.append(f"{who}: collisions {check.collision_rate:.1%}: make "
                    f"reward.collision more negative in the scenario, or lower robot.max_speed")
     if check.timeout_rate > 1.0 - gate.success:
-        out.append(f"seed {check.seed}: time-outs {check.timeout_rate:.1%}: raise episode_steps "
+        out.append(f"{who}: time-outs {check.timeout_rate:.1%}: raise episode_steps "
                    f"or reward.progress in the scenario")
     return out
 
 
+def _family_curve(curve: list[dict], family: str | None) -> list[dict]:
+    """The learning curve as seen by one family (its rates in place of the pooled ones)."""
+    if family is None:
+        return curve
+    return [{**r, **r["families"][family]} for r in curve if family in (r.get("families") or {})]
+
+
+def unconverged_families(curve: list[dict], families: tuple[str, ...], gate: Thresholds,
+                         consecutive: int) -> list[str]:
+    """The families that never held the gate for ``consecutive`` evaluations in a row."""
+    out = []
+    for name in families:
+        hits = [gate.met(r["success_rate"], r["collision_rate"])
+                for r in _family_curve(curve, name)]
+        if first_sustained(hits, consecutive) is None:
+            out.append(name)
+    return out
+
+
+def _rank(check: SeedCheck, cells: list[SeedCheck]) -> tuple:
+    """The chosen seed is the best on its worst family (of a mix), then on all its episodes."""
+    own = [x for x in cells if x.seed == check.seed]
+    worst = (min(x.success_rate for x in own), -max(x.collision_rate for x in own)) if own else ()
+    return (*worst, check.success_rate, -check.collision_rate, -check.seed)
+
+
 def decide(finals: dict[int, EvalSummary], curves: dict[int, list[dict]],
            converged_at: dict[int, int | None], gate: Thresholds, min_seeds: int, budget: int,
-           consecutive: int) -> Decision:
+           consecutive: int, finals_by_family: dict[int, dict[str, EvalSummary]] | None = None,
+           families: tuple[str, ...] = ()) -> Decision:
     """Approve only when at least ``min_seeds`` seeds ran and every one converged within the
-    budget (K consecutive periodic evaluations at the thresholds) and passes the final gate."""
-    checks = []
+    budget (K consecutive periodic evaluations at the thresholds) and passes the final gate.
+
+    With ``finals_by_family`` (an expert of a scenario mix), the gate and convergence hold per
+    family: a seed passes only when every one of ``families`` passes on its own final
+    episodes, and a failing family is named in the diagnostics with its seed, criterion and
+    margin."""
+    checks, cells = [], []
+    diagnostics: list[str] = []
     for s in sorted(finals):
         c = check_seed(s, finals[s], gate)
+        own: list[SeedCheck] = []
+        if finals_by_family is not None:
+            got = finals_by_family.get(s, {})
+            missing = [name for name in families if name not in got]
+            own = [check_seed(s, got[name], gate, name) for name in families if name in got]
+            failed = [f"family {x.family}: " + "; ".join(x.failures) for x in own if not x.passed]
+            failed += [f"family {name}: no final evaluation" for name in missing]
+            # the gate is per family: the pooled rates are shown, the families decide
+            c = replace(c, passed=not failed, failures=tuple(failed))
+            cells += own
         if converged_at.get(s) is None:
-            c = replace(c, passed=False, failures=c.failures + (
-                f"did not converge: never {consecutive} consecutive periodic evaluations at "
-                f"success >= {gate.success:.2f} and collision <= {gate.collision:.2f} within "
-                f"{budget:,} steps",))
+            why = (f"did not converge: never {consecutive} consecutive periodic evaluations at "
+                   f"success >= {gate.success:.2f} and collision <= {gate.collision:.2f}")
+            if finals_by_family is not None:
+                stuck = unconverged_families(curves.get(s, []), families, gate, consecutive)
+                why += (" on every family (never held by " + ", ".join(stuck) + ")"
+                        if stuck else " on all families at once")
+            c = replace(c, passed=False, failures=c.failures + (f"{why} within {budget:,} steps",))
+            if finals_by_family is not None:
+                diagnostics.append(f"seed {s}: {why} within {budget:,} steps")
         checks.append(c)
-    diagnostics: list[str] = []
+        if finals_by_family is None:
+            diagnostics += diagnose(c, curves.get(s, []), budget, gate)
+        else:
+            for x in own:
+                diagnostics += diagnose(x, curves.get(s, []), budget, gate)
+            diagnostics += [f"seed {s}, family {name}: no final evaluation recorded"
+                            for name in families if name not in finals_by_family.get(s, {})]
     if len(checks) < min_seeds:
-        diagnostics.append(f"only {len(checks)} seeds evaluated; promotion needs at least "
+        diagnostics.insert(0, f"only {len(checks)} seeds evaluated; promotion needs at least "
                            f"{min_seeds}: add seeds to expert.seeds")
-    for c in checks:
-        diagnostics += diagnose(c, curves.get(c.seed, []), budget, gate)
     approved = not diagnostics and all(c.passed for c in checks)
-    best = max(checks, key=lambda c: (c.success_rate, -c.collision_rate, -c.seed), default=None)
+    best = max(checks, key=lambda c: _rank(c, cells), default=None)
     return Decision(status="approved" if approved else "rejected", seeds=tuple(checks),
                     diagnostics=tuple(diagnostics),
-                    chosen_seed=best.seed if (approved and best) else None)
+                    chosen_seed=best.seed if (approved and best) else None,
+                    families=tuple(cells))

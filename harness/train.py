@@ -21,8 +21,9 @@ from stable_baselines3 import PPO
 from stable_baselines3.common.callbacks import BaseCallback, CallbackList
 from stable_baselines3.common.utils import set_random_seed
 
-from harness.evaluate import evaluate
-from harness.metrics import CurvePoint
+from harness.evaluate import evaluate_families
+from harness.metrics import CurvePoint, FamilyRates
+from harness.nav.mix import ScenarioMix
 from harness.nav.scenario import Scenario
 from harness.nav.vec_env import NavVecEnv
 from harness.seeds import SeedRange, evaluation_span, init_seed, training_block
@@ -184,14 +185,18 @@ class PeriodicEvaluation(BaseCallback):
             raise RuntimeError(f"evaluation {index} due at step {steps:,} ran at "
                                f"{self._steps():,}: eval.every must be a multiple of n_envs")
         episodes = self.schedule.episode_set(index)
-        res = evaluate(self.model.policy, self.scenario, episodes.seeds(), self.schedule.n_envs)
+        ev = evaluate_families(self.model.policy, self.scenario, episodes.seeds(),
+                               self.schedule.episodes, self.schedule.n_envs)
+        res = ev.pooled
+        families = ({name: FamilyRates.of(f) for name, f in ev.families.items()}
+                    if isinstance(self.scenario, ScenarioMix) else None)
         point = CurvePoint(timesteps=int(steps),
                            wall_seconds=round(time.perf_counter() - self.started, 3),
                            episode_seeds=[episodes.start, episodes.stop],
                            success_rate=res.success_rate, success_ci=res.success_ci,
                            collision_rate=res.collision_rate, collision_ci=res.collision_ci,
                            timeout_rate=res.timeout_rate, return_=res.return_,
-                           episode_length=res.length.mean)
+                           episode_length=res.length.mean, families=families)
         row = point.to_json()
         self.curve.append(row)
         ckpt = self.out_dir / "checkpoints" / f"step_{steps:09d}.zip"
@@ -201,9 +206,8 @@ class PeriodicEvaluation(BaseCallback):
             self.logger.record(f"eval/{key}", row[key])
         self.logger.record("eval/return_mean", row["return"]["mean"])
         if self.converged_at is None:
-            hit = first_sustained(
-                [self.target.thresholds.met(r["success_rate"], r["collision_rate"])
-                 for r in self.curve], self.target.consecutive)
+            hit = first_sustained([at_target(r, self.target.thresholds) for r in self.curve],
+                                  self.target.consecutive)
             if hit is not None:
                 self.converged_at = self.curve[hit]["timesteps"]
         if self.resume_dir is not None:
@@ -211,6 +215,21 @@ class PeriodicEvaluation(BaseCallback):
                               self.offset)
         if self.progress is not None:
             self.progress({**row, "budget": self.budget, "converged_at": self.converged_at})
+
+
+def at_target(row: dict, thresholds: Thresholds) -> bool:
+    """Whether a learning-curve row meets ``thresholds``: of a mix, on every family."""
+    families = row.get("families")
+    if families:
+        return all(thresholds.met(f["success_rate"], f["collision_rate"])
+                   for f in families.values())
+    return thresholds.met(row["success_rate"], row["collision_rate"])
+
+
+def family_at_target(curve: list[dict], family: str, thresholds: Thresholds) -> list[bool]:
+    """Per evaluation of ``curve``, whether ``family`` met ``thresholds``."""
+    return [thresholds.met(r["families"][family]["success_rate"],
+                           r["families"][family]["collision_rate"]) for r in curve]
 
 
 RESUME_NOTE = ("approximate: the run continues from its last evaluation's parameters, optimiser "
@@ -295,7 +314,7 @@ def train_run(model: PPO, scenario: Scenario, budget: int, schedule: EvalSchedul
     model.save(out_dir / "model.zip")
     (out_dir / "learning_curve.json").write_text(json.dumps(evaluator.curve, indent=1))
     (out_dir / "hyperparameters.json").write_text(json.dumps(hparams, indent=1))
-    periodic = evaluation_span(schedule.purpose, len(evaluator.curve), schedule.episodes)
+    periodic = evaluation_span(schedule.purpose, len(evaluator.curve), schedule.reserved)
     return RunResult(curve=evaluator.curve, converged_at=evaluator.converged_at,
                      timesteps=int(model.num_timesteps - evaluator.offset), wall_seconds=wall,
                      hyperparameters=hparams,

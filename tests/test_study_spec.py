@@ -17,11 +17,31 @@ def test_profiles_load(profile):
     assert study.config_hash == load_study(profile).config_hash
 
 
-def test_full_profile_trains_the_expert_on_the_crowd_scenario():
-    expert = load_study("full").expert
-    assert expert.scenario.name == "crowd"
+def test_full_profile_trains_one_expert_on_the_whole_mix_gated_per_family():
+    study = load_study("full")
+    expert = study.expert
+    assert expert.is_mix and expert.scenario.name == "all"
+    assert set(expert.family_names) == {"open", "cluttered", "corridor", "doorway", "crowd"}
     assert expert.convergence.thresholds.success == 0.90
     assert expert.convergence.thresholds.collision == 0.05
+    assert expert.gate_config()["promotion"]["per_family"] is True
+    # each family gets its own final episodes out of the reserved window
+    picked = expert.scenario.pick(expert.final_set().seeds(), expert.final_episodes)
+    assert all(len(v) == expert.final_episodes for v in picked.values())
+    # the dataset follows the expert onto the mix by default
+    assert study.dataset.mix is expert.scenario
+    assert [s.name for s in study.dataset.scenarios] == list(expert.family_names)
+
+
+def test_expert_names_a_scenario_or_a_mix_never_both(tmp_path):
+    with pytest.raises(SpecError, match="expert.scenario.*exactly one of 'scenario'"):
+        load_study("full", _write(tmp_path, lambda d: d["expert"].update(scenario="crowd")))
+    with pytest.raises(SpecError, match="expert.mix.*one of \\['all'\\]"):
+        load_study("full", _write(tmp_path, lambda d: d["expert"].update(mix="everything")))
+    one = load_study("full", _write(tmp_path, lambda d: d["expert"].update(mix=None,
+                                                                           scenario="crowd")))
+    assert not one.expert.is_mix and one.dataset.mix is None
+    assert [s.name for s in one.dataset.scenarios] == ["crowd"]
 
 
 def test_evaluation_seeds_lie_above_any_default_seeded_episode():
@@ -75,7 +95,8 @@ def _write(tmp_path, mutate):
      ">= 200"),
     (lambda d: d["expert"]["promotion"].update(min_seeds=2), "expert.promotion.min_seeds",
      ">= 3"),
-    (lambda d: d["expert"].update(scenario="moon"), "expert.scenario", "one of ['open'"),
+    (lambda d: d["expert"].update(mix=None, scenario="moon"), "expert.scenario",
+     "one of ['open'"),
     (lambda d: d["expert"]["ppo"].update(batch_size=1000), "expert.ppo.batch_size",
      "a divisor of n_envs * n_steps"),
     (lambda d: d["expert"]["ppo"].update(lr=0.1), "expert.ppo.lr", "known fields"),

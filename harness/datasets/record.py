@@ -23,6 +23,7 @@ from harness.hashing import file_sha256, json_default
 from harness.nav.env import action_space, observation_space
 from harness.nav.observation import observation_fields
 from harness.nav.outcomes import outcome_of_info
+from harness.nav.mix import ScenarioMix
 from harness.nav.scenario import Scenario
 from harness.stats import distribution
 
@@ -46,18 +47,18 @@ class Episode:
         return outcome_of_info(self.infos[-1])
 
 
-def collect(policy: Policy, scenarios: list[Scenario], seeds: list[int], deterministic: bool,
-            n_envs: int = 64) -> list[Episode]:
-    """Episode k runs on ``scenarios[k % len(scenarios)]`` from ``seeds[k]``."""
+def collect(policy: Policy, scenarios: list[Scenario | ScenarioMix], seeds: list[int],
+            deterministic: bool, n_envs: int = 64) -> list[Episode]:
+    """Episode k runs on ``scenarios[k % len(scenarios)]`` from ``seeds[k]``; a mix among them
+    plays the family it deals to the seed, and the episode is recorded under that family."""
     episodes: list[Episode | None] = [None] * len(seeds)
     for j, scenario in enumerate(scenarios):
         index = list(range(j, len(seeds), len(scenarios)))
         own: dict[int, Episode] = {}
 
-        def on_reset(ep: int, obs: np.ndarray, layout: dict, _index=index, _own=own,
-                     _name=scenario.name) -> None:
+        def on_reset(ep: int, obs: np.ndarray, layout: dict, _index=index, _own=own) -> None:
             k = _index[ep]
-            e = Episode(seed=seeds[k], scenario=_name, layout=layout)
+            e = Episode(seed=seeds[k], scenario=layout["scenario"], layout=layout)
             e.observations.append(obs)
             e.infos.append({key: _reset_info(key, layout) for key in INFO_KEYS})
             _own[ep] = e
@@ -132,8 +133,11 @@ def _counts(values: list[int]) -> dict[str, int]:
 
 
 def write_dataset(folder: Path, dataset_id: str, episodes: list[Episode], scenarios: list[Scenario],
-                  provenance: dict) -> dict:
+                  provenance: dict, mix: ScenarioMix | None = None) -> dict:
     """Write ``folder/data/{main_data.hdf5,metadata.json}``; returns the metadata written.
+
+    Recorded over a ``mix``, ``scenarios`` are its families (each episode names its own, and
+    replays from ``env_config[family]`` and its seed); the env spec is the mix's.
 
     ``provenance`` carries the expert reference, seeds, git state, creation time and whether
     actions were deterministic; the rest of the mandatory metadata is derived here.
@@ -162,7 +166,7 @@ def write_dataset(folder: Path, dataset_id: str, episodes: list[Episode], scenar
                             "pedestrians": e.layout["pedestrians"],
                             "obstacles": e.layout["obstacles"]})
     first = scenarios[0]
-    from harness.nav import env_id
+    from harness.nav import env_id, mix_env_id
 
     metadata = {
         # Minari's keys (minari.load_dataset / MinariDataset read these)
@@ -173,7 +177,8 @@ def write_dataset(folder: Path, dataset_id: str, episodes: list[Episode], scenar
         "total_steps": int(sum(len(e.actions) for e in episodes)),
         "observation_space": serialize_space(observation_space(first)),
         "action_space": serialize_space(action_space()),
-        "env_spec": gym.spec(env_id(first.name)).to_json(),
+        "env_spec": gym.spec(mix_env_id(mix.name) if mix is not None else env_id(first.name))
+        .to_json(),
         "algorithm_name": "expert PPO (stable-baselines3)",
         # ours, all mandatory (schema.MANDATORY_KEYS)
         "schema_version": SCHEMA_VERSION,
@@ -181,6 +186,8 @@ def write_dataset(folder: Path, dataset_id: str, episodes: list[Episode], scenar
         "action_contract": action_contract(),
         "env_config": {s.name: asdict(s) for s in scenarios},
         "coverage": coverage(episodes),
+        **({"mix": {"name": mix.name, "weights": dict(zip(mix.family_names, mix.weights))}}
+           if mix is not None else {}),
         "data_sha256": file_sha256(path),
         **provenance,
     }

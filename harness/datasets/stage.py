@@ -34,15 +34,15 @@ def record_dataset(spec: DatasetSpec, expert: Artifact, store: Store) -> Artifac
 
     def build(b: Build) -> None:
         policy = load_expert_policy(expert).policy
-        episodes = collect(policy, list(spec.scenarios), seeds, spec.deterministic, spec.n_envs)
-        name = "-".join(s.name for s in spec.scenarios)
-        dataset_id = f"harness/nav-{name}-{b.artifact_id.rsplit('-', 1)[-1][:12]}-v0"
+        episodes = collect(policy, spec.sources, seeds, spec.deterministic, spec.n_envs)
+        dataset_id = f"harness/nav-{spec.label}-{b.artifact_id.rsplit('-', 1)[-1][:12]}-v0"
         provenance = {"created": now_iso(), "seeds": seeds, "git": git_state(),
                       "expert": {"id": expert.id, "manifest_sha256": expert.manifest_hash,
                                  "chosen_seed": expert.manifest.get("chosen_seed"),
                                  "scenario": expert.manifest.get("scenario")},
                       "deterministic_actions": spec.deterministic}
-        metadata = write_dataset(b.dir, dataset_id, episodes, list(spec.scenarios), provenance)
+        metadata = write_dataset(b.dir, dataset_id, episodes, list(spec.scenarios), provenance,
+                                 mix=spec.mix)
         report, quarantined = validate_and_quarantine(b.dir, store, spec.min_episodes)
         if not report.ok:
             raise DatasetInvalid(report, quarantined)
@@ -55,6 +55,7 @@ def record_dataset(spec: DatasetSpec, expert: Artifact, store: Store) -> Artifac
             "action_contract", "deterministic_actions", "total_episodes", "total_steps",
             "data_sha256")}, "scenario": spec.scenarios[0].name,
             "scenarios": [s.name for s in spec.scenarios],
+            **({"mix": spec.mix.name} if spec.mix is not None else {}),
             "episode_seeds": {"recording": spec.seed_range().as_dict()}}
 
     return store.get_or_build("dataset", spec.config(), seeds, build, inputs=[expert])

@@ -26,6 +26,8 @@ nearest thing to a ray or the robot, so a mix episode replays its family's episo
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -78,6 +80,34 @@ class ScenarioMix:
         cum = np.cumsum(self.probabilities)
         return min(int(np.searchsorted(cum, u, side="right")), len(self.families) - 1)
 
+    def families_of(self, seeds: Sequence[int]) -> np.ndarray:
+        """Family index of every seed (as :meth:`family_index`), int64."""
+        return np.array([self.family_index(s) for s in seeds], dtype=np.int64)
+
+    def evaluation_window(self, per_family: int) -> int:
+        """How many consecutive seeds an evaluation of ``per_family`` episodes of every family
+        reserves: ``per_family`` for one family, else twice the expected need of the rarest
+        family, so that a short window is a > 6-sigma event (:meth:`pick` refuses it)."""
+        if len(self.families) == 1:
+            return per_family
+        return int(math.ceil(2 * per_family / float(self.probabilities.min())))
+
+    def pick(self, seeds: Sequence[int], per_family: int) -> dict[str, list[int]]:
+        """The first ``per_family`` seeds of ``seeds`` that each family plays, by family name
+        in the mix's order: every one a genuine episode of the mix, and the families' sets
+        disjoint. Raises when a family has fewer than ``per_family`` seeds in ``seeds``."""
+        which = self.families_of(seeds)
+        out = {}
+        for k, family in enumerate(self.families):
+            own = [int(s) for s, f in zip(seeds, which) if f == k][:per_family]
+            if len(own) < per_family:
+                raise ValueError(
+                    f"mix '{self.name}': only {len(own)} of {len(seeds)} seeds "
+                    f"[{seeds[0]}, {seeds[-1]}] play family '{family.name}', {per_family} "
+                    f"needed; widen the window (evaluation_window)")
+            out[family.name] = own
+        return out
+
     def family(self, seed: int) -> Scenario:
         """The family episode ``seed`` plays."""
         return self.families[self.family_index(seed)]
@@ -99,6 +129,17 @@ class ScenarioMix:
     @property
     def difficulty(self) -> int:
         return max(f.difficulty for f in self.families)
+
+    @property
+    def family_names(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self.families)
+
+    def as_dict(self) -> dict:
+        """What identifies the mix in a config: its name, weights and every family in full."""
+        from dataclasses import asdict
+
+        return {"mix": self.name, "weights": dict(zip(self.family_names, self.weights)),
+                "families": {f.name: asdict(f) for f in self.families}}
 
 
 def as_mix(scenario: Scenario | ScenarioMix) -> ScenarioMix:

@@ -35,6 +35,12 @@ class Fields:
     def error(self, key: str, expected: str, found: Any) -> SpecError:
         return SpecError(self.file, self.path(key), expected, found)
 
+    def has(self, key: str) -> bool:
+        """Whether ``key`` is given a value (null counts as absent: a profile removes a base
+        field by setting it to null)."""
+        self._seen.add(key)
+        return self.data.get(key) is not None
+
     def raw(self, key: str, default: Any = ...) -> Any:
         self._seen.add(key)
         if key not in self.data:

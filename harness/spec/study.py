@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from harness.hashing import config_hash
+from harness.nav.mix import ScenarioMix, as_mix
 from harness.nav.scenario import Scenario
 from harness.paths import specs_dir
 from harness.seeds import (
@@ -29,20 +30,31 @@ from harness.spec.scenarios import load_scenarios, read_yaml
 @dataclass(frozen=True)
 class EvalSchedule:
     """Periodic evaluation: at step 0 and every ``every`` online steps up to the budget, each
-    evaluation on its own disjoint set of episode seeds of ``purpose`` (:mod:`harness.seeds`)."""
+    evaluation on its own disjoint set of episode seeds of ``purpose`` (:mod:`harness.seeds`).
+
+    Of a scenario mix, every evaluation plays ``episodes`` episodes of each family: evaluation
+    ``i`` reserves a window of ``window`` consecutive seeds and takes, for each family, the first
+    ``episodes`` seeds of the window that the mix deals to it (:meth:`ScenarioMix.pick`)."""
 
     every: int
     """Online environment steps between periodic evaluations (E); a multiple of the number of
     training envs, so that every evaluation lands exactly on its grid step."""
     episodes: int
-    """Episodes per periodic evaluation."""
+    """Episodes per periodic evaluation (of a mix: per family)."""
     purpose: str
     """The seed purpose its episodes come from."""
     n_envs: int = 64
+    window: int | None = None
+    """Seeds reserved per evaluation when it differs from ``episodes`` (a mix's window)."""
+
+    @property
+    def reserved(self) -> int:
+        """Seeds each evaluation reserves in its purpose's range."""
+        return self.window or self.episodes
 
     def episode_set(self, index: int) -> SeedRange:
-        """The episodes of evaluation ``index`` (the one at step ``index * every``)."""
-        return evaluation_set(self.purpose, index, self.episodes)
+        """The seeds reserved by evaluation ``index`` (the one at step ``index * every``)."""
+        return evaluation_set(self.purpose, index, self.reserved)
 
     def grid(self, budget: int) -> list[int]:
         """The steps at which a run of ``budget`` online steps is evaluated."""
@@ -50,11 +62,19 @@ class EvalSchedule:
 
     def span(self, budget: int) -> SeedRange:
         """Every episode seed the evaluations of a run of ``budget`` steps may play."""
-        return evaluation_span(self.purpose, len(self.grid(budget)), self.episodes)
+        return evaluation_span(self.purpose, len(self.grid(budget)), self.reserved)
+
+    def for_mix(self, mix: ScenarioMix) -> EvalSchedule:
+        """This schedule evaluating ``episodes`` episodes of every family of ``mix``."""
+        window = mix.evaluation_window(self.episodes)
+        return replace(self, window=window if window != self.episodes else None)
 
     def as_dict(self) -> dict:
-        return {"every": self.every, "episodes": self.episodes, "purpose": self.purpose,
-                "n_envs": self.n_envs}
+        out = {"every": self.every, "episodes": self.episodes, "purpose": self.purpose,
+               "n_envs": self.n_envs}
+        if self.window is not None:
+            out["window"] = self.window
+        return out
 
 
 @dataclass(frozen=True)
@@ -101,7 +121,8 @@ class Convergence:
 
 @dataclass(frozen=True)
 class ExpertSpec:
-    scenario: Scenario
+    scenario: Scenario | ScenarioMix
+    """What the expert trains and is gated on: one family, or a mix gated per family."""
     seeds: tuple[int, ...]
     ppo: PPOConfig
     budget: int
@@ -112,9 +133,20 @@ class ExpertSpec:
     promotion: Thresholds
     min_seeds: int
 
+    @property
+    def is_mix(self) -> bool:
+        return isinstance(self.scenario, ScenarioMix)
+
+    @property
+    def family_names(self) -> tuple[str, ...]:
+        """The families the gate holds on (one, for a single scenario)."""
+        return as_mix(self.scenario).family_names
+
     def final_set(self) -> SeedRange:
-        """Final evaluation and selection episodes (their own purpose)."""
-        return evaluation_set("expert_final_eval", 0, self.final_episodes)
+        """Final evaluation and selection episodes (their own purpose): of a mix, the window
+        from which each family's ``final_episodes`` are taken."""
+        return evaluation_set("expert_final_eval", 0,
+                              as_mix(self.scenario).evaluation_window(self.final_episodes))
 
     def run_config(self) -> dict:
         """Identity of one seed's ``expert_run``: what determines its training."""
@@ -130,10 +162,11 @@ class ExpertSpec:
     def gate_config(self) -> dict:
         """Identity of the ``expert`` promotion decision (the gate the report shows)."""
         return {"stage": "expert", "scenario": self.scenario.name,
+                "families": list(self.family_names),
                 "promotion": {"success": self.promotion.success,
                               "collision": self.promotion.collision,
                               "min_seeds": self.min_seeds, "final_episodes": self.final_episodes,
-                              "requires_convergence": True}}
+                              "per_family": self.is_mix, "requires_convergence": True}}
 
 
 SEED_PLAN_VERSION = 2
@@ -144,7 +177,8 @@ under an older plan is reused."""
 @dataclass(frozen=True)
 class DatasetSpec:
     scenarios: tuple[Scenario, ...]
-    """Scenario families to record; episode k runs on scenarios[k % len(scenarios)]."""
+    """Scenario families to record; episode k runs on scenarios[k % len(scenarios)], or, with
+    ``mix``, on the family the mix deals to its seed (then these are the mix's families)."""
     episodes: int
     min_episodes: int
     """Validation fails below this many episodes (>= 200 in the full profile)."""
@@ -156,6 +190,19 @@ class DatasetSpec:
 
     stream: str = "dataset"
     """Its block of the recording purpose (the shift experiment's dataset has its own)."""
+    mix: ScenarioMix | None = None
+    """Record over this mix (each episode's family drawn from its seed) instead."""
+
+    @property
+    def sources(self) -> list[Scenario | ScenarioMix]:
+        """What the recorder plays: the mix, or the scenarios round-robin."""
+        return [self.mix] if self.mix is not None else list(self.scenarios)
+
+    @property
+    def label(self) -> str:
+        """Short name of what is recorded (in the dataset id)."""
+        return f"mix-{self.mix.name}" if self.mix is not None else \
+            "-".join(s.name for s in self.scenarios)
 
     def seed_range(self) -> SeedRange:
         """Dataset episodes: the recording purpose's block of this dataset's stream."""
@@ -167,6 +214,9 @@ class DatasetSpec:
     def config(self) -> dict:
         """Identity of a ``dataset``."""
         return {"stage": "dataset", "scenarios": [scenario_dict(s) for s in self.scenarios],
+                **({"mix": {"name": self.mix.name,
+                            "weights": dict(zip(self.mix.family_names, self.mix.weights))}}
+                   if self.mix is not None else {}),
                 "episodes": self.episodes, "min_episodes": self.min_episodes,
                 "deterministic": self.deterministic, "n_envs": self.n_envs,
                 "stream": self.stream, "seed_plan": SEED_PLAN_VERSION}
@@ -335,9 +385,10 @@ class Study:
         return config_hash(self.resolved)
 
 
-def scenario_dict(s: Scenario) -> dict:
-    from dataclasses import asdict
-
+def scenario_dict(s: Scenario | ScenarioMix) -> dict:
+    """A scenario in full (a mix: its name, weights and every family in full)."""
+    if isinstance(s, ScenarioMix):
+        return s.as_dict()
     return asdict(s)
 
 
@@ -522,10 +573,23 @@ def _parse_shift(f: Fields, pre: PretrainSpec) -> ShiftSpec:
 
 
 def _parse_dataset(f: Fields, expert: ExpertSpec) -> DatasetSpec:
+    """``scenarios: [...]`` (round-robin) or ``mix: <name>``; by default what the expert
+    trained on."""
     scenarios = load_scenarios()
-    names = f.string_list("scenarios", [expert.scenario.name], choices=list(scenarios))
+    mix = None
+    if f.has("mix") and f.has("scenarios"):
+        raise f.error("mix", "either 'scenarios' or 'mix', not both",
+                      {"scenarios": f.raw("scenarios"), "mix": f.raw("mix")})
+    if f.has("mix") or (not f.has("scenarios") and expert.is_mix):
+        from harness.spec.mixes import load_mixes
+
+        mixes = load_mixes()
+        mix = mixes[f.string("mix", choices=list(mixes))] if f.has("mix") else expert.scenario
+        names = list(mix.family_names)
+    else:
+        names = f.string_list("scenarios", [expert.scenario.name], choices=list(scenarios))
     min_episodes = f.integer("min_episodes", 200, lo=1)
-    spec = DatasetSpec(scenarios=tuple(scenarios[n] for n in names),
+    spec = DatasetSpec(scenarios=tuple(scenarios[n] for n in names), mix=mix,
                        episodes=f.integer("episodes", lo=1), min_episodes=min_episodes,
                        deterministic=f.boolean("deterministic", True),
                        playback_episodes=f.integer("playback_episodes", 3, lo=0),
@@ -549,12 +613,28 @@ def _scenario(f: Fields, key: str) -> Scenario:
     return scenarios[name]
 
 
+def _scenario_or_mix(f: Fields) -> Scenario | ScenarioMix:
+    """``scenario: <family>`` or ``mix: <mix file>`` (exactly one)."""
+    if f.has("mix") == f.has("scenario"):
+        raise f.error("scenario", "exactly one of 'scenario' (a family of specs/scenarios) or "
+                      "'mix' (a mix of specs/mixes)",
+                      {k: f.raw(k, None) for k in ("scenario", "mix")})
+    if f.has("scenario"):
+        return _scenario(f, "scenario")
+    from harness.spec.mixes import load_mixes
+
+    mixes = load_mixes()
+    return mixes[f.string("mix", choices=list(mixes))]
+
+
 def _parse_expert(f: Fields) -> ExpertSpec:
-    scenario = _scenario(f, "scenario")
+    scenario = _scenario_or_mix(f)
     seeds = _run_seeds(f, "seeds")
     ppo = parse_ppo(f.sub("ppo"))
     budget = f.integer("budget", lo=1)
     schedule = _schedule(f.sub("eval", required=True), "expert_periodic_eval")
+    if isinstance(scenario, ScenarioMix):
+        schedule = schedule.for_mix(scenario)
     conv = f.sub("convergence", required=True)
     convergence = Convergence(thresholds=_thresholds(conv),
                               consecutive=conv.integer("consecutive", 2, lo=1),
@@ -562,6 +642,7 @@ def _parse_expert(f: Fields) -> ExpertSpec:
     conv.done()
     final = f.sub("final_eval", required=True)
     final_episodes = final.integer("episodes", lo=200)  # DESIGN.md 4: promotion needs >= 200
+    # (of a mix: per family)
     final.done()
     prom = f.sub("promotion", required=True)
     min_seeds = prom.integer("min_seeds", 3, lo=3)  # DESIGN.md 4: at least 3 seeds
