@@ -24,11 +24,19 @@ class GoToGoal:
 
 
 def make_dataset(folder: Path, episodes: int = 12, scenarios=("crowd", "open"),
-                 seed0: int = 1000) -> dict:
-    scs = [load_scenario(s) for s in scenarios]
+                 seed0: int = 1000, mix: str | None = None) -> dict:
+    """Recorded from ``scenarios`` round-robin, or over the mix named ``mix``."""
     seeds = list(range(seed0, seed0 + episodes))
-    eps = collect(GoToGoal(), scs, seeds, deterministic=True, n_envs=8)
+    if mix is not None:
+        from harness.spec.mixes import load_mix
+
+        the_mix = load_mix(mix)
+        scs, sources = list(the_mix.families), [the_mix]
+    else:
+        the_mix = None
+        scs = sources = [load_scenario(s) for s in scenarios]
+    eps = collect(GoToGoal(), sources, seeds, deterministic=True, n_envs=8)
     provenance = {"created": now_iso(), "seeds": seeds, "git": git_state(),
                   "expert": {"id": "scripted-go-to-goal", "manifest_sha256": "n/a"},
                   "deterministic_actions": True}
-    return write_dataset(folder, "harness/nav-test-v0", eps, scs, provenance)
+    return write_dataset(folder, "harness/nav-test-v0", eps, scs, provenance, mix=the_mix)

@@ -220,3 +220,25 @@ def test_quarantine_refuses_anything_but_an_unpublished_build(base_dataset, tmp_
         validate_and_quarantine(outside, store, min_episodes=10_000)
     assert outside.is_dir() and not (tmp_path / "store" / "quarantine").exists()
     assert not (outside / "validation.json").exists()
+
+
+def test_a_dataset_recorded_over_the_mix_names_each_episodes_family_and_replays(tmp_path):
+    """Issue 11: the family the mix deals to an episode's seed is its attribute, coverage
+    counts every family, and validation (with replay from env_config) passes."""
+    from harness.spec.mixes import load_mix
+
+    mix = load_mix("all")
+    meta = make_dataset(tmp_path / "mix", 40, mix="all", seed0=2000)
+    with _h5(tmp_path / "mix") as fh:
+        fams = [str(fh[f"episode_{i}"].attrs["scenario"]) for i in range(40)]
+        seeds = [int(fh[f"episode_{i}"].attrs["seed"]) for i in range(40)]
+    assert fams == [mix.family(s).name for s in seeds]
+    assert set(fams) == set(mix.family_names)
+    per = meta["coverage"]["episodes_per_scenario"]
+    assert per == {name: fams.count(name) for name in sorted(set(fams))}
+    assert set(meta["env_config"]) == set(mix.family_names)
+    assert meta["mix"] == {"name": "all", "weights": dict.fromkeys(mix.family_names, 1.0)}
+    assert json.loads(meta["env_spec"])["id"] == "harness/NavMix-all-v0"
+    report = validate_dataset(tmp_path / "mix", 40)
+    assert report.ok, report.text()
+    assert "replay" in report.checks_run

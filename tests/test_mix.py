@@ -226,3 +226,39 @@ def test_a_good_mix_file_loads_with_its_weights(tmp_path):
     path.write_text(yaml.safe_dump({**GOOD, "families": {"crowd": 3, "open": 1}},
                                    sort_keys=False))
     assert load_mix_file(path) == mix
+
+
+def test_per_family_evaluation_picks_genuine_disjoint_episodes_of_every_family():
+    from harness.evaluate import evaluate_families
+    from tests.dataset_helpers import GoToGoal
+
+    window = list(range(5_000, 5_000 + ALL.evaluation_window(6)))
+    picked = ALL.pick(window, 6)
+    assert list(picked) == list(ALL.family_names)
+    assert all(len(v) == 6 for v in picked.values())
+    flat = [s for v in picked.values() for s in v]
+    assert len(set(flat)) == len(flat) and set(flat) <= set(window)
+    for name, seeds in picked.items():
+        assert all(ALL.family(s).name == name for s in seeds)
+        # the first six of the window that the mix deals to this family, in order
+        assert seeds == [s for s in window if ALL.family(s).name == name][:6]
+    ev = evaluate_families(GoToGoal(), ALL, window, 6, n_envs=8)
+    assert ev.seeds == picked
+    assert {k: v.episodes for k, v in ev.families.items()} == dict.fromkeys(ALL.family_names, 6)
+    assert ev.pooled.episodes == 30
+    assert ev.pooled.successes == sum(v.successes for v in ev.families.values())
+    # each family's numbers are those of the family played alone on its seeds
+    from harness.evaluate import evaluate
+    for name, seeds in picked.items():
+        alone = evaluate(GoToGoal(), SCENARIOS[name], seeds, n_envs=4)
+        assert alone.to_json() == ev.families[name].to_json()
+
+
+def test_a_window_too_short_for_a_family_is_refused_naming_it():
+    heavy = replace(ALL, weights=(100.0, 1.0, 1.0, 1.0, 1.0))
+    with pytest.raises(ValueError, match="play family '.*', 5 needed; widen the window"):
+        heavy.pick(list(range(20)), 5)
+    assert heavy.evaluation_window(5) == int(np.ceil(2 * 5 / heavy.probabilities.min()))
+    # and the window it reserves is always enough in practice (> 6 sigma)
+    window = list(range(heavy.evaluation_window(5)))
+    assert all(len(v) == 5 for v in heavy.pick(window, 5).values())

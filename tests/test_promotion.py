@@ -71,3 +71,57 @@ def test_a_seed_that_never_converged_blocks_promotion_even_if_its_final_evaluati
     assert [c.seed for c in failing] == [1]
     assert any(x.startswith("seed 1: did not converge: never 3 consecutive") for x in
                d.diagnostics)
+
+
+FAMILIES = ("open", "doorway", "crowd")
+
+
+def decide_families(by_family, converged=None, curves=None):
+    finals = {s: final(0.95, 0.01) for s in by_family}  # pooled rates never decide a mix gate
+    converged = converged or {s: 100_000 for s in by_family}
+    return decide(finals, curves or {}, converged, GATE, 3, 1_000_000, 3, by_family, FAMILIES)
+
+
+def test_a_mix_expert_failing_one_family_is_rejected_naming_family_seed_and_margin():
+    good = {"open": final(0.99, 0.0), "doorway": final(0.93, 0.03), "crowd": final(0.95, 0.02)}
+    by_family = {0: good, 1: {**good, "doorway": final(0.86, 0.07)}, 2: good}
+    d = decide_families(by_family)
+    assert d.status == "rejected" and d.chosen_seed is None
+    assert [c.seed for c in d.seeds if not c.passed] == [1]
+    failing = [c for c in d.families if not c.passed]
+    assert [(c.seed, c.family) for c in failing] == [(1, "doorway")]
+    text = " | ".join(d.diagnostics)
+    assert "seed 1, family doorway: success 0.860 < 0.90 (short by 0.040)" in text
+    assert "collision 0.070 > 0.05 (over by 0.020)" in text
+    assert "open" not in text and "crowd" not in text
+    assert len(d.families) == 9  # every (seed, family) cell is reported
+
+
+def test_a_mix_expert_passing_every_family_is_approved_and_its_best_worst_family_chosen():
+    def seed(worst):
+        return {"open": final(0.99, 0.0), "doorway": final(worst, 0.02), "crowd": final(0.96, 0.0)}
+    d = decide_families({0: seed(0.92), 1: seed(0.95), 2: seed(0.91)})
+    assert d.status == "approved" and not d.diagnostics and d.chosen_seed == 1
+
+
+def test_a_family_missing_from_the_final_evaluation_rejects():
+    good = {"open": final(0.99, 0.0), "doorway": final(0.93, 0.03), "crowd": final(0.95, 0.02)}
+    d = decide_families({0: good, 1: good, 2: {k: v for k, v in good.items() if k != "crowd"}})
+    assert d.status == "rejected"
+    assert "seed 2, family crowd: no final evaluation recorded" in d.diagnostics
+
+
+def test_a_mix_expert_that_never_converged_names_the_family_that_never_held():
+    good = {"open": final(0.99, 0.0), "doorway": final(0.93, 0.03), "crowd": final(0.95, 0.02)}
+
+    def row(i, doorway):
+        fam = {"open": (0.97, 0.0), "doorway": (doorway, 0.02), "crowd": (0.95, 0.01)}
+        return {"timesteps": i * 100_000, "success_rate": 0.9, "collision_rate": 0.01,
+                "families": {k: {"success_rate": s, "collision_rate": c}
+                             for k, (s, c) in fam.items()}}
+    curve0 = [row(i, v) for i, v in enumerate([0.5, 0.92, 0.85, 0.93, 0.91, 0.8])]
+    d = decide_families({0: good, 1: good, 2: good}, converged={0: None, 1: 1, 2: 1},
+                        curves={0: curve0})
+    assert d.status == "rejected"
+    assert any(x.startswith("seed 0: did not converge") and "never held by doorway" in x
+               for x in d.diagnostics), d.diagnostics

@@ -68,3 +68,43 @@ def test_evaluations_run_on_the_grid_each_on_its_own_episode_set(tmp_path):
     sets = [tuple(r["episode_seeds"]) for r in result.curve]
     assert len(set(sets)) == 4 and all(b[0] == a[1] for a, b in zip(sets, sets[1:], strict=False))
     assert result.episode_seeds["training"]["start"] == seeds.block.start
+
+
+@pytest.mark.training
+def test_a_mix_expert_is_evaluated_and_converges_per_family(tmp_path):
+    """Issue 11: every periodic and final evaluation of a mix expert reports each family on its
+    own episodes; convergence needs every family at the thresholds."""
+    from harness.metrics import ExpertRunMetrics
+    from harness.spec.mixes import load_mix
+    from harness.train import at_target
+
+    full = load_study("full").expert
+    mix = load_mix("all")
+    spec = replace(full, ppo=replace(full.ppo, n_envs=8, n_steps=32, batch_size=128,
+                                     n_epochs=1),
+                   budget=512, eval=replace(full.eval, every=256, episodes=4, n_envs=8)
+                   .for_mix(mix), final_episodes=6)
+    run = train_expert_seed(spec, 0, Store(tmp_path))
+    m = ExpertRunMetrics.from_json(run.metrics)
+    assert set(m.final_by_family) == set(mix.family_names)
+    assert all(f.episodes == 6 for f in m.final_by_family.values())
+    assert m.final_eval.episodes == 30
+    rows = json.loads(run.file("learning_curve.json").read_text())
+    assert [r["timesteps"] for r in rows] == [0, 256, 512]
+    assert all(set(r["families"]) == set(mix.family_names) for r in rows)
+    assert all(f["episodes"] == 4 for r in rows for f in r["families"].values())
+    # windows are disjoint and of the reserved size
+    windows = [tuple(r["episode_seeds"]) for r in rows]
+    assert all(b - a == spec.eval.reserved for a, b in windows)
+    assert all(b[0] == a[1] for a, b in zip(windows, windows[1:], strict=False))
+    # convergence holds only when every family does
+    row = {**rows[0], "success_rate": 1.0, "collision_rate": 0.0,
+           "families": {k: {**v, "success_rate": 1.0, "collision_rate": 0.0}
+                        for k, v in rows[0]["families"].items()}}
+    gate = full.convergence.thresholds
+    assert at_target(row, gate)
+    row["families"]["doorway"]["success_rate"] = 0.5
+    assert not at_target(row, gate)
+    final = json.loads(run.file("final_eval.json").read_text())
+    assert {k: len(v) for k, v in final["family_seeds"].items()} == dict.fromkeys(
+        mix.family_names, 6)
