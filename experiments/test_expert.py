@@ -2,7 +2,9 @@
 
 Per seed: convergence within the budget and the final evaluation (>= 200 episodes on its own
 episode range). Then the promotion gate over every seed. Every threshold shown is the one the
-cited artefact was built with.
+cited artefact was built with. An expert of a scenario mix is gated per family: convergence needs
+every family at the thresholds, and the final evaluation is one criterion per (seed, family), each
+on that family's own >= 200 episodes.
 """
 
 import pytest
@@ -18,28 +20,43 @@ def test_expert_seed_converges(expert_stage, expert_seed, criteria):
     cfg = run.manifest["config"]
     m = ExpertRunMetrics.from_json(run.metrics)
     conv, last = m.converged_at, m.last_periodic_eval
+    families = last.families or {}
+    where = " on every family" if families else ""
+    if conv is not None:
+        measured = f"at {conv:,} steps"
+    elif families:
+        measured = f"not within {cfg['budget']:,} (last: " + ", ".join(
+            f"{k} {f.success_rate:.2f}/{f.collision_rate:.2f}" for k, f in families.items()) + ")"
+    else:
+        measured = (f"not within {cfg['budget']:,} (last: success {last.success_rate:.2f}, "
+                    f"collision {last.collision_rate:.2f})")
     criteria.holds(
-        "SC-001a", f"expert seed {expert_seed} converges", conv is not None,
-        measured=f"at {conv:,} steps" if conv is not None else
-        f"not within {cfg['budget']:,} (last: success {last.success_rate:.2f}, "
-        f"collision {last.collision_rate:.2f})",
+        "SC-001a", f"expert seed {expert_seed} converges{where}", conv is not None,
+        measured=measured,
         threshold=f"success >= {cfg['convergence']['success']}, collision <= "
-                  f"{cfg['convergence']['collision']} in {cfg['convergence']['consecutive']} "
-                  f"consecutive evaluations within {cfg['budget']:,} steps",
+                  f"{cfg['convergence']['collision']}{where} in "
+                  f"{cfg['convergence']['consecutive']} consecutive evaluations within "
+                  f"{cfg['budget']:,} steps",
         artifact=run.id)
 
 
-def test_expert_seed_final_evaluation(expert_stage, expert_seed, criteria):
+def test_expert_seed_final_evaluation(expert_stage, expert_seed, expert_family, criteria):
     run = expert_stage.run(expert_seed)
     gate = expert_stage.expert().manifest["config"]["promotion"]
-    final = ExpertRunMetrics.from_json(run.metrics).final_eval
+    m = ExpertRunMetrics.from_json(run.metrics)
+    per_family = gate.get("per_family", False)
+    if per_family:
+        assert m.final_by_family and expert_family in m.final_by_family, \
+            f"{run.id}: no final evaluation of family {expert_family}"
+    final = m.final_by_family[expert_family] if per_family else m.final_eval
+    who = f"expert seed {expert_seed}" + (f" on {expert_family}" if per_family else "")
     n = final.episodes
-    criteria.at_least("SC-001n", f"expert seed {expert_seed} final evaluation episodes", n,
+    criteria.at_least("SC-001n", f"{who}: final evaluation episodes", n,
                       gate["final_episodes"], fmt=",d", artifact=run.id)
-    criteria.at_least("SC-001b", f"expert seed {expert_seed} final success ({n} episodes)",
+    criteria.at_least("SC-001b", f"{who}: final success ({n} episodes)",
                       final.success_rate, gate["success"], interval=final.success_ci,
                       artifact=run.id)
-    criteria.at_most("SC-001c", f"expert seed {expert_seed} final collisions ({n} episodes)",
+    criteria.at_most("SC-001c", f"{who}: final collisions ({n} episodes)",
                      final.collision_rate, gate["collision"], interval=final.collision_ci,
                      artifact=run.id)
 
@@ -58,9 +75,18 @@ def test_expert_promoted(expert_stage, criteria):
     gate = expert.manifest["config"]["promotion"]
     decision = ExpertMetrics.from_json(expert.metrics).decision
     passed = sum(c.passed for c in decision.seeds)
+    per_family = gate.get("per_family", False)
+    bounds = [Bound("seeds passing", passed, "==", len(decision.seeds), "d"),
+              Bound("seeds", len(decision.seeds), ">=", gate["min_seeds"], "d")]
+    measured = f"{expert.status}: {passed}/{len(decision.seeds)} seeds pass"
+    if per_family:
+        families = expert.manifest["config"]["families"]
+        cells = sum(c.passed for c in decision.families)
+        bounds.append(Bound("(seed, family) cells passing", cells, "==",
+                            len(families) * len(decision.seeds), "d"))
+        measured += f", {cells}/{len(families) * len(decision.seeds)} (seed, family) cells"
     criteria.all_of(
-        "SC-001", "expert promoted (every seed converged and passes the final evaluation gate)",
-        [Bound("seeds passing", passed, "==", len(decision.seeds), "d"),
-         Bound("seeds", len(decision.seeds), ">=", gate["min_seeds"], "d")],
-        measured=f"{expert.status}: {passed}/{len(decision.seeds)} seeds pass",
-        artifact=expert.id, detail="; ".join(decision.diagnostics))
+        "SC-001", "expert promoted (every seed converged and passes the final evaluation gate"
+        + (f" on each of its {len(expert.manifest['config']['families'])} families)"
+           if per_family else ")"),
+        bounds, measured=measured, artifact=expert.id, detail="; ".join(decision.diagnostics))

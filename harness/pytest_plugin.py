@@ -290,9 +290,11 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """Parametrise the study's tests from the spec of the chosen profile: ``expert_seed`` over
     the expert seeds, ``arm_seed`` over every (arm, seed) run of the pre-training stage (the
-    shift experiment's arm included), ``pretrain_seed`` over the matched seeds; so each run is
-    its own test and xdist spreads them over workers."""
-    names = {"expert_seed", "arm_seed", "pretrain_seed"} & set(metafunc.fixturenames)
+    shift experiment's arm included), ``pretrain_seed`` over the matched seeds,
+    ``expert_family`` over the families the expert is gated on; so each run (and each cell of
+    the per-family gate) is its own test and xdist spreads them over workers."""
+    names = {"expert_seed", "arm_seed", "pretrain_seed", "expert_family"} & \
+        set(metafunc.fixturenames)
     if not names:
         return
     from harness.spec.study import load_study
@@ -303,6 +305,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "expert_seed" in names:
         metafunc.parametrize("expert_seed", list(spec.expert.seeds),
                              ids=[f"seed{s}" for s in spec.expert.seeds])
+    if "expert_family" in names:
+        metafunc.parametrize("expert_family", list(spec.expert.family_names))
     if "arm_seed" in names:
         pairs = arm_matrix(spec)
         metafunc.parametrize("arm_seed", pairs, ids=[f"{a}-seed{s}" for a, s in pairs])

@@ -242,3 +242,15 @@ def test_a_dataset_recorded_over_the_mix_names_each_episodes_family_and_replays(
     report = validate_dataset(tmp_path / "mix", 40)
     assert report.ok, report.text()
     assert "replay" in report.checks_run
+
+
+def test_playback_of_a_mix_dataset_shows_every_family_and_its_failure_first():
+    from harness.datasets.inspect import pick_episodes
+
+    fams = ["open", "doorway", "crowd", "open", "doorway", "crowd", "cluttered"]
+    outcomes = ["success", "success", "success", "success", "timeout", "success", "success"]
+    rows = [{"episode": i, "scenario": f, "outcome": o, "anomalies": []}
+            for i, (f, o) in enumerate(zip(fams, outcomes, strict=True))]
+    picked = pick_episodes({"episodes_table": rows}, 4)
+    assert picked == [0, 4, 2, 6]  # one per family; doorway's time-out rather than its success
+    assert pick_episodes({"episodes_table": rows[:1] + rows[3:4]}, 2) == [0, 3]

@@ -97,3 +97,70 @@ def test_a_criterion_resting_on_a_resumed_run_says_so(tmp_path):
     run.manifest["resumption"] = {"resumed_from_step": 1000, "exact": False, "note": "x"}
     flags = provenance_flags({"artifact": expert.id}, arts, expert.manifest["git"])["flags"]
     assert any(f"{run.id} was resumed after an interruption at step 1,000" in f for f in flags)
+
+
+def test_a_mix_expert_section_shows_the_family_by_seed_gate_and_renders(tmp_path):
+    """Issue 11: the report's per-family gate is a family x seed table of success and
+    collision with Wilson intervals, taken from the decision the expert recorded."""
+    from harness.metrics import ExpertMetrics
+    from harness.promotion import decide
+    from harness.report.render import render_html
+    from harness.spec.study import Thresholds
+
+    families = ["open", "doorway", "crowd"]
+    store = Store(tmp_path / "artifacts")
+    run_cfg = {"stage": "expert_run", "budget": 3000, "ppo": {"n_envs": 4},
+               "eval": {"every": 1000, "episodes": 17, "window": 99},
+               "convergence": {"success": 0.9, "collision": 0.05, "consecutive": 2}}
+    rates = {"open": (0.99, 0.0), "doorway": (0.93, 0.03), "crowd": (0.95, 0.01)}
+
+    def fam_rates(seed):
+        out = dict(rates)
+        if seed == 2:
+            out["doorway"] = (0.81, 0.09)
+        return out
+
+    runs, finals = [], {}
+    for seed in (0, 1, 2):
+        fam = {k: EvalSummary.from_json(_final(s, c, 250)) for k, (s, c) in
+               fam_rates(seed).items()}
+        finals[seed] = fam
+
+        def build(b, seed=seed, fam=fam):
+            curve = [{**_point(1000 * i), "families": {
+                k: {"episodes": 17, "success_rate": v.success_rate, "success_ci": [0.7, 1.0],
+                    "collision_rate": v.collision_rate, "collision_ci": [0.0, 0.1],
+                    "timeout_rate": 0.0} for k, v in fam.items()}} for i in range(4)]
+            (b.dir / "learning_curve.json").write_text(json.dumps(curve))
+            b.status = "converged"
+            b.metrics = {"converged_at": 1000, "timesteps": 3000, "train_wall_seconds": 6.0,
+                         "steps_per_second": 500.0, "final_eval": _final(0.9, 0.02, 750),
+                         "last_periodic_eval": curve[-1],
+                         "final_by_family": {k: v.to_json() for k, v in fam.items()}}
+        runs.append(store.get_or_build("expert_run", run_cfg, [seed], build))
+    decision = decide({s: EvalSummary.from_json(_final(0.9, 0.02, 750)) for s in finals}, {},
+                      dict.fromkeys(finals, 1000), Thresholds(0.9, 0.05), 3, 3000, 2, finals,
+                      tuple(families))
+    gate = {"success": 0.9, "collision": 0.05, "min_seeds": 3, "final_episodes": 250,
+            "per_family": True}
+
+    def build_expert(b):
+        b.status = decision.status
+        b.metrics = ExpertMetrics(decision=decision, converged_at={"0": 1000},
+                                  expert_training_steps={"0": 3000}).to_json()
+
+    expert = store.get_or_build("expert", {"stage": "expert", "promotion": gate,
+                                           "families": families}, [0, 1, 2], build_expert,
+                                inputs=runs)
+    section = expert_section({a.id: a for a in [*runs, expert]})
+    assert section["per_family"] and section["families"] == families
+    table = section["family_gate"]
+    assert table["seeds"] == [0, 1, 2]
+    assert [r["family"] for r in table["rows"]] == families
+    assert [r["passed"] for r in table["rows"]] == [True, False, True]
+    door = table["rows"][1]["cells"][2]
+    assert (door["success_rate"], door["collision_rate"]) == (0.81, 0.09)
+    assert any("seed 2, family doorway: success 0.810 < 0.90" in d
+               for d in section["diagnostics"])
+    html = render_html({"expert": section}, "family_gate.html.j2")
+    assert "Per-family gate" in html and "81.0%" in html and "[80.0, 100.0]%" in html

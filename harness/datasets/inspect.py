@@ -10,14 +10,22 @@ from harness.metrics import InspectionMetrics, PlaybackRow
 from harness.nav.outcomes import FINAL_OUTCOMES
 from harness.store import Artifact, Build, Store
 
-ANALYTICS_VERSION = 2
+ANALYTICS_VERSION = 3
 """Part of the inspection artefact's identity: bump when analytics change what they compute."""
 
 
 def pick_episodes(analytics: dict, n: int) -> list[int]:
-    """Episodes worth watching: one per outcome present first, then anomalies, then the rest."""
+    """Episodes worth watching. Of a dataset over several families: one per family first (a
+    failure of the family where it has one, so that failures are seen where they happen);
+    then one per outcome present, then anomalies, then the rest."""
     rows = analytics["episodes_table"]
     chosen: list[int] = []
+    families = list(dict.fromkeys(r["scenario"] for r in rows))
+    if len(families) > 1:
+        for family in families:
+            own = [r for r in rows if r["scenario"] == family]
+            failed = [r for r in own if r["outcome"] != "success"]
+            chosen.append((failed or own)[0]["episode"])
     for outcome in FINAL_OUTCOMES:
         for r in rows:
             if r["outcome"] == outcome and r["episode"] not in chosen:

@@ -49,6 +49,40 @@ def learning_curves(curves: dict[int, list[dict]], success: float, collision: fl
     return to_data_uri(fig)
 
 
+def family_curves(curves: dict[int, list[dict]], success: float, collision: float,
+                  families: list[str], title: str) -> str:
+    """Per family (one column each): success (top) and collision (bottom) vs online steps, one
+    line per seed, the thresholds dashed; each point is that family's own episodes."""
+    fig, axes = plt.subplots(2, len(families), figsize=(7.2, 3.6), sharex=True, sharey="row",
+                             squeeze=False)
+    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for j, family in enumerate(families):
+        for k, (seed, curve) in enumerate(sorted(curves.items())):
+            rows = [r for r in curve if family in (r.get("families") or {})]
+            x = [r["timesteps"] / 1e6 for r in rows]
+            c = colours[k % len(colours)]
+            axes[0, j].plot(x, [r["families"][family]["success_rate"] for r in rows], lw=1,
+                            color=c, label=f"seed {seed}")
+            axes[1, j].plot(x, [r["families"][family]["collision_rate"] for r in rows], lw=1,
+                            color=c)
+        axes[0, j].axhline(success, color="k", ls="--", lw=0.8)
+        axes[1, j].axhline(collision, color="k", ls="--", lw=0.8)
+        axes[0, j].set_title(family, fontsize=8)
+        axes[1, j].set_xlabel("steps (M)", fontsize=7)
+        for ax in axes[:, j]:
+            ax.grid(alpha=0.3)
+            ax.tick_params(labelsize=6)
+    axes[0, 0].set_ylim(-0.02, 1.02)
+    axes[1, 0].set_ylim(-0.01, max(0.3, 2 * collision))
+    axes[0, 0].set_ylabel("success", fontsize=7)
+    axes[1, 0].set_ylabel("collision", fontsize=7)
+    axes[0, 0].legend(fontsize=6, loc="lower right")
+    fig.suptitle(f"{title}: per family (dashed: gate {success:.2f} / {collision:.2f})",
+                 fontsize=9)
+    fig.tight_layout()
+    return to_data_uri(fig)
+
+
 def dataset_analytics(stats: dict) -> str:
     """Return and length histograms, outcome counts, action histograms, minimum clearance."""
     rows = stats["episodes_table"]

@@ -56,7 +56,8 @@ def render_study_report(profile: str, spec_path: str | None, results: dict,
     return html_path, pdf_path
 
 
-def render_html(context: dict) -> str:
+def render_html(context: dict, template: str = "report.html.j2") -> str:
+    """The report (or one of its included parts, given ``template``) rendered from ``context``."""
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(templates_dir())),
                              autoescape=jinja2.select_autoescape(["html", "j2"]),
                              undefined=jinja2.StrictUndefined)
@@ -64,7 +65,7 @@ def render_html(context: dict) -> str:
     env.filters["num"] = lambda v: "n/a" if v is None else f"{v:,}"
     env.filters["ci"] = lambda v: "n/a" if not v else f"[{100 * v[0]:.1f}, {100 * v[1]:.1f}]%"
     css = (templates_dir() / "report.css").read_text()
-    return env.get_template("report.html.j2").render(css=css, **context)
+    return env.get_template(template).render(css=css, **context)
 
 
 def _write_pdf(html: str, path: Path) -> None:
@@ -226,13 +227,34 @@ def expert_section(artifacts: dict[str, Artifact]) -> dict | None:
         curves, conv.get("success", gate["success"]), conv.get("collision", gate["collision"]),
         {r["seed"]: r["converged_at"] for r in rows},
         f"Expert PPO on '{expert.manifest.get('scenario')}'")
+    families = expert.manifest["config"].get("families", [])
+    per_family = bool(gate.get("per_family"))
     return {"id": expert.id, "status": expert.status, "scenario": expert.manifest.get("scenario"),
             "chosen_seed": expert.manifest.get("chosen_seed"),
+            "per_family": per_family, "families": families,
+            "family_gate": family_gate(decision, families) if per_family else None,
+            "family_figure": figures.family_curves(
+                curves, conv.get("success", gate["success"]),
+                conv.get("collision", gate["collision"]), families,
+                f"Expert PPO on mix '{expert.manifest.get('scenario')}'") if per_family else None,
             "diagnostics": decision["diagnostics"], "rows": rows, "figure": figure,
             "gate": gate,
             "convergence": {**conv, "every": run_cfg.get("eval", {}).get("every"),
                             "episodes": run_cfg.get("eval", {}).get("episodes")},
             "budget": run_cfg.get("budget"), "ppo": run_cfg.get("ppo")}
+
+
+def family_gate(decision: dict, families: list[str]) -> dict:
+    """The per-family gate as a family x seed table: each cell that family's final success and
+    collision rates (Wilson 95% intervals) on its own episodes, and whether it passes."""
+    seeds = [c["seed"] for c in decision["seeds"]]
+    cells = {(c["family"], c["seed"]): c for c in decision.get("families", [])}
+    rows = []
+    for family in families:
+        row = {"family": family, "cells": [cells.get((family, s)) for s in seeds]}
+        row["passed"] = all(c is not None and c["passed"] for c in row["cells"])
+        rows.append(row)
+    return {"seeds": seeds, "rows": rows}
 
 
 def dataset_section(study, artifacts: dict[str, Artifact]) -> dict | None:
