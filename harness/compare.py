@@ -175,7 +175,9 @@ def coverage_gaps(coverage: dict, scenario) -> list[str]:
     if scenario.name not in coverage.get("episodes_per_scenario", {}):
         gaps.append(f"scenario family '{scenario.name}' absent from the dataset "
                     f"(it has {sorted(coverage.get('episodes_per_scenario', {}))})")
-    peds = [int(k) for k in coverage.get("pedestrians", {})]
+    # the family's own episodes when the dataset has them (of a mix, others differ in crowding)
+    own = coverage.get("scenarios", {}).get(scenario.name, {})
+    peds = [int(k) for k in own.get("pedestrians", coverage.get("pedestrians", {}))]
     lo, hi = scenario.pedestrian_count
     if peds and (hi > max(peds) or lo < min(peds)):
         gaps.append(f"pedestrian count {lo}-{hi} outside the dataset's {min(peds)}-{max(peds)}")

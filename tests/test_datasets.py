@@ -242,6 +242,10 @@ def test_a_dataset_recorded_over_the_mix_names_each_episodes_family_and_replays(
     report = validate_dataset(tmp_path / "mix", 40)
     assert report.ok, report.text()
     assert "replay" in report.checks_run
+    stats = analyse(tmp_path / "mix", replay=False)
+    assert {k: v["episodes"] for k, v in stats["by_family"].items()} == \
+        {name: fams.count(name) for name in dict.fromkeys(fams)}
+    assert sum(v["steps"] for v in stats["by_family"].values()) == stats["steps"]
 
 
 def test_playback_of_a_mix_dataset_shows_every_family_and_its_failure_first():

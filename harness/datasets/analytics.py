@@ -55,8 +55,12 @@ def analyse(folder: Path, replay: bool = True) -> dict:
     """All analytics of a dataset folder, with per-episode anomaly flags."""
     rows = episode_table(folder)
     lengths = np.array([r["length"] for r in rows], dtype=float)
-    q1, q3 = np.quantile(lengths, [0.25, 0.75]) if len(lengths) else (0.0, 0.0)
-    lo, hi = q1 - 1.5 * (q3 - q1), q3 + 1.5 * (q3 - q1)
+    families = list(dict.fromkeys(r["scenario"] for r in rows))
+    fences = {}  # a length is an outlier among its own family's (their lengths differ)
+    for family in families:
+        own = np.array([r["length"] for r in rows if r["scenario"] == family], dtype=float)
+        q1, q3 = np.quantile(own, [0.25, 0.75])
+        fences[family] = (q1 - 1.5 * (q3 - q1), q3 + 1.5 * (q3 - q1))
     mismatches = {}
     if replay:
         for rep in replay_check(folder, [r["episode"] for r in rows]):
@@ -64,6 +68,7 @@ def analyse(folder: Path, replay: bool = True) -> dict:
                 mismatches[rep.episode] = rep
     for r in rows:
         flags = []
+        lo, hi = fences[r["scenario"]]
         if not lo <= r["length"] <= hi:
             flags.append("outlier_length")
         if r["outcome"] != "collision" and r["min_clearance"] < NEAR_COLLISION:
@@ -89,5 +94,17 @@ def analyse(folder: Path, replay: bool = True) -> dict:
         "anomaly_counts": {k: sum(k in r["anomalies"] for r in rows) for k in (
             "outlier_length", "near_collision", "saturated_actions", "replay_mismatch")},
         "replayed": bool(replay),
+        "by_family": {family: _family_stats([r for r in rows if r["scenario"] == family])
+                      for family in families},
         "episodes_table": rows,
     }
+
+
+def _family_stats(rows: list[dict]) -> dict:
+    """One family's share of the dataset: outcomes, return, length, clearance, anomalies."""
+    return {"episodes": len(rows), "steps": int(sum(r["length"] for r in rows)),
+            "outcomes": {o: sum(r["outcome"] == o for r in rows) for o in OUTCOMES},
+            "return": distribution([r["return"] for r in rows]).to_json(),
+            "length": distribution([r["length"] for r in rows]).to_json(),
+            "min_clearance": distribution([r["min_clearance"] for r in rows]).to_json(),
+            "anomalies": sum(bool(r["anomalies"]) for r in rows)}

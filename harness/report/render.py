@@ -285,7 +285,9 @@ def dataset_section(study, artifacts: dict[str, Artifact]) -> dict | None:
             "anomalous": anomalous[:15], "anomalous_total": len(anomalous),
             "playback": [{**r, "image": figures.image_uri(insp.path / r["final_frame"])}
                          for r in playback],
-            "return": stats["return"], "length": stats["length"]}
+            "return": stats["return"], "length": stats["length"],
+            "by_family": stats.get("by_family", {}) if len(stats.get("by_family", {})) > 1
+            else {}}
     return out
 
 
