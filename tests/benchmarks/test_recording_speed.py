@@ -42,12 +42,13 @@ def test_recording_throughput(capsys):
     policy, source = expert_policy(study)
     seeds = spec.seeds()
     start = time.perf_counter()
-    episodes = collect(policy, list(spec.scenarios), seeds, spec.deterministic, spec.n_envs)
+    episodes = collect(policy, spec.sources, seeds, spec.deterministic, spec.n_envs)
     collected = time.perf_counter() - start
     with tempfile.TemporaryDirectory() as tmp:
         write_dataset(Path(tmp), "harness/bench-v0", episodes, list(spec.scenarios),
                       {"created": now_iso(), "seeds": seeds, "git": git_state(),
-                       "expert": {"id": source}, "deterministic_actions": spec.deterministic})
+                       "expert": {"id": source}, "deterministic_actions": spec.deterministic},
+                      mix=spec.mix)
         written = time.perf_counter() - start
         report = validate_dataset(Path(tmp), spec.min_episodes)
         validated = time.perf_counter() - start
