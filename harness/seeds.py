@@ -46,8 +46,12 @@ BLOCK = 2**24
 """Episode seeds reserved for one training run or one dataset."""
 MAX_RUN_SEED = 2**16
 """Run seeds (``expert.seeds``, ``pretraining.seeds``) must lie in ``[0, MAX_RUN_SEED)``."""
-STREAMS = ("expert", "baseline", "pretrained", "naive", "shifted", "dataset", "shift_dataset")
-"""Named streams inside the training and recording purposes; a new arm needs a new name here."""
+STREAMS = ("expert", "baseline", "pretrained", "naive", "shifted", "dataset", "shift_dataset",
+           "matched", "shift_matched_dataset")
+"""Named streams inside the training and recording purposes; a new arm needs a new name here.
+The shift experiment has two arms (``shifted``, ``matched``) and two datasets (``shift_dataset``
+recorded on ``shift.dataset_scenarios``, ``shift_matched_dataset`` on the fine-tuning scenario);
+names are only ever appended, so the blocks of the earlier streams stay where they were."""
 
 
 @dataclass(frozen=True)

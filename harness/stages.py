@@ -19,7 +19,7 @@ from harness.expert import promote, require_approved, train_expert_seed
 from harness.progress import ProgressReporter
 from harness.scheduling import Scheduler
 from harness.shift import shift_matrix
-from harness.spec.study import Arm, Study
+from harness.spec.study import Arm, DatasetSpec, Study
 from harness.store import Artifact, Store
 
 
@@ -67,24 +67,33 @@ class DatasetStage:
 
     def __init__(self, study: Study, experts: ExpertStage, store: Store):
         self.spec = study.dataset
-        self.shift_scenarios = study.shift.dataset_scenarios
+        self.study = study
         self.experts = experts
         self.store = store
         self._datasets: dict[str, Artifact] = {}
         self._inspection: Artifact | None = None
 
     def dataset(self, which: str = "study") -> Artifact:
-        """The study's dataset ("study"), or the shift experiment's ("shift": the same expert
-        and recording settings on ``shift.dataset_scenarios``, its own episode seeds)."""
+        """The study's dataset ("study"), or one of the shift experiment's two ("shifted":
+        ``shift.dataset_scenarios``; "matched": the fine-tuning scenario), each recorded by the
+        same expert with the same settings, ``shift.episodes_per_dataset`` episodes from its own
+        stream of the recording purpose."""
         if which not in self._datasets:
-            if which == "study":
-                spec = self.spec
-            elif which == "shift":
-                spec = replace(self.spec, scenarios=self.shift_scenarios, stream="shift_dataset")
-            else:
-                raise KeyError(f"no dataset '{which}' (study or shift)")
-            self._datasets[which] = record_dataset(spec, self.experts.approved(), self.store)
+            self._datasets[which] = record_dataset(self.dataset_spec(which),
+                                                   self.experts.approved(), self.store)
         return self._datasets[which]
+
+    def dataset_spec(self, which: str) -> DatasetSpec:
+        if which == "study":
+            return self.spec
+        sh = self.study.shift
+        sources = {"shifted": (sh.dataset_scenarios, "shift_dataset"),
+                   "matched": ((self.study.pretraining.scenario,), "shift_matched_dataset")}
+        if which not in sources:
+            raise KeyError(f"no dataset '{which}' (study, shifted or matched)")
+        scenarios, stream = sources[which]
+        return replace(self.spec, scenarios=scenarios, mix=None, stream=stream,
+                       episodes=sh.episodes_per_dataset, min_episodes=sh.episodes_per_dataset)
 
     def inspection(self) -> Artifact:
         """Playback GIFs, replay checks and analytics of the study dataset."""
@@ -112,8 +121,8 @@ class PretrainingStage:
         self._shift: Artifact | None = None
 
     def arms(self) -> tuple[Arm, ...]:
-        """Every arm of the stage: the comparison's, then the shift experiment's."""
-        return (*self.spec.arms, self.study.shift.arm)
+        """Every arm of the stage: the comparison's, then the shift experiment's two."""
+        return (*self.spec.arms, *self.study.shift.arms)
 
     def arm(self, name: str) -> Arm:
         for a in self.arms():
@@ -145,25 +154,27 @@ class PretrainingStage:
         return self._comparison
 
     def shift(self) -> Artifact:
+        """The shift experiment: the shifted-data and matched-data arms and the baseline on
+        ``shift.seeds``, evaluated on every family of ``shift.eval_scenarios``."""
         if self._shift is None:
             sh = self.study.shift
-            names = ("baseline", "pretrained", sh.arm.name)
+            names = ("baseline", sh.shifted.name, sh.matched.name)
             built = self.runs([(arm, s) for s in sh.seeds for arm in names])
-            baseline, matched, shifted = ([built[(arm, s)] for s in sh.seeds] for arm in names)
-            self._shift = shift_matrix(sh, self.spec, baseline, matched, shifted,
-                                       self.datasets.dataset(), self.datasets.dataset("shift"),
-                                       self.store)
+            runs = {arm: [built[(arm, s)] for s in sh.seeds] for arm in names}
+            self._shift = shift_matrix(sh, self.spec, runs,
+                                       {w: self.datasets.dataset(w)
+                                        for w in ("shifted", "matched")}, self.store)
         return self._shift
 
 
 def arm_matrix(study: Study) -> list[tuple[str, int]]:
-    """(arm, seed) of every run of the pre-training stage, the shift experiment's arm included,
+    """(arm, seed) of every run of the pre-training stage, the shift experiment's arms included,
     seed-major so that workers finish whole seeds early."""
     pairs = []
     for s in study.pretraining.seeds:
         pairs += [(a.name, s) for a in study.pretraining.arms]
         if s in study.shift.seeds:
-            pairs.append((study.shift.arm.name, s))
+            pairs += [(a.name, s) for a in study.shift.arms]
     return pairs
 
 

@@ -8,9 +8,10 @@ base value hidden by the chosen profile is still an error.
 Cross-field rules (each names the field that breaks it and the value it must agree with):
 
 - ``shift.budget`` equals ``pretraining.budget``: the shift experiment reuses the comparison's own
-  baseline and matched runs, which were trained for ``pretraining.budget``.
+  baseline runs, which were trained for ``pretraining.budget``, beside its two arms.
 - ``shift.seeds`` are pre-training seeds: not allowed otherwise, for the same reason (a seed
-  outside would train runs that no comparison contains and no test is parametrised over).
+  outside would train baseline runs that no comparison contains and no test is parametrised
+  over).
 - an evaluation interval fits in its budget (``eval.every <= budget``), and the budget holds
   enough evaluations (at step 0, then every E) for K consecutive passes, for the number of
   unlearning evaluations, and for the fine-tuning warm-ups to end.
@@ -102,8 +103,9 @@ def check_rules(study: Study) -> None:
                         f"{recipe.actor_warmup_steps}")
     if sh.budget != pre.budget:
         raise SpecError(f, "shift.budget", f"pretraining.budget = {pre.budget} (the shift "
-                        f"experiment reuses the comparison's runs)", sh.budget)
+                        f"experiment reuses the comparison's baseline runs)", sh.budget)
     outside = [s for s in sh.seeds if s not in pre.seeds]
     if outside:
         raise SpecError(f, "shift.seeds", f"pre-training seeds, a subset of {list(pre.seeds)} "
-                        f"(the shift experiment reuses the comparison's runs)", list(sh.seeds))
+                        f"(the shift experiment reuses the comparison's baseline runs)",
+                        list(sh.seeds))

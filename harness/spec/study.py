@@ -189,7 +189,8 @@ class DatasetSpec:
     n_envs: int = 64
 
     stream: str = "dataset"
-    """Its block of the recording purpose (the shift experiment's dataset has its own)."""
+    """Its block of the recording purpose (each of the shift experiment's datasets has its
+    own)."""
     mix: ScenarioMix | None = None
     """Record over this mix (each episode's family drawn from its seed) instead."""
 
@@ -267,8 +268,9 @@ class Arm:
     critic: bool = True
     finetune: FineTuneConfig = FineTuneConfig()
     dataset: str | None = None
-    """Which dataset a pre-trained arm clones: "study" (``dataset:``) or "shift" (the shift
-    experiment's, recorded from ``shift.dataset_scenarios``); None for the baseline."""
+    """Which dataset a pre-trained arm clones: "study" (``dataset:``), or one of the shift
+    experiment's: "shifted" (recorded on ``shift.dataset_scenarios``) or "matched" (on the
+    fine-tuning scenario); None for the baseline."""
 
 
 @dataclass(frozen=True)
@@ -345,27 +347,72 @@ class PretrainSpec:
 
 @dataclass(frozen=True)
 class ShiftSpec:
+    """The distribution-shift experiment (DESIGN.md section 4, "Distribution shift").
+
+    Two pre-trained arms with the same recipe, seeds and budget, fine-tuned on
+    ``pretraining.scenario``, differing only in their demonstrations: the **shifted-data arm**
+    clones episodes the approved expert recorded on ``dataset_scenarios`` (families the
+    fine-tuning scenario is not), the **matched-data arm** the same number of episodes the same
+    expert recorded on the fine-tuning scenario itself. Both, and the baseline runs of the same
+    seeds, are evaluated on every family of ``eval_scenarios``: their BC policies before
+    fine-tuning, every checkpoint of the periodic-evaluation grid (per-family learning curves,
+    hence T and curve area per family) and the final policies, all on ``shift_eval`` episodes
+    that every arm plays alike."""
+
     dataset_scenarios: tuple[Scenario, ...]
-    """Scenarios of the shifted dataset (differing from the fine-tuning scenario)."""
+    """Families of the shifted dataset (never the fine-tuning scenario), recorded round-robin."""
     eval_scenarios: tuple[Scenario, ...]
     """Families of the evaluation matrix (fine-tuning scenario and held-out families)."""
     seeds: tuple[int, ...]
+    """Run seeds of both arms; a subset of ``pretraining.seeds`` (the baseline runs are the
+    comparison's own)."""
     budget: int
     episodes: int
-    """Evaluation episodes per (policy, scenario) cell."""
+    """Episodes per (policy, family) evaluation: the final and BC evaluations, and each
+    evaluation of a per-family learning curve (each on its own episode set)."""
+    episodes_per_dataset: int
+    """Episodes of each of the two datasets (the same size for both; declared in the spec,
+    default ``dataset.episodes``); validation requires exactly this many."""
     margin: float
-    """A policy whose success on a family is below the baseline's by more than this regresses."""
-    arm: Arm
-    """The recipe on the shifted dataset: a real arm, run on ``seeds``."""
+    """A regression: the shifted-data arm's success on a family below the matched-data arm's
+    (or the baseline's) by more than this, with a 95% interval of the difference below 0."""
+    arms: tuple[Arm, ...]
+    """The shifted-data arm, then the matched-data arm: the recipe of ``pretrained`` on each
+    arm's own dataset."""
+    bootstrap: int = 10_000
+    """Resamples of the intervals of differences (:func:`harness.compare.paired_rate_ci`)."""
 
-    def eval_set(self) -> SeedRange:
+    @property
+    def shifted(self) -> Arm:
+        return self.arms[0]
+
+    @property
+    def matched(self) -> Arm:
+        return self.arms[1]
+
+    def final_set(self) -> SeedRange:
+        """Episodes of the final and the BC evaluations (every family plays these seeds)."""
         return evaluation_set("shift_eval", 0, self.episodes)
 
-    def config(self) -> dict:
-        """Identity of the ``shift`` artefact."""
+    def curve_set(self, index: int) -> SeedRange:
+        """Episodes of the per-family evaluation of the checkpoint at grid step ``index``:
+        its own set, disjoint from the final set and from every other grid step's."""
+        return evaluation_set("shift_eval", index + 1, self.episodes)
+
+    def span(self, evaluations: int) -> SeedRange:
+        """Every ``shift_eval`` seed the experiment plays, for ``evaluations`` grid steps."""
+        return evaluation_span("shift_eval", evaluations + 1, self.episodes)
+
+    def config(self, grid: int) -> dict:
+        """Identity of the ``shift`` artefact (``grid``: evaluations per learning curve)."""
         return {"stage": "shift", "episodes": self.episodes, "margin": self.margin,
                 "eval_scenarios": [s.name for s in self.eval_scenarios],
-                "episode_seeds": self.eval_set().as_dict()}
+                "dataset_scenarios": [s.name for s in self.dataset_scenarios],
+                "episodes_per_dataset": self.episodes_per_dataset,
+                "bootstrap": self.bootstrap, "episode_seeds": self.span(grid).as_dict(),
+                "regression": "shifted - reference success < -margin and the 95% interval's "
+                              "upper bound < 0 (fine-tuned policies, per family)",
+                "seed_plan": SEED_PLAN_VERSION}
 
 
 @dataclass(frozen=True)
@@ -427,7 +474,7 @@ def parse_study(data: dict, path: str | Path, profile: str) -> Study:
     expert = _parse_expert(f.sub("expert", required=True))
     dataset = _parse_dataset(f.sub("dataset", required=True), expert)
     pretraining = _parse_pretraining(f.sub("pretraining", required=True), expert)
-    shift = _parse_shift(f.sub("shift", required=True), pretraining)
+    shift = _parse_shift(f.sub("shift", required=True), pretraining, dataset)
     f.done()
     return Study(name=name, profile=profile, file=str(path), resolved=data, expert=expert,
                  dataset=dataset, pretraining=pretraining, shift=shift)
@@ -554,20 +601,25 @@ def _schedule(ev: Fields, purpose: str) -> EvalSchedule:
     return schedule
 
 
-def _parse_shift(f: Fields, pre: PretrainSpec) -> ShiftSpec:
+def _parse_shift(f: Fields, pre: PretrainSpec, dataset: DatasetSpec) -> ShiftSpec:
     scenarios = load_scenarios()
     names = f.string_list("dataset_scenarios", choices=list(scenarios))
     if pre.scenario.name in names:
         raise f.error("dataset_scenarios", f"scenarios other than the fine-tuning scenario "
                       f"'{pre.scenario.name}' (this experiment is about a shift)", list(names))
     evals = f.string_list("eval_scenarios", list(scenarios), choices=list(scenarios))
+    recipe = pre.arm("pretrained")
     spec = ShiftSpec(dataset_scenarios=tuple(scenarios[n] for n in names),
                      eval_scenarios=tuple(scenarios[n] for n in evals),
                      seeds=_run_seeds(f, "seeds", default=list(pre.seeds[:2])),
                      budget=f.integer("budget", pre.budget, lo=1),
                      episodes=f.integer("episodes", 100, lo=1),
+                     episodes_per_dataset=f.integer("episodes_per_dataset", dataset.episodes,
+                                                    lo=1),
                      margin=f.number("margin", 0.10, lo=0.0, hi=1.0),
-                     arm=replace(pre.arm("pretrained"), name="shifted", dataset="shift"))
+                     arms=(replace(recipe, name="shifted", dataset="shifted"),
+                           replace(recipe, name="matched", dataset="matched")),
+                     bootstrap=f.integer("bootstrap", 10_000, lo=100))
     f.done()
     return spec
 
