@@ -102,5 +102,13 @@ def load_bc_policy(run: Artifact) -> PPO:
 
 def load_final_policy(run: Artifact) -> PPO:
     """The fine-tuned (or baseline) model of an ``arm_run``, loaded with its own class."""
-    cls = FineTunePPO if run.manifest["config"].get("pretrained") else PPO
-    return cls.load(run.file("model.zip"), device="cpu")
+    return _model_class(run).load(run.file("model.zip"), device="cpu")
+
+
+def load_checkpoint(run: Artifact, step: int) -> PPO:
+    """The model of an ``arm_run`` at periodic evaluation step ``step`` (its checkpoint)."""
+    return _model_class(run).load(run.file(f"checkpoints/step_{step:09d}.zip"), device="cpu")
+
+
+def _model_class(run: Artifact) -> type[PPO]:
+    return FineTunePPO if run.manifest["config"].get("pretrained") else PPO

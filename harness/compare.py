@@ -153,32 +153,134 @@ def unlearning_drop(bc_success: list[float], curve: list[dict]) -> float:
     return float(max(b - f for b, f in zip(bc_success, after, strict=True)))
 
 
-def regressions(matrix: dict[str, dict[str, float]], reference: str, margin: float,
-                policies: list[str]) -> list[dict]:
-    """Cells where a policy's success on a scenario falls below the reference policy's by more
-    than ``margin``: each named (policy, scenario, both values, the drop)."""
-    out = []
-    ref = matrix[reference]
-    for p in policies:
-        for scenario, value in matrix[p].items():
-            drop = ref[scenario] - value
-            if drop > margin:
-                out.append({"policy": p, "scenario": scenario, "success": value,
-                            "reference": reference, "reference_success": ref[scenario],
-                            "drop": drop, "margin": margin})
-    return out
+def iqm_ci(values: np.ndarray, n_boot: int = 10_000, seed: int = 0,
+           level: float = 0.95) -> tuple[float, float, float]:
+    """IQM over seeds and its percentile bootstrap interval."""
+    v = np.asarray(values, dtype=float)
+    lo, hi = _bootstrap((v,), lambda x, axis=-1: stats.trim_mean(x, 0.25, axis=axis), n_boot,
+                        seed, level)
+    return iqm(v), lo, hi
 
 
-def coverage_gaps(coverage: dict, scenario) -> list[str]:
-    """How the dataset's coverage fails to cover a fine-tuning scenario (empty = covered)."""
+# ----------------------------------------------------------------------------- shift
+def paired_rate_ci(a: np.ndarray, b: np.ndarray, n_boot: int = 10_000, seed: int = 0,
+                   level: float = 0.95) -> tuple[float, float, float]:
+    """Rate of ``a`` minus rate of ``b`` and its 95% interval, from per-episode outcomes.
+
+    Input convention: ``a[i, j]`` and ``b[i, j]`` are 0/1 outcomes (e.g. success) of run seed
+    ``i`` of each arm on episode seed ``j``; both arms play the same episode seeds, so
+    ``(a[i, j], b[i, j])`` is a pair. The interval is a two-stage (hierarchical) percentile
+    bootstrap: resample run seeds, then, within each drawn seed, resample episodes, keeping
+    each pair together; the statistic is the mean difference.
+
+    Why this and not a Newcombe interval (score interval for paired proportions): Newcombe's
+    treats all ``seeds x episodes`` pairs as one i.i.d. sample, so it ignores that the runs of
+    one arm differ from seed to seed (a fine-tuning run that collapsed moves all its episodes
+    together) and is too narrow whenever there is more than one seed. Resampling seeds first
+    carries that between-run variance; resampling episodes within seeds carries the episode
+    variance; pairing removes what both arms share (an episode that is hard for every policy).
+    With one seed it is the paired bootstrap over episodes. Caveat, as for every bootstrap over
+    few seeds: with 2-3 seeds the seed stage has few distinct resamples and the interval leans
+    on the episode stage. A degenerate sample (every pair differs by the same amount, e.g. both
+    arms always succeed) gives a zero-width interval at that difference.
+    """
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    if a.shape != b.shape or a.ndim != 2 or a.shape[1] == 0:
+        raise ValueError(f"paired outcomes need equal (seeds, episodes) shapes, got {a.shape} "
+                         f"and {b.shape}")
+    d = a - b
+    point = float(d.mean())
+    if np.ptp(d) == 0:
+        return point, point, point
+    rng = np.random.default_rng(seed)
+    n_s, n_e = d.shape
+    alpha = (1.0 - level) / 2.0
+    means = np.empty(n_boot)
+    chunk = max(1, 2_000_000 // (n_s * n_e))  # bounded memory per batch of resamples
+    for start in range(0, n_boot, chunk):
+        m = min(chunk, n_boot - start)
+        rows = rng.integers(0, n_s, size=(m, n_s))
+        cols = rng.integers(0, n_e, size=(m, n_s, n_e))
+        means[start:start + m] = d[rows[:, :, None], cols].mean(axis=(1, 2))
+    lo, hi = np.quantile(means, [alpha, 1.0 - alpha])
+    return point, float(lo), float(hi)
+
+
+REGRESSION = "regression"
+WITHIN_MARGIN = "within margin"
+INCONCLUSIVE = "inconclusive"
+
+
+def shift_verdict(difference: float, lo: float, hi: float, margin: float) -> str:
+    """Words for (shifted - reference) success on a family, DESIGN.md section 4:
+
+    - "regression": worse by more than ``margin`` (difference < -margin) with an interval that
+      excludes no difference (upper bound < 0);
+    - "within margin": the interval's lower bound is at or above -margin (no regression shown,
+      by the interval, not by the point estimate);
+    - "inconclusive": neither (the interval reaches below -margin but is not a regression).
+    """
+    if difference < -margin and hi < 0:
+        return REGRESSION
+    if lo >= -margin:
+        return WITHIN_MARGIN
+    return INCONCLUSIVE
+
+
+COVERAGE_TOLERANCE = 0.10
+"""A continuous range (start-goal distance) counts as covered when the dataset's observed range
+reaches each end of the scenario's declared range to within this fraction of its width: a
+finite sample of a uniform range never touches its ends exactly (200 episodes leave about 0.5%
+of the width at each end), while a family drawn from another range leaves a whole band."""
+
+
+def dataset_coverage(coverage: dict, env_config: dict, family: str | None = None) -> dict:
+    """What a dataset contains, from its recorded ``coverage`` metadata (per family under
+    ``coverage["scenarios"]``) and its ``env_config`` (each family's declared layout kind): the
+    families with their episode counts, layout kinds, obstacle and pedestrian count ranges and
+    the start-goal distance range. With ``family`` (when the dataset has that family), that
+    family's own episodes only; otherwise every episode of the dataset."""
+    per = coverage.get("scenarios", {})
+    names = [family] if family in per else sorted(per)
+    if not names:
+        raise ValueError("the dataset's coverage metadata has no per-family entries "
+                         "('scenarios'); re-record it with this harness")
+
+    def count_range(key: str) -> list[int]:
+        values = [int(k) for n in names for k in per[n].get(key, {})]
+        return [min(values), max(values)] if values else [0, 0]
+
+    return {"families": {n: int(per[n]["episodes"]) for n in sorted(per)},
+            "from_families": names,
+            "layouts": sorted({env_config[n]["layout"] for n in names}),
+            "obstacles": count_range("obstacles"),
+            "pedestrians": count_range("pedestrians"),
+            "start_goal_distance": [min(per[n]["start_goal_distance"]["min"] for n in names),
+                                    max(per[n]["start_goal_distance"]["max"] for n in names)]}
+
+
+def coverage_gaps(contents: dict, scenario) -> list[str]:
+    """Where a dataset's contents (:func:`dataset_coverage`) fail to cover a scenario's declared
+    ranges, each gap named in words (empty = covered): a missing family or layout kind, and
+    count or distance ranges that do not reach the scenario's, as "<dataset> against
+    <scenario>"."""
     gaps = []
-    if scenario.name not in coverage.get("episodes_per_scenario", {}):
-        gaps.append(f"scenario family '{scenario.name}' absent from the dataset "
-                    f"(it has {sorted(coverage.get('episodes_per_scenario', {}))})")
-    # the family's own episodes when the dataset has them (of a mix, others differ in crowding)
-    own = coverage.get("scenarios", {}).get(scenario.name, {})
-    peds = [int(k) for k in own.get("pedestrians", coverage.get("pedestrians", {}))]
-    lo, hi = scenario.pedestrian_count
-    if peds and (hi > max(peds) or lo < min(peds)):
-        gaps.append(f"pedestrian count {lo}-{hi} outside the dataset's {min(peds)}-{max(peds)}")
+    if scenario.name not in contents["families"]:
+        have = ", ".join(f"{n} ({k})" for n, k in contents["families"].items())
+        gaps.append(f"no {scenario.name} episodes (the dataset has {have})")
+    if scenario.layout not in contents["layouts"]:
+        gaps.append(f"no {scenario.layout} layout episodes (the dataset has "
+                    f"{', '.join(contents['layouts'])})")
+    for key, label, declared in (("obstacles", "obstacle counts", scenario.obstacle_count),
+                                 ("pedestrians", "pedestrian counts", scenario.pedestrian_count)):
+        lo, hi = contents[key]
+        want_lo, want_hi = declared
+        if want_lo < lo or want_hi > hi:
+            gaps.append(f"{label} {lo}-{hi} against {want_lo}-{want_hi}")
+    lo, hi = contents["start_goal_distance"]
+    want_lo, want_hi = scenario.goal_distance
+    slack = COVERAGE_TOLERANCE * (want_hi - want_lo)
+    if lo > want_lo + slack or hi < want_hi - slack:
+        gaps.append(f"start-goal distances {lo:.1f}-{hi:.1f} m against "
+                    f"{want_lo:.1f}-{want_hi:.1f} m")
     return gaps

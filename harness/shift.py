@@ -1,60 +1,215 @@
-"""The ``shift`` artefact: success of the BC, fine-tuned and baseline policies on every evaluated
-family, the datasets' coverage gaps, and every regression beyond the margin, by name."""
+"""The ``shift`` artefact: what demonstrations from other families cost (DESIGN.md section 4,
+"Distribution shift"; issue 12 part 2).
+
+The shifted-data arm (the recipe on demonstrations recorded on ``shift.dataset_scenarios``) is
+compared with the matched-data arm (the same recipe on as many demonstrations recorded on the
+fine-tuning scenario itself) and with the baseline, on the same run seeds, per evaluated family:
+
+- every run's final policy, and each pre-trained arm's BC policy (before any online step: where
+  the shift shows), on the same ``shift_eval`` episodes, per family, outcomes kept per episode so
+  that differences are paired by (run seed, episode seed);
+- every checkpoint of the periodic-evaluation grid on every family, each grid step on its own
+  episode set: a learning curve per family, hence T (time to target, the comparison's target)
+  and the curve area per family;
+- the two datasets' contents against the fine-tuning scenario's declared ranges, gaps in words.
+
+A regression is the shifted-data arm's final policy worse than the matched-data arm's or the
+baseline's on a family by more than the margin, with a 95% interval of the difference below
+zero (:func:`harness.compare.shift_verdict`). Only final policies are asserted: a BC policy of
+shifted demonstrations is expected to be worse before fine-tuning (that is the size of the
+shift, reported with its interval); the claim under test is that pre-training on them does not
+leave the fine-tuned agent worse off.
+"""
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
+from stable_baselines3 import PPO
 
 from harness import compare
-from harness.arm_runs import load_bc_policy, load_final_policy
-from harness.evaluate import evaluate
-from harness.metrics import DatasetMetrics, Regression, ShiftMetrics
+from harness.arm_runs import load_bc_policy, load_checkpoint, load_final_policy
+from harness.datasets.schema import DATA_DIR, METADATA_FILE
+from harness.evaluate import run_episodes
+from harness.metrics import (
+    DatasetCoverage,
+    Regression,
+    ShiftCell,
+    ShiftDifference,
+    ShiftMetrics,
+)
+from harness.nav.outcomes import OUTCOME_COLLISION, OUTCOME_SUCCESS
+from harness.nav.scenario import Scenario
 from harness.spec.study import PretrainSpec, ShiftSpec
+from harness.stats import wilson_interval
 from harness.store import Artifact, Build, Store
 
+FINE_TUNED, BC = "fine-tuned", "bc"
+REFERENCES = ("matched", "baseline")
 
-def shift_matrix(spec: ShiftSpec, pre: PretrainSpec, baseline: list[Artifact],
-                 matched: list[Artifact], shifted: list[Artifact], matched_dataset: Artifact,
-                 shifted_dataset: Artifact, store: Store) -> Artifact:
-    """The ``shift`` artefact: success of every policy on every family, gaps and regressions."""
-    seeds = spec.eval_set().seeds()
+
+def shift_matrix(spec: ShiftSpec, pre: PretrainSpec, runs: dict[str, list[Artifact]],
+                 datasets: dict[str, Artifact], store: Store) -> Artifact:
+    """The ``shift`` artefact over ``runs`` ("baseline", "matched", "shifted": one run per
+    ``spec.seeds`` each, in that order) and ``datasets`` ("shifted", "matched")."""
+    seeds = list(spec.seeds)
+    for name, arm_runs in runs.items():
+        if [r.manifest["seeds"][0] for r in arm_runs] != seeds:
+            raise ValueError(f"shift arm '{name}' is not matched to the seeds {seeds}")
+    grid = pre.eval.grid(spec.budget)
 
     def build(b: Build) -> None:
-        policies = {
-            "baseline": [load_final_policy(r) for r in baseline],
-            "bc (matched data)": [load_bc_policy(r) for r in matched],
-            "fine-tuned (matched data)": [load_final_policy(r) for r in matched],
-            "bc (shifted data)": [load_bc_policy(r) for r in shifted],
-            "fine-tuned (shifted data)": [load_final_policy(r) for r in shifted],
-        }
-        success: dict[str, dict[str, float]] = {}
-        collision: dict[str, dict[str, float]] = {}
-        for name, models in policies.items():
-            success[name], collision[name] = {}, {}
-            for sc in spec.eval_scenarios:
-                res = [evaluate(m.policy, sc, seeds, pre.eval.n_envs) for m in models]
-                success[name][sc.name] = float(np.mean([r.success_rate for r in res]))
-                collision[name][sc.name] = float(np.mean([r.collision_rate for r in res]))
-        checked = ["fine-tuned (matched data)", "fine-tuned (shifted data)"]
-        flagged = compare.regressions(success, "baseline", spec.margin, checked)
-        informational = compare.regressions(success, "baseline", spec.margin,
-                                            ["bc (matched data)", "bc (shifted data)"])
+        played = {arm: [evaluate_run(r, spec, grid) for r in arm_runs]
+                  for arm, arm_runs in runs.items()}
+        target = pre.target_level()
+        cells = {arm: {sc.name: _cell(spec, pre, [p[sc.name] for p in per_run])
+                       for sc in spec.eval_scenarios} for arm, per_run in played.items()}
+        diffs = [d for sc in spec.eval_scenarios
+                 for d in differences(spec, pre, played, sc.name)]
+        flagged = regressions(diffs)
         b.metrics = ShiftMetrics(
-            success=success, collision=collision,
-            regressions=[Regression(**r) for r in flagged],
-            bc_gaps=[Regression(**r) for r in informational], margin=spec.margin,
-            seeds=list(spec.seeds), episodes=spec.episodes,
-            fine_tuning_scenario=pre.scenario.name,
-            coverage_gaps={
-                "matched": compare.coverage_gaps(
-                    DatasetMetrics.from_json(matched_dataset.metrics).coverage, pre.scenario),
-                "shifted": compare.coverage_gaps(
-                    DatasetMetrics.from_json(shifted_dataset.metrics).coverage, pre.scenario)},
-            dataset_scenarios={"matched": matched_dataset.manifest["scenarios"],
-                               "shifted": shifted_dataset.manifest["scenarios"]}).to_json()
+            cells=cells, differences=diffs, regressions=flagged, margin=spec.margin,
+            seeds=seeds, episodes=spec.episodes, budget=spec.budget,
+            target={"success": target.thresholds.success,
+                    "collision": target.thresholds.collision,
+                    "consecutive": target.consecutive, "deviation": target.deviation},
+            fine_tuning_scenario=pre.scenario.name, declared=declared_ranges(pre.scenario),
+            coverage={w: _coverage(ds, pre.scenario) for w, ds in datasets.items()},
+            run_ids={arm: [r.id for r in arm_runs] for arm, arm_runs in runs.items()}
+        ).to_json()
         b.status = "regression" if flagged else "no_regression"
         b.extra = {"scenario": pre.scenario.name}
 
-    return store.get_or_build("shift", spec.config(), list(spec.seeds), build,
-                              inputs=[matched_dataset, shifted_dataset, *baseline, *matched,
-                                      *shifted])
+    config = {**spec.config(len(grid)), "fine_tuning_scenario": pre.scenario.name,
+              "target": pre.target_level().as_dict(), "every": pre.eval.every}
+    inputs = [datasets["shifted"], datasets["matched"], *(r for arm_runs in runs.values()
+                                                          for r in arm_runs)]
+    return store.get_or_build("shift", config, seeds, build, inputs=inputs)
+
+
+# ----------------------------------------------------------------------------- evaluation
+def evaluate_run(run: Artifact, spec: ShiftSpec, grid: list[int]) -> dict[str, dict]:
+    """One run on every evaluated family: per-episode success and collision of its final
+    policy and (pre-trained runs) its BC policy on the final episode set, and its learning curve
+    from its checkpoints, grid step ``i`` on ``spec.curve_set(i)``."""
+    final = load_final_policy(run).policy
+    bc = load_bc_policy(run).policy if run.manifest["config"].get("pretrained") else None
+    out = {sc.name: {"final": _outcomes(final, sc, spec.final_set().seeds()),
+                     "bc": _outcomes(bc, sc, spec.final_set().seeds()) if bc else None,
+                     "curve": []} for sc in spec.eval_scenarios}
+    for i, step in enumerate(grid):
+        policy = load_checkpoint(run, step).policy
+        episodes = spec.curve_set(i)
+        for sc in spec.eval_scenarios:
+            o = _outcomes(policy, sc, episodes.seeds())
+            out[sc.name]["curve"].append({
+                "timesteps": step, "episode_seeds": [episodes.start, episodes.stop],
+                "success_rate": float(o["success"].mean()),
+                "collision_rate": float(o["collision"].mean())})
+    return out
+
+
+def _outcomes(policy: PPO, scenario: Scenario, seeds: list[int]) -> dict[str, np.ndarray]:
+    table = run_episodes(policy, scenario, seeds, deterministic=True)
+    return {"success": (table.outcome == OUTCOME_SUCCESS).astype(float),
+            "collision": (table.outcome == OUTCOME_COLLISION).astype(float)}
+
+
+# ----------------------------------------------------------------------------- statistics
+def _stack(per_run: list[dict], stage: str, key: str) -> np.ndarray:
+    """(seeds, episodes) outcomes of one arm on one family."""
+    return np.stack([p[stage][key] for p in per_run])
+
+
+def _rate(x: np.ndarray) -> tuple[float, list[float]]:
+    n = int(x.size)
+    return float(x.mean()), list(wilson_interval(int(x.sum()), n))
+
+
+def _times(pre: PretrainSpec, per_run: list[dict], budget: int) -> tuple[np.ndarray, np.ndarray]:
+    t = pre.target_level()
+    return compare.censored_times([compare.time_to_target(
+        p["curve"], t.thresholds.success, t.thresholds.collision, t.consecutive)
+        for p in per_run], budget)
+
+
+def _cell(spec: ShiftSpec, pre: PretrainSpec, per_run: list[dict]) -> ShiftCell:
+    success, collision = _stack(per_run, "final", "success"), \
+        _stack(per_run, "final", "collision")
+    t, cens = _times(pre, per_run, spec.budget)
+    auc = [compare.success_auc(p["curve"], spec.budget) for p in per_run]
+    (s, s_ci), (c, c_ci) = _rate(success), _rate(collision)
+    extra = {}
+    if per_run[0]["bc"] is not None:
+        bc_s, bc_c = _stack(per_run, "bc", "success"), _stack(per_run, "bc", "collision")
+        (bs, bs_ci), (bcl, bcl_ci) = _rate(bc_s), _rate(bc_c)
+        extra = {"bc_success": bs, "bc_success_ci": bs_ci, "bc_collision": bcl,
+                 "bc_collision_ci": bcl_ci, "bc_per_seed": bc_s.mean(axis=1).tolist()}
+    return ShiftCell(final_success=s, final_success_ci=s_ci, final_collision=c,
+                     final_collision_ci=c_ci, final_per_seed=success.mean(axis=1).tolist(),
+                     time_to_target=t.tolist(), censored=cens.tolist(),
+                     iqm_time=list(compare.iqm_ci(t, spec.bootstrap)), auc=auc,
+                     auc_mean_ci=list(compare.mean_ci(auc, spec.bootstrap)), **extra)
+
+
+def differences(spec: ShiftSpec, pre: PretrainSpec, played: dict[str, list[dict]],
+                family: str) -> list[ShiftDifference]:
+    """The shifted-data arm against the matched-data arm and the baseline on ``family``: final
+    policies (success, T, curve area), and the two BC policies.
+
+    ``played[arm][i][family]`` is run ``i``'s record on the family (:func:`evaluate_run`):
+    ``final`` and ``bc`` per-episode ``success`` / ``collision`` arrays on the same episode
+    seeds for every arm, and ``curve``, the family's learning curve."""
+    shifted = [p[family] for p in played["shifted"]]
+    t_s, _ = _times(pre, shifted, spec.budget)
+    auc_s = [compare.success_auc(p["curve"], spec.budget) for p in shifted]
+    out = []
+    for ref in REFERENCES:
+        other = [p[family] for p in played[ref]]
+        a, b = _stack(shifted, "final", "success"), _stack(other, "final", "success")
+        diff, lo, hi = compare.paired_rate_ci(a, b, spec.bootstrap)
+        t_r, _ = _times(pre, other, spec.budget)
+        t, t_lo, t_hi = compare.paired_difference_ci(t_s, t_r, spec.bootstrap, iqm_of=True)
+        auc_r = [compare.success_auc(p["curve"], spec.budget) for p in other]
+        area, a_lo, a_hi = compare.paired_difference_ci(auc_s, auc_r, spec.bootstrap)
+        out.append(ShiftDifference(
+            family=family, stage=FINE_TUNED, reference=ref, success=float(a.mean()),
+            reference_success=float(b.mean()), difference=diff, ci=[lo, hi], margin=spec.margin,
+            verdict=compare.shift_verdict(diff, lo, hi, spec.margin), t_difference=t,
+            t_ci=[t_lo, t_hi], t_verdict=compare.verdict(t_lo, t_hi), auc_difference=area,
+            auc_ci=[a_lo, a_hi], auc_verdict=compare.verdict(a_lo, a_hi, lower_is_better=False)))
+    matched = [p[family] for p in played["matched"]]
+    a, b = _stack(shifted, "bc", "success"), _stack(matched, "bc", "success")
+    diff, lo, hi = compare.paired_rate_ci(a, b, spec.bootstrap)
+    out.append(ShiftDifference(
+        family=family, stage=BC, reference="matched", success=float(a.mean()),
+        reference_success=float(b.mean()), difference=diff, ci=[lo, hi], margin=spec.margin,
+        verdict=compare.shift_verdict(diff, lo, hi, spec.margin)))
+    return out
+
+
+def regressions(diffs: list[ShiftDifference]) -> list[Regression]:
+    """The regressions among ``diffs``, named: fine-tuned policies only (BC is reported)."""
+    return [Regression(arm="shifted", family=d.family, stage=d.stage, reference=d.reference,
+                       success=d.success, reference_success=d.reference_success,
+                       drop=-d.difference, ci=d.ci, margin=d.margin)
+            for d in diffs if d.stage == FINE_TUNED and d.verdict == compare.REGRESSION]
+
+
+# ----------------------------------------------------------------------------- coverage
+def declared_ranges(scenario: Scenario) -> dict:
+    """The fine-tuning scenario's declared ranges, as the coverage compares them."""
+    return {"family": scenario.name, "layout": scenario.layout,
+            "obstacles": list(scenario.obstacle_count),
+            "pedestrians": list(scenario.pedestrian_count),
+            "start_goal_distance": list(scenario.goal_distance)}
+
+
+def _coverage(dataset: Artifact, scenario: Scenario) -> DatasetCoverage:
+    """A dataset's contents from its own metadata (coverage per family, each family's declared
+    layout), and its gaps against ``scenario``."""
+    meta = json.loads(dataset.file(f"{DATA_DIR}/{METADATA_FILE}").read_text())
+    contents = compare.dataset_coverage(meta["coverage"], meta["env_config"], scenario.name)
+    return DatasetCoverage(id=dataset.id, **contents,
+                           gaps=compare.coverage_gaps(contents, scenario))
