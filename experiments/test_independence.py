@@ -1,10 +1,10 @@
 """Runs are independent and purposes never share episodes (DESIGN.md section 4).
 
 Reads the episode-seed ranges every artefact of this study recorded in its manifest and proves:
-no two training runs (expert seeds, every arm and seed, the shift runs) nor datasets share an
-episode seed, and no episode seed serves two purposes (training, expert periodic evaluation,
-expert final evaluation and selection, recording, comparison periodic and final evaluation,
-shift evaluation).
+no two training runs (expert seeds, every arm and seed, both arms of the shift experiment) nor
+datasets (the study's and the shift experiment's two) share an episode seed, and no episode seed
+serves two purposes (training, expert periodic evaluation, expert final evaluation and selection,
+recording, comparison periodic and final evaluation, shift evaluation).
 """
 
 import pytest
@@ -32,7 +32,8 @@ def test_runs_and_purposes_use_disjoint_episode_seeds(expert_stage, dataset_stag
     shift = pretraining_stage.shift()
     runs = [*expert_stage.runs(),
             *pretraining_stage.runs(arm_matrix(pretraining_stage.study)).values()]
-    artifacts = [*runs, dataset_stage.dataset(), dataset_stage.dataset("shift"), shift]
+    artifacts = [*runs, *(dataset_stage.dataset(w) for w in ("study", "shifted", "matched")),
+                 shift]
     ranges = [lr for a in artifacts for lr in _ranges(a)]
     own = [lr for lr in ranges if lr[1].purpose in OWN_BLOCK]
     shared_eval = [lr for lr in ranges if lr[1].purpose not in OWN_BLOCK]

@@ -344,13 +344,29 @@ def pretraining_section(artifacts: dict[str, Artifact]) -> dict | None:
             "fig_bc": figures.bc_losses(bc_curves) if bc_curves else None}
 
 
+SHIFT_ARMS = {"baseline": "baseline", "matched": "matched-data arm",
+              "shifted": "shifted-data arm"}
+
+
 def shift_section(artifacts: dict[str, Artifact]) -> dict | None:
+    """The shift experiment as its artefact recorded it: every arm per family, the shifted-data
+    arm's differences with intervals and verdicts, coverage and its gaps, the regressions."""
     sh = _first(artifacts, "shift")
     if sh is None:
         return None
     m = ShiftMetrics.from_json(sh.metrics).to_json()
-    return {"id": sh.id, "status": sh.status, **m,
-            "figure": figures.shift_heatmap(m["success"], m["regressions"], len(m["seeds"]))}
+    families = list(next(iter(m["cells"].values())))
+    success = {}
+    for arm in ("baseline", "matched", "shifted"):
+        if arm != "baseline":
+            success[f"bc ({arm} data)"] = {f: m["cells"][arm][f]["bc_success"] for f in families}
+        label = "baseline" if arm == "baseline" else f"fine-tuned ({arm} data)"
+        success[label] = {f: m["cells"][arm][f]["final_success"] for f in families}
+    flagged = [{"policy": "fine-tuned (shifted data)", "scenario": r["family"]}
+               for r in m["regressions"]]
+    return {"id": sh.id, "status": sh.status, **m, "families": families,
+            "arm_names": SHIFT_ARMS,
+            "figure": figures.shift_heatmap(success, flagged, len(m["seeds"]))}
 
 
 def _jsonable(value):
