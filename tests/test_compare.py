@@ -5,7 +5,6 @@ import pytest
 from scipy import stats as sps
 
 from harness import compare
-from harness.spec.scenarios import load_scenario
 
 
 def test_iqm_is_rliables_trimmed_mean():
@@ -114,25 +113,3 @@ def test_paired_difference_resamples_pairs_together():
     diff, lo, hi = compare.paired_difference_ci(a + 5.0, a, n_boot=500)
     assert (diff, lo, hi) == (5.0, 5.0, 5.0)  # unpaired resampling would spread it
     assert compare.verdict(-3, -1) == "better" and compare.verdict(-1, 2) == "indistinguishable"
-
-
-def test_shift_detector_fires_on_a_shifted_setup_and_is_quiet_on_a_matched_one():
-    matched = {"baseline": {"crowd": 0.9, "open": 0.95},
-               "fine-tuned": {"crowd": 0.93, "open": 0.9}}
-    assert compare.regressions(matched, "baseline", 0.1, ["fine-tuned"]) == []
-    shifted = {"baseline": {"crowd": 0.9, "open": 0.95},
-               "fine-tuned": {"crowd": 0.6, "open": 0.94}}
-    flagged = compare.regressions(shifted, "baseline", 0.1, ["fine-tuned"])
-    assert len(flagged) == 1 and flagged[0]["scenario"] == "crowd"
-    assert flagged[0]["drop"] == pytest.approx(0.3)
-
-
-def test_coverage_gaps_name_the_missing_family_and_pedestrians():
-    crowd = load_scenario("crowd")
-    coverage = {"episodes_per_scenario": {"cluttered": 200}, "pedestrians": {"0": 200}}
-    gaps = compare.coverage_gaps(coverage, crowd)
-    assert any("'crowd' absent" in g for g in gaps)
-    assert any("pedestrian count 3-6 outside the dataset's 0-0" in g for g in gaps)
-    covered = {"episodes_per_scenario": {"crowd": 200},
-               "pedestrians": {str(k): 10 for k in range(3, 7)}}
-    assert compare.coverage_gaps(covered, crowd) == []

@@ -27,13 +27,15 @@ def study_ranges(study) -> list[tuple[str, plan.SeedRange]]:
            for s in e.seeds]
     out += [(f"{a.name} seed {s}", plan.training_block("comparison_training", a.name, s))
             for a in p.arms for s in p.seeds]
-    out += [(f"shifted seed {s}", plan.training_block("comparison_training", "shifted", s))
-            for s in sh.seeds]
+    out += [(f"{a.name} seed {s}", plan.training_block("comparison_training", a.name, s))
+            for a in sh.arms for s in sh.seeds]
     out += [("dataset", study.dataset.seed_range()),
-            ("shift dataset", plan.recording_seeds("shift_dataset", study.dataset.episodes)),
+            ("shifted dataset", plan.recording_seeds("shift_dataset", sh.episodes_per_dataset)),
+            ("matched dataset", plan.recording_seeds("shift_matched_dataset",
+                                                     sh.episodes_per_dataset)),
             ("expert periodic", e.eval.span(e.budget)), ("expert final", e.final_set()),
             ("comparison periodic", p.eval.span(p.budget)), ("comparison final", p.final_set()),
-            ("shift eval", sh.eval_set())]
+            ("shift eval", sh.span(len(p.eval.grid(sh.budget))))]
     return out
 
 

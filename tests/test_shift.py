@@ -1,0 +1,174 @@
+"""The distribution-shift check (issue 12 part 2) on hand-made per-episode outcomes: the
+interval of a paired success difference, the regression rule, the detector firing on a real
+shift and quiet on a matched one, and coverage gaps named in words."""
+
+import numpy as np
+import pytest
+
+from harness import compare, shift
+from harness.spec.scenarios import load_scenario
+from harness.spec.study import load_study
+
+EPISODES = 50
+
+
+def outcomes(successes: int, n: int = EPISODES) -> np.ndarray:
+    """n episodes of which the first ``successes`` succeed (0/1)."""
+    return (np.arange(n) < successes).astype(float)
+
+
+def test_identical_outcomes_give_a_zero_width_interval_at_zero():
+    a = np.stack([outcomes(40), outcomes(45)])
+    assert compare.paired_rate_ci(a, a.copy(), n_boot=500) == (0.0, 0.0, 0.0)
+
+
+def test_pairs_stay_together():
+    """Shifted fails exactly the 10 episodes matched fails and 20 more: every pair differs by
+    0 or -1, and the interval is that of a mean of 30 -1's among 50, not of two free rates."""
+    matched, shifted = outcomes(40), outcomes(20)
+    diff, lo, hi = compare.paired_rate_ci(shifted[None], matched[None], n_boot=4000)
+    assert diff == pytest.approx(-0.4)
+    assert -0.56 < lo < -0.40 < hi < -0.25  # hand bound: 0.4 +- 1.96 * sqrt(.4 * .6 / 50)
+
+
+def test_one_collapsed_seed_of_three_is_not_evidence():
+    """Between-seed variance counts: seed resamples without the collapsed run (p = 8/27) give
+    no difference, so the upper bound reaches 0; pooling the 150 episodes as one i.i.d. sample
+    (what a Newcombe interval does) would call it a regression."""
+    ok, bad = outcomes(EPISODES), outcomes(0)
+    shifted = np.stack([ok, ok, bad])
+    matched = np.stack([ok, ok, ok])
+    diff, lo, hi = compare.paired_rate_ci(shifted, matched, n_boot=4000)
+    assert diff == pytest.approx(-1 / 3)
+    assert hi == 0.0 and lo == -1.0
+    assert compare.shift_verdict(diff, lo, hi, 0.10) == compare.INCONCLUSIVE
+
+
+@pytest.mark.parametrize("diff, lo, hi, verdict", [
+    (-0.30, -0.45, -0.15, compare.REGRESSION),      # beyond the margin, interval below 0
+    (-0.30, -0.60, 0.02, compare.INCONCLUSIVE),     # beyond the margin, interval reaches 0
+    (-0.08, -0.15, -0.01, compare.INCONCLUSIVE),    # significant but within the margin
+    (-0.02, -0.09, 0.05, compare.WITHIN_MARGIN),    # the interval stays above -margin
+    (0.20, 0.10, 0.30, compare.WITHIN_MARGIN),      # better
+])
+def test_regression_needs_the_margin_and_an_interval_below_zero(diff, lo, hi, verdict):
+    assert compare.shift_verdict(diff, lo, hi, 0.10) == verdict
+
+
+# ----------------------------------------------------------------------------- the detector
+def _run(final: int, bc: int | None, t_at: int | None, every: int, budget: int) -> dict:
+    """One run's record on one family, as :func:`harness.shift.evaluate_run` makes it: final
+    and BC per-episode outcomes, and a learning curve that reaches full success at ``t_at``."""
+    grid = list(range(0, budget + 1, every))
+    curve = [{"timesteps": s, "episode_seeds": [i * EPISODES, (i + 1) * EPISODES],
+              "success_rate": 1.0 if t_at is not None and s >= t_at else 0.5,
+              "collision_rate": 0.0} for i, s in enumerate(grid)]
+    pack = (lambda k: {"success": outcomes(k), "collision": 1.0 - outcomes(k)})
+    return {"final": pack(final), "bc": None if bc is None else pack(bc), "curve": curve}
+
+
+@pytest.fixture(scope="module")
+def smoke():
+    study = load_study("smoke")
+    return study.shift, study.pretraining
+
+
+def _played(smoke, shifted_final: int, shifted_bc: int) -> dict:
+    sh, pre = smoke
+    every, budget = pre.eval.every, sh.budget
+    fam = "open"
+    return {"baseline": [{fam: _run(48, None, 4 * every, every, budget)}],
+            "matched": [{fam: _run(49, 49, 0, every, budget)}],
+            "shifted": [{fam: _run(shifted_final, shifted_bc, 8 * every, every, budget)}]}
+
+
+def test_the_detector_fires_on_a_real_shift_and_names_it(smoke):
+    sh, pre = smoke
+    diffs = shift.differences(sh, pre, _played(smoke, shifted_final=20, shifted_bc=5), "open")
+    flagged = shift.regressions(diffs)
+    assert {(r.reference, r.stage) for r in flagged} == {("matched", "fine-tuned"),
+                                                          ("baseline", "fine-tuned")}
+    vs_matched = next(r for r in flagged if r.reference == "matched")
+    assert vs_matched.family == "open" and vs_matched.drop == pytest.approx(29 / 50)
+    assert vs_matched.ci[1] < 0 and vs_matched.success == pytest.approx(0.4)
+    bc = next(d for d in diffs if d.stage == "bc")
+    assert bc.verdict == compare.REGRESSION  # reported, never in the regressions
+    t = next(d for d in diffs if d.stage == "fine-tuned" and d.reference == "matched")
+    assert t.t_difference == 8 * pre.eval.every and t.auc_difference < 0
+
+
+def test_the_detector_stays_quiet_on_a_matched_one(smoke):
+    sh, pre = smoke
+    diffs = shift.differences(sh, pre, _played(smoke, shifted_final=48, shifted_bc=47), "open")
+    assert shift.regressions(diffs) == []
+    assert {d.verdict for d in diffs if d.stage == "fine-tuned"} <= {
+        compare.WITHIN_MARGIN, compare.INCONCLUSIVE}
+
+
+# ----------------------------------------------------------------------------- coverage
+def _family(episodes: int, peds: dict, obstacles: dict, lo: float, hi: float) -> dict:
+    return {"episodes": episodes, "pedestrians": peds, "obstacles": obstacles,
+            "start_goal_distance": {"min": lo, "max": hi}}
+
+
+ENV = {name: {"layout": load_scenario(name).layout}
+       for name in ("open", "cluttered", "corridor", "doorway", "crowd")}
+
+
+def test_coverage_gaps_are_named_in_words():
+    doorway = load_scenario("doorway")  # doorway layout, 0-3 obstacles, 2-4 pedestrians, 3-9 m
+    open_only = {"scenarios": {"open": _family(200, {"0": 200}, {"0": 200}, 2.01, 6.98)}}
+    contents = compare.dataset_coverage(open_only, ENV, "doorway")
+    assert contents["from_families"] == ["open"]  # no doorway episodes: every family's
+    assert compare.coverage_gaps(contents, doorway) == [
+        "no doorway episodes (the dataset has open (200))",
+        "no doorway layout episodes (the dataset has open)",
+        "obstacle counts 0-0 against 0-3",
+        "pedestrian counts 0-0 against 2-4",
+        "start-goal distances 2.0-7.0 m against 3.0-9.0 m"]
+
+
+def test_a_matched_dataset_covers_its_scenario_and_reads_its_own_family():
+    crowd = load_scenario("crowd")  # 2-5 obstacles, 3-6 pedestrians, 3-8 m
+    mixed = {"scenarios": {
+        "crowd": _family(100, {str(k): 25 for k in range(3, 7)},
+                         {str(k): 25 for k in range(2, 6)}, 3.02, 7.97),
+        "open": _family(100, {"0": 100}, {"0": 100}, 2.0, 7.0)}}
+    contents = compare.dataset_coverage(mixed, ENV, "crowd")
+    assert contents["from_families"] == ["crowd"] and contents["pedestrians"] == [3, 6]
+    assert compare.coverage_gaps(contents, crowd) == []
+    narrow = {"scenarios": {"crowd": _family(100, {"3": 50, "4": 50},
+                                             {str(k): 25 for k in range(2, 6)}, 3.6, 7.9)}}
+    assert compare.coverage_gaps(compare.dataset_coverage(narrow, ENV, "crowd"), crowd) == [
+        "pedestrian counts 3-4 against 3-6", "start-goal distances 3.6-7.9 m against 3.0-8.0 m"]
+
+
+# ----------------------------------------------------------------------------- the spec
+@pytest.mark.parametrize("profile", ["smoke", "full"])
+def test_the_two_arms_differ_only_in_their_demonstrations(profile):
+    from harness.stages import DatasetStage
+
+    study = load_study(profile)
+    sh = study.shift
+    assert [a.name for a in sh.arms] == ["shifted", "matched"]
+    recipe = study.pretraining.arm("pretrained")
+    assert sh.shifted.finetune == sh.matched.finetune == recipe.finetune
+    assert sh.shifted.critic == sh.matched.critic == recipe.critic
+    stage = DatasetStage(study, experts=None, store=None)
+    shifted, matched = stage.dataset_spec("shifted"), stage.dataset_spec("matched")
+    assert matched.scenarios == (study.pretraining.scenario,) and matched.mix is None
+    assert shifted.scenarios == sh.dataset_scenarios and shifted.mix is None
+    assert shifted.episodes == matched.episodes == sh.episodes_per_dataset
+    assert len({shifted.stream, matched.stream, study.dataset.stream}) == 3
+    if profile == "full":
+        assert len(sh.seeds) >= 3
+
+
+def test_the_bad_shift_spec_uses_the_smoke_expert():
+    """specs/bad_shift.yaml reuses a smoke store's expert (CI's study-level test copies it):
+    if the smoke expert changes, this names the drift instead of CI training a new one."""
+    smoke = load_study("smoke")
+    bad = load_study("bad_shift", "specs/bad_shift.yaml")
+    assert bad.expert.run_config() == smoke.expert.run_config()
+    assert bad.expert.gate_config() == smoke.expert.gate_config()
+    assert bad.pretraining.scenario.name not in [s.name for s in bad.shift.dataset_scenarios]
