@@ -47,6 +47,7 @@ from harness.store import Artifact, Build, Store
 
 FINE_TUNED, BC = "fine-tuned", "bc"
 REFERENCES = ("matched", "baseline")
+ONE_SEED = "one seed: no interval"
 
 
 def shift_matrix(spec: ShiftSpec, pre: PretrainSpec, runs: dict[str, list[Artifact]],
@@ -173,12 +174,15 @@ def differences(spec: ShiftSpec, pre: PretrainSpec, played: dict[str, list[dict]
         t, t_lo, t_hi = compare.paired_difference_ci(t_s, t_r, spec.bootstrap, iqm_of=True)
         auc_r = [compare.success_auc(p["curve"], spec.budget) for p in other]
         area, a_lo, a_hi = compare.paired_difference_ci(auc_s, auc_r, spec.bootstrap)
+        single = len(shifted) < 2  # an interval over one seed is a point: no verdict
         out.append(ShiftDifference(
             family=family, stage=FINE_TUNED, reference=ref, success=float(a.mean()),
             reference_success=float(b.mean()), difference=diff, ci=[lo, hi], margin=spec.margin,
             verdict=compare.shift_verdict(diff, lo, hi, spec.margin), t_difference=t,
-            t_ci=[t_lo, t_hi], t_verdict=compare.verdict(t_lo, t_hi), auc_difference=area,
-            auc_ci=[a_lo, a_hi], auc_verdict=compare.verdict(a_lo, a_hi, lower_is_better=False)))
+            t_ci=[t_lo, t_hi],
+            t_verdict=ONE_SEED if single else compare.verdict(t_lo, t_hi), auc_difference=area,
+            auc_ci=[a_lo, a_hi], auc_verdict=ONE_SEED if single else compare.verdict(
+                a_lo, a_hi, lower_is_better=False)))
     matched = [p[family] for p in played["matched"]]
     a, b = _stack(shifted, "bc", "success"), _stack(matched, "bc", "success")
     diff, lo, hi = compare.paired_rate_ci(a, b, spec.bootstrap)

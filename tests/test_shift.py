@@ -95,6 +95,7 @@ def test_the_detector_fires_on_a_real_shift_and_names_it(smoke):
     assert bc.verdict == compare.REGRESSION  # reported, never in the regressions
     t = next(d for d in diffs if d.stage == "fine-tuned" and d.reference == "matched")
     assert t.t_difference == 8 * pre.eval.every and t.auc_difference < 0
+    assert t.t_verdict == shift.ONE_SEED  # an interval over one seed is a point
 
 
 def test_the_detector_stays_quiet_on_a_matched_one(smoke):
