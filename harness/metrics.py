@@ -446,6 +446,19 @@ class ShiftCell(Record):
 
 
 @dataclass(frozen=True)
+class ShiftRunMetrics(Record):
+    """One arm run's ``shift_run`` evaluation (per-episode outcomes in its ``outcomes.json``):
+    success per evaluated family of its final and (pre-trained arms) BC policy."""
+
+    OPTIONAL: ClassVar[frozenset[str]] = frozenset({"bc_success"})
+
+    arm: str
+    seed: int
+    final_success: dict[str, float]
+    bc_success: dict[str, float] | None = None
+
+
+@dataclass(frozen=True)
 class ShiftDifference(Record):
     """The shifted-data arm minus a reference arm on one family: success (per-episode pairs,
     :func:`harness.compare.paired_rate_ci`), and for the fine-tuned policies T and curve area

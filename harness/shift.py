@@ -13,6 +13,10 @@ fine-tuning scenario itself) and with the baseline, on the same run seeds, per e
   and the curve area per family;
 - the two datasets' contents against the fine-tuning scenario's declared ranges, gaps in words.
 
+Each run's evaluations are their own ``shift_run`` artefact (per-episode outcomes in
+``outcomes.json``), so that xdist workers build them in parallel and a re-run reuses them; the
+``shift`` artefact holds the statistics over them.
+
 A regression is the shifted-data arm's final policy worse than the matched-data arm's or the
 baseline's on a family by more than the margin, with a 95% interval of the difference below
 zero (:func:`harness.compare.shift_verdict`). Only final policies are asserted: a BC policy of
@@ -38,31 +42,66 @@ from harness.metrics import (
     ShiftCell,
     ShiftDifference,
     ShiftMetrics,
+    ShiftRunMetrics,
 )
 from harness.nav.outcomes import OUTCOME_COLLISION, OUTCOME_SUCCESS
 from harness.nav.scenario import Scenario
-from harness.spec.study import PretrainSpec, ShiftSpec
+from harness.spec.study import SEED_PLAN_VERSION, PretrainSpec, ShiftSpec
 from harness.stats import wilson_interval
 from harness.store import Artifact, Build, Store
 
 FINE_TUNED, BC = "fine-tuned", "bc"
+OUTCOMES = "outcomes.json"
 REFERENCES = ("matched", "baseline")
 ONE_SEED = "one seed: no interval"
 
 
-def shift_matrix(spec: ShiftSpec, pre: PretrainSpec, runs: dict[str, list[Artifact]],
-                 datasets: dict[str, Artifact], store: Store) -> Artifact:
-    """The ``shift`` artefact over ``runs`` ("baseline", "matched", "shifted": one run per
-    ``spec.seeds`` each, in that order) and ``datasets`` ("shifted", "matched")."""
-    seeds = list(spec.seeds)
-    for name, arm_runs in runs.items():
-        if [r.manifest["seeds"][0] for r in arm_runs] != seeds:
-            raise ValueError(f"shift arm '{name}' is not matched to the seeds {seeds}")
+def shift_run(spec: ShiftSpec, pre: PretrainSpec, run: Artifact, store: Store) -> Artifact:
+    """The ``shift_run`` artefact of one arm run: its per-episode outcomes on every evaluated
+    family (:func:`evaluate_run`), in ``outcomes.json``."""
     grid = pre.eval.grid(spec.budget)
 
     def build(b: Build) -> None:
-        played = {arm: [evaluate_run(r, spec, grid) for r in arm_runs]
-                  for arm, arm_runs in runs.items()}
+        played = evaluate_run(run, spec, grid)
+        (b.dir / OUTCOMES).write_text(json.dumps(
+            {f: {k: (v if k == "curve" else None if v is None else
+                     {o: arr.astype(int).tolist() for o, arr in v.items()})
+                 for k, v in rec.items()} for f, rec in played.items()}))
+        b.metrics = ShiftRunMetrics(
+            arm=run.manifest["config"]["arm"], seed=run.manifest["seeds"][0],
+            final_success={f: float(r["final"]["success"].mean()) for f, r in played.items()},
+            bc_success={f: float(r["bc"]["success"].mean()) for f, r in played.items()}
+            if run.manifest["config"].get("pretrained") else None).to_json()
+
+    config = {"stage": "shift_run", "episodes": spec.episodes,
+              "eval_scenarios": [s.name for s in spec.eval_scenarios], "grid": grid,
+              "episode_seeds": spec.span(len(grid)).as_dict(), "seed_plan": SEED_PLAN_VERSION}
+    return store.get_or_build("shift_run", config, run.manifest["seeds"], build, inputs=[run])
+
+
+def load_outcomes(evaluation: Artifact) -> dict[str, dict]:
+    """A ``shift_run``'s outcomes as :func:`evaluate_run` returned them (file hash checked)."""
+    raw = json.loads(evaluation.file(OUTCOMES).read_text())
+    return {f: {k: (v if k == "curve" else None if v is None else
+                    {o: np.asarray(arr, float) for o, arr in v.items()})
+                for k, v in rec.items()} for f, rec in raw.items()}
+
+
+def shift_matrix(spec: ShiftSpec, pre: PretrainSpec, evaluations: dict[str, list[Artifact]],
+                 datasets: dict[str, Artifact], store: Store) -> Artifact:
+    """The ``shift`` artefact over the ``shift_run`` evaluations of "baseline", "matched" and
+    "shifted" (one per ``spec.seeds`` each, in that order) and the ``datasets`` ("shifted",
+    "matched")."""
+    seeds = list(spec.seeds)
+    for name, evals in evaluations.items():
+        if [e.manifest["seeds"][0] for e in evals] != seeds:
+            raise ValueError(f"shift arm '{name}' is not matched to the seeds {seeds}")
+    grid = pre.eval.grid(spec.budget)
+    run_ids = {arm: [e.manifest["inputs"][0]["id"] for e in evals]
+               for arm, evals in evaluations.items()}
+
+    def build(b: Build) -> None:
+        played = {arm: [load_outcomes(e) for e in evals] for arm, evals in evaluations.items()}
         target = pre.target_level()
         cells = {arm: {sc.name: _cell(spec, pre, [p[sc.name] for p in per_run])
                        for sc in spec.eval_scenarios} for arm, per_run in played.items()}
@@ -77,15 +116,14 @@ def shift_matrix(spec: ShiftSpec, pre: PretrainSpec, runs: dict[str, list[Artifa
                     "consecutive": target.consecutive, "deviation": target.deviation},
             fine_tuning_scenario=pre.scenario.name, declared=declared_ranges(pre.scenario),
             coverage={w: _coverage(ds, pre.scenario) for w, ds in datasets.items()},
-            run_ids={arm: [r.id for r in arm_runs] for arm, arm_runs in runs.items()}
-        ).to_json()
+            run_ids=run_ids).to_json()
         b.status = "regression" if flagged else "no_regression"
         b.extra = {"scenario": pre.scenario.name}
 
     config = {**spec.config(len(grid)), "fine_tuning_scenario": pre.scenario.name,
               "target": pre.target_level().as_dict(), "every": pre.eval.every}
-    inputs = [datasets["shifted"], datasets["matched"], *(r for arm_runs in runs.values()
-                                                          for r in arm_runs)]
+    inputs = [datasets["shifted"], datasets["matched"],
+              *(e for evals in evaluations.values() for e in evals)]
     return store.get_or_build("shift", config, seeds, build, inputs=inputs)
 
 

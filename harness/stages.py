@@ -18,7 +18,7 @@ from harness.datasets.stage import record_dataset
 from harness.expert import promote, require_approved, train_expert_seed
 from harness.progress import ProgressReporter
 from harness.scheduling import Scheduler
-from harness.shift import shift_matrix
+from harness.shift import shift_matrix, shift_run
 from harness.spec.study import Arm, DatasetSpec, Study
 from harness.store import Artifact, Store
 
@@ -159,9 +159,12 @@ class PretrainingStage:
         if self._shift is None:
             sh = self.study.shift
             names = ("baseline", sh.shifted.name, sh.matched.name)
-            built = self.runs([(arm, s) for s in sh.seeds for arm in names])
-            runs = {arm: [built[(arm, s)] for s in sh.seeds] for arm in names}
-            self._shift = shift_matrix(sh, self.spec, runs,
+            keys = [(arm, s) for s in sh.seeds for arm in names]
+            built = self.runs(keys)
+            evaluated = dict(zip(keys, self.scheduler.build_many(
+                keys, lambda k: shift_run(sh, self.spec, built[k], self.store)), strict=True))
+            evaluations = {arm: [evaluated[(arm, s)] for s in sh.seeds] for arm in names}
+            self._shift = shift_matrix(sh, self.spec, evaluations,
                                        {w: self.datasets.dataset(w)
                                         for w in ("shifted", "matched")}, self.store)
         return self._shift
