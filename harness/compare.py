@@ -84,6 +84,18 @@ def mean_ci(values: np.ndarray, n_boot: int = 10_000, seed: int = 0,
     return float(v.mean()), lo, hi
 
 
+def _iqm(a: np.ndarray, axis: int = -1) -> np.ndarray:
+    return stats.trim_mean(a, 0.25, axis=axis)
+
+
+def iqm_ci(values: np.ndarray, n_boot: int = 10_000, seed: int = 0,
+           level: float = 0.95) -> tuple[float, float, float]:
+    """IQM over seeds and its percentile bootstrap interval (rliable's interval estimate)."""
+    v = np.asarray(values, dtype=float)
+    lo, hi = _bootstrap((v,), _iqm, n_boot, seed, level)
+    return iqm(v), lo, hi
+
+
 def paired_difference_ci(a: np.ndarray, b: np.ndarray, n_boot: int = 10_000, seed: int = 0,
                          level: float = 0.95, iqm_of: bool = False) -> tuple[float, float, float]:
     """mean(a) - mean(b) (or IQM(a) - IQM(b)) over matched seeds, with its percentile bootstrap
