@@ -44,7 +44,7 @@ def study_ranges(study) -> list[tuple[str, plan.SeedRange]]:
     return out
 
 
-@pytest.mark.parametrize("profile", ["smoke", "full"])
+@pytest.mark.parametrize("profile", ["smoke", "full", "sizes"])
 def test_every_purpose_and_every_run_has_its_own_episode_seeds(profile):
     ranges = study_ranges(load_study(profile))
     assert plan.disjoint_pairs(ranges) == []

@@ -72,6 +72,7 @@ def test_a_subset_must_be_smaller_than_its_parent(parent):
 def _spec(tmp_path, **sizes):
     data = yaml.safe_load(yaml.safe_dump(BASE))
     data["pretraining"]["sizes"] = sizes
+    data["profiles"]["full"] = {}
     path = tmp_path / "study.yaml"
     path.write_text(yaml.safe_dump(data))
     return path
@@ -94,7 +95,8 @@ def test_fewer_seeds_with_a_reason_are_a_deviation(tmp_path):
     study = load_study("full", _spec(tmp_path, episodes=[5], seeds=[0, 1], reason="a pilot"))
     assert "2 seeds per size" in study.pretraining.sizes.seeds_deviation
     assert "a pilot" in study.pretraining.sizes.seeds_deviation
-    full = load_study("full").pretraining
+    assert load_study("full").pretraining.sizes is None  # its own profile (the time budget)
+    full = load_study("sizes").pretraining
     assert full.sizes.sizes[0] <= 5 and len(full.sizes.sizes) >= 4
     assert len(full.sizes.seeds) >= 5 and full.sizes.seeds_deviation is None
     assert full.sizes.recipe_gate is None  # SC-012r gates the full study
