@@ -1,16 +1,17 @@
 """Runs are independent and purposes never share episodes (DESIGN.md section 4).
 
 Reads the episode-seed ranges every artefact of this study recorded in its manifest and proves:
-no two training runs (expert seeds, every arm and seed, both arms of the shift experiment) nor
-datasets (the study's and the shift experiment's two) share an episode seed, and no episode seed
-serves two purposes (training, expert periodic evaluation, expert final evaluation and selection,
-recording, comparison periodic and final evaluation, shift evaluation).
+no two training runs (expert seeds, every arm and seed, both arms of the shift experiment, the
+size study's runs) nor datasets (the study's and the shift experiment's two) share an episode seed
+(a size-study subset is its parent's first episodes, by design, and records no range of its own),
+and no episode seed serves two purposes (training, expert periodic evaluation, expert final
+evaluation and selection, recording, comparison periodic and final evaluation, shift evaluation).
 """
 
 import pytest
 
 from harness.seeds import TRAINING_PURPOSES, SeedRange, disjoint_pairs
-from harness.stages import arm_matrix
+from harness.stages import arm_matrix, size_matrix
 
 pytestmark = pytest.mark.stage(4)
 
@@ -31,7 +32,8 @@ def test_runs_and_purposes_use_disjoint_episode_seeds(expert_stage, dataset_stag
     cmp = pretraining_stage.comparison()
     shift = pretraining_stage.shift()
     runs = [*expert_stage.runs(),
-            *pretraining_stage.runs(arm_matrix(pretraining_stage.study)).values()]
+            *pretraining_stage.runs(arm_matrix(pretraining_stage.study)).values(),
+            *(pretraining_stage.sized_run(*k) for k in size_matrix(pretraining_stage.study))]
     artifacts = [*runs, *(dataset_stage.dataset(w) for w in ("study", "shifted", "matched")),
                  shift]
     ranges = [lr for a in artifacts for lr in _ranges(a)]

@@ -42,7 +42,7 @@ def train_arm(spec: PretrainSpec, ppo: PPOConfig, arm: Arm, seed: int, store: St
     reference)."""
     scenario = scenario or spec.scenario
     budget = budget or spec.budget
-    stream = arm.name
+    stream = arm.seed_stream
     if arm.pretrained and dataset is None:
         raise ValueError(f"arm '{arm.name}' is pre-trained and needs a dataset artefact")
 

@@ -147,16 +147,20 @@ def dataset_folder(store: Store, ref: str) -> tuple[Path, Artifact | None]:
                              f"folder holding data/main_data.hdf5)")
         art = store.published(path)
         kind = art.kind if art is not None else _kind_of(path)
-        if kind not in (None, "dataset"):
+        if kind not in (None, *DATASET_KINDS):
             raise UsageError(_not_a_dataset(path, kind))
         if not (path / "data").is_dir():
             raise UsageError(f"{path}: not a dataset folder (expected data/main_data.hdf5 "
                              f"and data/metadata.json inside)")
         return path, (art.verify() if art is not None else None)
     art = store.find(ref)
-    if art.kind != "dataset":
+    if art.kind not in DATASET_KINDS:
         raise UsageError(_not_a_dataset(ref, art.kind))
     return art.path, art
+
+
+DATASET_KINDS = ("dataset", "dataset_subset")
+"""Artefact kinds that hold a dataset folder (a recorded one, or a subset of one)."""
 
 
 def _kind_of(folder: Path) -> str | None:

@@ -84,6 +84,18 @@ def mean_ci(values: np.ndarray, n_boot: int = 10_000, seed: int = 0,
     return float(v.mean()), lo, hi
 
 
+def _iqm(a: np.ndarray, axis: int = -1) -> np.ndarray:
+    return stats.trim_mean(a, 0.25, axis=axis)
+
+
+def iqm_ci(values: np.ndarray, n_boot: int = 10_000, seed: int = 0,
+           level: float = 0.95) -> tuple[float, float, float]:
+    """IQM over seeds and its percentile bootstrap interval (rliable's interval estimate)."""
+    v = np.asarray(values, dtype=float)
+    lo, hi = _bootstrap((v,), _iqm, n_boot, seed, level)
+    return iqm(v), lo, hi
+
+
 def paired_difference_ci(a: np.ndarray, b: np.ndarray, n_boot: int = 10_000, seed: int = 0,
                          level: float = 0.95, iqm_of: bool = False) -> tuple[float, float, float]:
     """mean(a) - mean(b) (or IQM(a) - IQM(b)) over matched seeds, with its percentile bootstrap
@@ -151,15 +163,6 @@ def unlearning_drop(bc_success: list[float], curve: list[dict]) -> float:
         raise ValueError(f"the curve has {len(after)} evaluations after step 0; "
                          f"{len(bc_success)} are needed")
     return float(max(b - f for b, f in zip(bc_success, after, strict=True)))
-
-
-def iqm_ci(values: np.ndarray, n_boot: int = 10_000, seed: int = 0,
-           level: float = 0.95) -> tuple[float, float, float]:
-    """IQM over seeds and its percentile bootstrap interval."""
-    v = np.asarray(values, dtype=float)
-    lo, hi = _bootstrap((v,), lambda x, axis=-1: stats.trim_mean(x, 0.25, axis=axis), n_boot,
-                        seed, level)
-    return iqm(v), lo, hi
 
 
 # ----------------------------------------------------------------------------- shift

@@ -41,12 +41,12 @@ def summarise(spec: PretrainSpec, runs: dict[str, list[Artifact]], dataset: Arti
             raise ValueError(f"arm '{name}' is not matched to the baseline's seeds {seeds}")
 
     def build(b: Build) -> None:
-        arms = {name: _arm_row(spec, name, arm_runs, base) for name, arm_runs in runs.items()}
+        arms = {name: arm_row(spec, name, arm_runs, base) for name, arm_runs in runs.items()}
         b.metrics = ComparisonMetrics(
             arms=arms, baseline_censored=int(sum(arms["baseline"].censored)),
             final_vs_baseline={name: _final_difference(spec, row, arms["baseline"])
                                for name, row in arms.items() if name != "baseline"},
-            recipe_vs={name: _recipe_versus(spec, arms["pretrained"], row)
+            recipe_vs={name: recipe_versus(spec, arms["pretrained"], row)
                        for name, row in arms.items() if name not in ("baseline", "pretrained")},
             sensitivity={lvl.label: _level(spec, lvl, runs) for lvl in spec.sensitivity},
             expert_training_steps=ExpertMetrics.from_json(expert.metrics).expert_training_steps,
@@ -87,7 +87,7 @@ def _ratio_stats(spec: PretrainSpec, t: np.ndarray, cens: np.ndarray, t_base: np
             "at_step_zero": int((t == 0).sum())}
 
 
-def _arm_row(spec: PretrainSpec, name: str, arm_runs: list[Artifact],
+def arm_row(spec: PretrainSpec, name: str, arm_runs: list[Artifact],
              base: list[Artifact]) -> ArmRow:
     metrics = [ArmRunMetrics.from_json(r.metrics) for r in arm_runs]
     t, cens = _times(spec, arm_runs)
@@ -134,7 +134,7 @@ def _final_difference(spec: PretrainSpec, row: ArmRow, base: ArmRow) -> FinalDif
                            passed=lo >= -spec.final_margin)
 
 
-def _recipe_versus(spec: PretrainSpec, recipe: ArmRow, other: ArmRow) -> RecipeVersus:
+def recipe_versus(spec: PretrainSpec, recipe: ArmRow, other: ArmRow) -> RecipeVersus:
     """The recipe against an ablation: largest drop below BC and T, paired by seed."""
     drop, d_lo, d_hi = compare.paired_difference_ci(recipe.unlearning_drop,
                                                     other.unlearning_drop, spec.bootstrap)

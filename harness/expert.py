@@ -54,8 +54,8 @@ def train_expert_seed(spec: ExpertSpec, seed: int, store: Store,
             final_eval=final, last_periodic_eval=CurvePoint.from_json(result.curve[-1]),
             final_by_family=by_family,
         ).to_json()
-        b.extra = {"scenario": spec.scenario.name, "families": list(spec.family_names), "hyperparameters_in_effect":
-                   result.hyperparameters, "init_seed": seeds.init,
+        b.extra = {"scenario": spec.scenario.name, "families": list(spec.family_names),
+                   "hyperparameters_in_effect": result.hyperparameters, "init_seed": seeds.init,
                    "resumption": result.resumption(),
                    "episode_seeds": {**result.episode_seeds, "final_eval": final_set.as_dict()}}
 

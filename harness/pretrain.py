@@ -13,6 +13,7 @@ al., RSS 2018). The action noise learnt by BC is usually tiny; it is reset for e
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -83,14 +84,16 @@ def discounted_returns(rewards: np.ndarray, gamma: float) -> np.ndarray:
 
 def load_demonstrations(dataset_path: Path, gamma: float, val_fraction: float,
                         seed: int) -> Demonstrations:
-    """Transitions in dataset order; validation episodes drawn with ``seed``."""
+    """Transitions in dataset order; validation episodes drawn with ``seed`` (at least one when
+    ``val_fraction > 0`` and there are two episodes or more: a size-study subset of 5 episodes
+    still has a validation loss)."""
     with h5py.File(dataset_path / DATA_DIR / DATA_FILE, "r") as fh:
         episodes = [fh[f"episode_{i}"] for i in range(len(fh.keys()))]
         data = [(e["observations"][()], e["actions"][()], e["rewards"][()],
                  e["terminations"][()] | e["truncations"][()]) for e in episodes]
     n = len(data)
     rng = np.random.default_rng(seed)
-    n_val = int(round(val_fraction * n)) if n > 1 else 0
+    n_val = max(1, int(round(val_fraction * n))) if n > 1 and val_fraction > 0 else 0
     val = sorted(rng.choice(n, size=n_val, replace=False).tolist()) if n_val else []
     train = [i for i in range(n) if i not in set(val)]
 
@@ -125,33 +128,51 @@ def policy_nll(policy, obs: np.ndarray, acts: np.ndarray) -> tuple[float, float]
     return float(-log_prob.mean()), float(entropy.mean())
 
 
+def bc_schedule(cfg: BCConfig, transitions: int) -> tuple[int, int]:
+    """(batch size, epochs) of BC on ``transitions`` training transitions: the configured batch
+    (at most the data), and the configured epochs or, when a small dataset would get fewer than
+    ``cfg.min_updates`` gradient steps that way, enough epochs for ``min_updates`` (so a
+    size-study subset is not under-trained merely for being small)."""
+    batch = max(1, min(cfg.batch_size, transitions))
+    per_epoch = transitions // batch  # imitation drops the incomplete last batch
+    epochs = max(cfg.epochs, math.ceil(cfg.min_updates / max(per_epoch, 1)))
+    return batch, epochs
+
+
 def train_bc(model: PPO, demos: Demonstrations, cfg: BCConfig, seed: int, out_dir: Path
              ) -> list[dict]:
-    """Clone the expert into ``model.policy`` in place; per-epoch losses and checkpoints."""
+    """Clone the expert into ``model.policy`` in place; losses and a checkpoint at (at most)
+    ``cfg.epochs`` evenly spaced epochs, the last included (:func:`bc_schedule`)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(seed)
+    batch, epochs = bc_schedule(cfg, len(demos.train.obs))
     trainer = imitation_bc.BC(
         observation_space=model.observation_space, action_space=model.action_space,
         rng=np.random.default_rng(seed), policy=model.policy, demonstrations=demos.train,
-        batch_size=cfg.batch_size, optimizer_kwargs={"lr": cfg.learning_rate},
+        batch_size=batch, optimizer_kwargs={"lr": cfg.learning_rate},
         ent_weight=cfg.ent_weight, l2_weight=cfg.l2_weight, device="cpu",
         custom_logger=imit_logger.configure(str(out_dir / "log"), format_strs=["csv"]))
     probe = np.random.default_rng(seed).choice(len(demos.train.obs),
                                                size=min(4096, len(demos.train.obs)),
                                                replace=False)
     curve: list[dict] = []
+    every = math.ceil(epochs / cfg.epochs)
+    epoch = 0
 
     def on_epoch_end() -> None:
-        epoch = len(curve) + 1
+        nonlocal epoch
+        epoch += 1
+        if epoch % every and epoch != epochs:
+            return
         train_nll, entropy = policy_nll(model.policy, demos.train.obs[probe],
                                         demos.train.acts[probe])
         val_nll, _ = policy_nll(model.policy, demos.val_obs, demos.val_acts)
         curve.append({"epoch": epoch, "train_nll": train_nll, "val_nll": val_nll,
-                      "entropy": entropy})
+                      "entropy": entropy, "batch_size": batch})
         torch.save(model.policy.state_dict(), out_dir / f"epoch_{epoch:03d}.pt")
 
     model.policy.set_training_mode(True)
-    trainer.train(n_epochs=cfg.epochs, on_epoch_end=on_epoch_end, progress_bar=False,
+    trainer.train(n_epochs=epochs, on_epoch_end=on_epoch_end, progress_bar=False,
                   log_interval=10**9)
     model.policy.set_training_mode(False)
     (out_dir / "bc_curve.json").write_text(json.dumps(curve, indent=1))

@@ -52,6 +52,38 @@ STREAMS = ("expert", "baseline", "pretrained", "naive", "shifted", "dataset", "s
 The shift experiment has two arms (``shifted``, ``matched``) and two datasets (``shift_dataset``
 recorded on ``shift.dataset_scenarios``, ``shift_matched_dataset`` on the fine-tuning scenario);
 names are only ever appended, so the blocks of the earlier streams stay where they were."""
+SIZED_BASE = 16
+"""Stream slots below this are the named :data:`STREAMS` (room to add names); above it lie the
+streams of the dataset-size study: arm ``a`` at size index ``k`` is slot
+``SIZED_BASE + STREAMS.index(a) * MAX_SIZES + k`` (:func:`sized_stream`)."""
+MAX_SIZES = 32
+"""Sizes a dataset-size study may declare."""
+STREAM_SLOTS = PURPOSE_SPAN // BLOCK // MAX_RUN_SEED
+"""Streams a purpose has room for (256)."""
+SIZABLE = STREAMS[:7]
+"""The streams that may have sized variants: ``SIZED_BASE + 7 * MAX_SIZES`` slots fit in
+:data:`STREAM_SLOTS`; names appended later (the shift experiment's ``matched`` arm and its
+dataset) are never sized, so that no sized slot moves when a name is added."""
+
+
+def sized_stream(arm: str, size_index: int) -> str:
+    """The stream of ``arm``'s runs at the ``size_index``-th size of the dataset-size study
+    (its own block per seed: no sized run shares an episode stream with any other run)."""
+    if arm not in SIZABLE:
+        raise ValueError(f"seed stream {arm!r} has no sized variants; those of {SIZABLE} do")
+    if not 0 <= size_index < MAX_SIZES:
+        raise ValueError(f"size index {size_index} outside [0, {MAX_SIZES})")
+    return f"{arm}/size{size_index}"
+
+
+def _stream_slot(stream: str) -> int:
+    if stream in STREAMS:
+        return STREAMS.index(stream)
+    arm, _, size = stream.partition("/size")
+    if arm in SIZABLE and size.isdigit() and int(size) < MAX_SIZES:
+        return SIZED_BASE + SIZABLE.index(arm) * MAX_SIZES + int(size)
+    raise ValueError(f"unknown seed stream {stream!r}; known: {STREAMS} and "
+                     f"'<stream>/size<k>' for k < {MAX_SIZES}")
 
 
 @dataclass(frozen=True)
@@ -92,11 +124,10 @@ def purpose_base(purpose: str) -> int:
 
 
 def _block_index(stream: str, seed: int) -> int:
-    if stream not in STREAMS:
-        raise ValueError(f"unknown seed stream {stream!r}; known: {STREAMS}")
+    slot = _stream_slot(stream)
     if not 0 <= int(seed) < MAX_RUN_SEED:
         raise ValueError(f"run seed {seed} outside [0, {MAX_RUN_SEED}) of the seed plan")
-    return STREAMS.index(stream) * MAX_RUN_SEED + int(seed)
+    return slot * MAX_RUN_SEED + int(seed)
 
 
 def training_block(purpose: str, stream: str, seed: int) -> SeedRange:

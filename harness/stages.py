@@ -15,10 +15,12 @@ from harness.arm_runs import train_arm
 from harness.comparison import summarise
 from harness.datasets.inspect import inspect_dataset
 from harness.datasets.stage import record_dataset
+from harness.datasets.subset import subset_dataset
 from harness.expert import promote, require_approved, train_expert_seed
 from harness.progress import ProgressReporter
 from harness.scheduling import Scheduler
 from harness.shift import shift_matrix, shift_run
+from harness.size_study import summarise_sizes
 from harness.spec.study import Arm, DatasetSpec, Study
 from harness.store import Artifact, Store
 
@@ -71,6 +73,7 @@ class DatasetStage:
         self.experts = experts
         self.store = store
         self._datasets: dict[str, Artifact] = {}
+        self._subsets: dict[int, Artifact] = {}
         self._inspection: Artifact | None = None
 
     def dataset(self, which: str = "study") -> Artifact:
@@ -94,6 +97,15 @@ class DatasetStage:
         scenarios, stream = sources[which]
         return replace(self.spec, scenarios=scenarios, mix=None, stream=stream,
                        episodes=sh.episodes_per_dataset, min_episodes=sh.episodes_per_dataset)
+
+    def subset(self, episodes: int) -> Artifact:
+        """The first ``episodes`` episodes of the study dataset (the size study's datasets);
+        the full size is the study dataset itself."""
+        if episodes == self.spec.episodes:
+            return self.dataset()
+        if episodes not in self._subsets:
+            self._subsets[episodes] = subset_dataset(self.dataset(), episodes, self.store)
+        return self._subsets[episodes]
 
     def inspection(self) -> Artifact:
         """Playback GIFs, replay checks and analytics of the study dataset."""
@@ -119,6 +131,8 @@ class PretrainingStage:
         self._runs: dict[tuple[str, int], Artifact] = {}
         self._comparison: Artifact | None = None
         self._shift: Artifact | None = None
+        self._sized: dict[tuple[str, int, int], Artifact] = {}
+        self._size_study: Artifact | None = None
 
     def arms(self) -> tuple[Arm, ...]:
         """Every arm of the stage: the comparison's, then the shift experiment's two."""
@@ -139,6 +153,42 @@ class PretrainingStage:
             self._runs[key] = train_arm(self.spec, self.ppo, a, seed, self.store, dataset,
                                         progress=reporter)
         return self._runs[key]
+
+    def sized_run(self, arm: str, episodes: int, seed: int) -> Artifact:
+        """Pre-trained ``arm`` of seed ``seed`` on the dataset of ``episodes`` episodes (the
+        full size is the comparison's own run)."""
+        if episodes == self.study.dataset.episodes:
+            return self.run(arm, seed)
+        key = (arm, episodes, seed)
+        if key not in self._sized:
+            a = self.spec.sized_arm(arm, episodes)
+            reporter = self.progress.for_run(f"{a.name} seed {seed}") if self.progress else None
+            self._sized[key] = train_arm(self.spec, self.ppo, a, seed, self.store,
+                                         self.datasets.subset(episodes), progress=reporter)
+        return self._sized[key]
+
+    def size_study(self) -> Artifact:
+        """The ``size_study`` artefact over every declared size and the full dataset."""
+        if self._size_study is None:
+            sz = self.spec.sizes
+            if sz is None:
+                raise KeyError("the spec declares no pretraining.sizes")
+            full = self.study.dataset.episodes
+            pretrained = [a.name for a in self.spec.arms if a.pretrained]
+            keys = [(a, n, s) for n in sz.sizes for s in sz.seeds for a in pretrained]
+            built = dict(zip(keys, self.scheduler.build_many(
+                keys, lambda k: self.sized_run(*k)), strict=True))
+            full_runs = self.runs([(a, s) for s in self.spec.seeds
+                                   for a in (*pretrained, "baseline")])
+            sized = {n: {a: {s: built[(a, n, s)] for s in sz.seeds} for a in pretrained}
+                     for n in sz.sizes}
+            sized[full] = {a: {s: full_runs[(a, s)] for s in self.spec.seeds}
+                           for a in pretrained}
+            baseline = {s: full_runs[("baseline", s)] for s in self.spec.seeds}
+            datasets = {n: self.datasets.subset(n) for n in (*sz.sizes, full)}
+            self._size_study = summarise_sizes(self.spec, baseline, sized, datasets,
+                                               self.store)
+        return self._size_study
 
     def runs(self, keys: list[tuple[str, int]]) -> dict[tuple[str, int], Artifact]:
         built = self.scheduler.build_many(keys, lambda k: self.run(*k))
@@ -168,6 +218,16 @@ class PretrainingStage:
                                        {w: self.datasets.dataset(w)
                                         for w in ("shifted", "matched")}, self.store)
         return self._shift
+
+
+def size_matrix(study: Study) -> list[tuple[str, int, int]]:
+    """(arm, episodes, seed) of every run of the size study below the full dataset, smallest
+    sizes first."""
+    sz = study.pretraining.sizes
+    if sz is None:
+        return []
+    arms = [a.name for a in study.pretraining.arms if a.pretrained]
+    return [(a, n, s) for n in sz.sizes for s in sz.seeds for a in arms]
 
 
 def arm_matrix(study: Study) -> list[tuple[str, int]]:

@@ -29,6 +29,13 @@ def study_ranges(study) -> list[tuple[str, plan.SeedRange]]:
             for a in p.arms for s in p.seeds]
     out += [(f"{a.name} seed {s}", plan.training_block("comparison_training", a.name, s))
             for a in sh.arms for s in sh.seeds]
+    if p.sizes is not None:  # the size study: every pre-trained arm at every size and seed
+        for n in p.sizes.sizes:
+            for a in p.arms:
+                if a.pretrained:
+                    arm = p.sized_arm(a.name, n)
+                    out += [(f"{arm.name} seed {s}", plan.training_block(
+                        "comparison_training", arm.seed_stream, s)) for s in p.sizes.seeds]
     out += [("dataset", study.dataset.seed_range()),
             ("shifted dataset", plan.recording_seeds("shift_dataset", sh.episodes_per_dataset)),
             ("matched dataset", plan.recording_seeds("shift_matched_dataset",
@@ -39,7 +46,7 @@ def study_ranges(study) -> list[tuple[str, plan.SeedRange]]:
     return out
 
 
-@pytest.mark.parametrize("profile", ["smoke", "full"])
+@pytest.mark.parametrize("profile", ["smoke", "full", "sizes"])
 def test_every_purpose_and_every_run_has_its_own_episode_seeds(profile):
     ranges = study_ranges(load_study(profile))
     assert plan.disjoint_pairs(ranges) == []
@@ -100,3 +107,26 @@ def test_the_plan_rejects_unknown_streams_and_out_of_range_seeds():
     assert len({plan.init_seed("comparison_training", a, s) for a in ("baseline", "naive")
                 for s in range(50)}) == 100
     assert np.iinfo(np.int64).max > plan.purpose_base(plan.PURPOSES[-1]) + plan.PURPOSE_SPAN
+
+
+def test_sized_streams_are_disjoint_from_every_named_stream_and_each_other():
+    assert plan.SIZED_BASE > len(plan.STREAMS)
+    assert plan.SIZED_BASE + len(plan.SIZABLE) * plan.MAX_SIZES <= plan.STREAM_SLOTS
+    named = [(f"{s}/{k}", plan.training_block("comparison_training", s, k))
+             for s in plan.STREAMS for k in (0, plan.MAX_RUN_SEED - 1)]
+    sized = [(f"{s}@{i}/{k}", plan.training_block("comparison_training",
+                                                 plan.sized_stream(s, i), k))
+             for s in plan.SIZABLE for i in (0, 1, plan.MAX_SIZES - 1)
+             for k in (0, plan.MAX_RUN_SEED - 1)]
+    assert plan.disjoint_pairs(named + sized) == []
+    last = plan.training_block("comparison_training", plan.sized_stream(plan.SIZABLE[-1],
+                                                                        plan.MAX_SIZES - 1),
+                               plan.MAX_RUN_SEED - 1)
+    assert last.stop <= plan.purpose_base("comparison_training") + plan.PURPOSE_SPAN
+    with pytest.raises(ValueError, match="size index 32"):
+        plan.sized_stream("pretrained", plan.MAX_SIZES)
+    for later in set(plan.STREAMS) - set(plan.SIZABLE):  # appended names are never sized
+        with pytest.raises(ValueError, match="no sized variants"):
+            plan.sized_stream(later, 0)
+    with pytest.raises(ValueError, match="unknown seed stream 'pretrained/sizeX'"):
+        plan.training_block("comparison_training", "pretrained/sizeX", 0)

@@ -112,5 +112,5 @@ def test_bad_study_spec_names_file_field_and_expectation(tmp_path, mutate, field
 
 
 def test_unknown_profile_is_named(tmp_path):
-    with pytest.raises(SpecError, match="profiles.*one of \\['full', 'smoke'\\].*'huge'"):
+    with pytest.raises(SpecError, match="profiles.*one of \\['full', 'sizes', 'smoke'\\].*'huge'"):
         load_study("huge")

@@ -21,9 +21,9 @@ from harness.datasets.schema import (
 from harness.evaluate import Policy, run_episodes
 from harness.hashing import file_sha256, json_default
 from harness.nav.env import action_space, observation_space
+from harness.nav.mix import ScenarioMix
 from harness.nav.observation import observation_fields
 from harness.nav.outcomes import outcome_of_info
-from harness.nav.mix import ScenarioMix
 from harness.nav.scenario import Scenario
 from harness.stats import distribution
 
@@ -105,24 +105,34 @@ def action_contract() -> dict:
 
 def coverage(episodes: list[Episode]) -> dict:
     """Scenario coverage summary: what the dataset contains, for shift analysis and review."""
+    return coverage_of([{"scenario": e.scenario, "steps": len(e.actions), "outcome": e.outcome,
+                         "start_goal_distance": e.layout["start_goal_distance"],
+                         "pedestrians": e.layout["pedestrians"],
+                         "obstacles": e.layout["obstacles"]} for e in episodes])
+
+
+def coverage_of(rows: list[dict]) -> dict:
+    """:func:`coverage` from per-episode rows (``scenario``, ``steps``, ``outcome``,
+    ``start_goal_distance``, ``pedestrians``, ``obstacles``), e.g. the episode attributes of a
+    written dataset."""
     per = {}
-    for name in sorted({e.scenario for e in episodes}):
-        eps = [e for e in episodes if e.scenario == name]
+    for name in sorted({r["scenario"] for r in rows}):
+        own = [r for r in rows if r["scenario"] == name]
         per[name] = {
-            "episodes": len(eps),
-            "steps": int(sum(len(e.actions) for e in eps)),
-            "start_goal_distance": distribution([e.layout["start_goal_distance"]
-                                                 for e in eps]).to_json(),
-            "pedestrians": _counts([e.layout["pedestrians"] for e in eps]),
-            "obstacles": _counts([e.layout["obstacles"] for e in eps]),
-            "outcomes": {o: sum(e.outcome == o for e in eps) for o in OUTCOMES},
+            "episodes": len(own),
+            "steps": int(sum(r["steps"] for r in own)),
+            "start_goal_distance": distribution([r["start_goal_distance"]
+                                                 for r in own]).to_json(),
+            "pedestrians": _counts([r["pedestrians"] for r in own]),
+            "obstacles": _counts([r["obstacles"] for r in own]),
+            "outcomes": {o: sum(r["outcome"] == o for r in own) for o in OUTCOMES},
         }
     return {"scenarios": per,
             "episodes_per_scenario": {k: v["episodes"] for k, v in per.items()},
-            "outcomes": {o: sum(e.outcome == o for e in episodes) for o in OUTCOMES},
-            "start_goal_distance": distribution([e.layout["start_goal_distance"]
-                                                 for e in episodes]).to_json(),
-            "pedestrians": _counts([e.layout["pedestrians"] for e in episodes])}
+            "outcomes": {o: sum(r["outcome"] == o for r in rows) for o in OUTCOMES},
+            "start_goal_distance": distribution([r["start_goal_distance"]
+                                                 for r in rows]).to_json(),
+            "pedestrians": _counts([r["pedestrians"] for r in rows])}
 
 
 def _counts(values: list[int]) -> dict[str, int]:
@@ -186,7 +196,7 @@ def write_dataset(folder: Path, dataset_id: str, episodes: list[Episode], scenar
         "action_contract": action_contract(),
         "env_config": {s.name: asdict(s) for s in scenarios},
         "coverage": coverage(episodes),
-        **({"mix": {"name": mix.name, "weights": dict(zip(mix.family_names, mix.weights))}}
+        **({"mix": {"name": mix.name, "weights": mix.weights_by_family}}
            if mix is not None else {}),
         "data_sha256": file_sha256(path),
         **provenance,

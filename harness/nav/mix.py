@@ -99,7 +99,7 @@ class ScenarioMix:
         which = self.families_of(seeds)
         out = {}
         for k, family in enumerate(self.families):
-            own = [int(s) for s, f in zip(seeds, which) if f == k][:per_family]
+            own = [int(s) for s, f in zip(seeds, which, strict=True) if f == k][:per_family]
             if len(own) < per_family:
                 raise ValueError(
                     f"mix '{self.name}': only {len(own)} of {len(seeds)} seeds "
@@ -134,11 +134,15 @@ class ScenarioMix:
     def family_names(self) -> tuple[str, ...]:
         return tuple(f.name for f in self.families)
 
+    @property
+    def weights_by_family(self) -> dict[str, float]:
+        return dict(zip(self.family_names, self.weights, strict=True))
+
     def as_dict(self) -> dict:
         """What identifies the mix in a config: its name, weights and every family in full."""
         from dataclasses import asdict
 
-        return {"mix": self.name, "weights": dict(zip(self.family_names, self.weights)),
+        return {"mix": self.name, "weights": self.weights_by_family,
                 "families": {f.name: asdict(f) for f in self.families}}
 
 

@@ -251,3 +251,56 @@ def shift_heatmap(success: dict[str, dict[str, float]], flagged: list[dict], see
     ax.set_title(f"Evaluation matrix (mean over {seeds} seeds; boxed: regression)")
     fig.tight_layout()
     return to_data_uri(fig)
+
+
+def size_study(rows: list[dict], budget: int) -> str:
+    """Left: online steps to target (IQM, 95% bootstrap band over seeds) against demonstration
+    episodes (log scale), one line per pre-trained arm, the baseline as a horizontal band (its
+    runs of the largest size's seeds). Right: the largest drop below the BC policy per seed
+    (points) and its mean (line), per arm. Censored runs enter at the budget."""
+    fig, axes = plt.subplots(1, 2, figsize=(7.2, 2.9))
+    sizes = [r["episodes"] for r in rows]
+    arms = [a for a in rows[0]["arms"] if a != "baseline"]
+    base = rows[-1]
+    lo, hi = base["iqm_time_ci"]["baseline"]
+    ax = axes[0]
+    ax.axhspan(lo / 1e3, hi / 1e3, color=ARM_COLOURS.get("baseline", "#888888"), alpha=0.2)
+    ax.axhline(base["arms"]["baseline"]["iqm_time"] / 1e3, lw=1.5,
+               color=ARM_COLOURS.get("baseline", "#888888"),
+               label=f"baseline (PPO from scratch, {len(base['seeds'])} seeds)")
+    for k, arm in enumerate(arms):
+        colour = ARM_COLOURS.get(arm, "#333333")
+        x = np.array(sizes, dtype=float) * (1.0 + 0.04 * (k - (len(arms) - 1) / 2))
+        y = np.array([r["arms"][arm]["iqm_time"] for r in rows]) / 1e3
+        band = np.array([r["iqm_time_ci"][arm] for r in rows]) / 1e3
+        ax.fill_between(x, band[:, 0], band[:, 1], color=colour, alpha=0.2)
+        ax.plot(x, y, marker="o", ms=3, color=colour, label=arm)
+    ax.axhline(budget / 1e3, color="k", ls=":", lw=0.8, label="budget (censored)")
+    ax.set_xscale("log")
+    ax.set_xticks(sizes)
+    ax.set_xticklabels([str(s) for s in sizes], fontsize=7)
+    ax.set_xlabel("demonstration episodes (log scale)")
+    ax.set_ylabel("online steps to target, IQM (thousands)")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=6)
+    ax = axes[1]
+    for k, arm in enumerate(arms):
+        colour = ARM_COLOURS.get(arm, "#333333")
+        for j, r in enumerate(rows):
+            drops = r["arms"][arm]["unlearning_drop"]
+            x = np.full(len(drops), sizes[j] * (1.0 + 0.06 * (k - (len(arms) - 1) / 2)))
+            ax.scatter(x, drops, s=6, color=colour, alpha=0.5)
+        ax.plot(sizes, [np.mean(r["arms"][arm]["unlearning_drop"]) for r in rows],
+                marker="o", ms=3, color=colour, label=f"{arm} (mean; points: seeds)")
+    ax.axhline(0.0, color="k", lw=0.6)
+    ax.set_xscale("log")
+    ax.set_xticks(sizes)
+    ax.set_xticklabels([str(s) for s in sizes], fontsize=7)
+    ax.set_xlabel("demonstration episodes (log scale)")
+    ax.set_ylabel("largest drop below BC success")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=6)
+    fig.suptitle("How many demonstrations? (matched seeds; bands: 95% bootstrap over seeds)",
+                 fontsize=9)
+    fig.tight_layout()
+    return to_data_uri(fig)

@@ -18,6 +18,7 @@ from harness.metrics import (
     ExpertMetrics,
     ExpertRunMetrics,
     ShiftMetrics,
+    SizeStudyMetrics,
 )
 from harness.paths import templates_dir
 from harness.report import figures
@@ -109,6 +110,7 @@ def build_context(study, results: dict, store: Store, started: float, exitstatus
         "dataset": dataset_section(study, artifacts),
         "pretraining": pretraining_section(artifacts),
         "shift": shift_section(artifacts),
+        "sizes": size_section(artifacts),
         "seed_plan": seed_plan(artifacts),
         "index": artifact_index(artifacts),
         "missing": missing,
@@ -342,6 +344,18 @@ def pretraining_section(artifacts: dict[str, Artifact]) -> dict | None:
             "fig_t": figures.time_to_target(m["arms"], cfg["budget"]),
             "fig_ratio": figures.ratio_forest(m["arms"], cfg["ratio_max"]),
             "fig_bc": figures.bc_losses(bc_curves) if bc_curves else None}
+
+
+def size_section(artifacts: dict[str, Artifact]) -> dict | None:
+    """The dataset-size study as its artefact recorded it (criteria from its config)."""
+    art = _first(artifacts, "size_study")
+    if art is None:
+        return None
+    cfg = art.manifest["config"]
+    m = SizeStudyMetrics.from_json(art.metrics).to_json()
+    return {"id": art.id, "config": cfg, **m,
+            "arms": [a for a in m["sizes"][0]["arms"] if a != "baseline"],
+            "figure": figures.size_study(m["sizes"], cfg["budget"])}
 
 
 SHIFT_ARMS = {"baseline": "baseline", "matched": "matched-data arm",

@@ -18,6 +18,7 @@ Cross-field rules (each names the field that breaks it and the value it must agr
 - an evaluation interval is a multiple of ``ppo.n_envs``, so that every evaluation lands exactly
   on its grid step (the vectorised env advances ``n_envs`` steps at a time).
 - a budget fits the block of episode seeds every training run owns (:mod:`harness.seeds`).
+- the size study's sizes lie below ``dataset.episodes`` (the full dataset is the comparison's).
 """
 
 from __future__ import annotations
@@ -104,6 +105,10 @@ def check_rules(study: Study) -> None:
     if sh.budget != pre.budget:
         raise SpecError(f, "shift.budget", f"pretraining.budget = {pre.budget} (the shift "
                         f"experiment reuses the comparison's baseline runs)", sh.budget)
+    if pre.sizes is not None and pre.sizes.sizes[-1] >= study.dataset.episodes:
+        raise SpecError(f, "pretraining.sizes.episodes", f"sizes below dataset.episodes = "
+                        f"{study.dataset.episodes} (the full dataset is the comparison itself)",
+                        list(pre.sizes.sizes))
     outside = [s for s in sh.seeds if s not in pre.seeds]
     if outside:
         raise SpecError(f, "shift.seeds", f"pre-training seeds, a subset of {list(pre.seeds)} "

@@ -17,10 +17,12 @@ from harness.nav.scenario import Scenario
 from harness.paths import specs_dir
 from harness.seeds import (
     MAX_RUN_SEED,
+    MAX_SIZES,
     SeedRange,
     evaluation_set,
     evaluation_span,
     recording_seeds,
+    sized_stream,
 )
 from harness.spec.errors import Fields, SpecError
 from harness.spec.ppo import PPOConfig, parse_ppo
@@ -215,8 +217,7 @@ class DatasetSpec:
     def config(self) -> dict:
         """Identity of a ``dataset``."""
         return {"stage": "dataset", "scenarios": [scenario_dict(s) for s in self.scenarios],
-                **({"mix": {"name": self.mix.name,
-                            "weights": dict(zip(self.mix.family_names, self.mix.weights))}}
+                **({"mix": {"name": self.mix.name, "weights": self.mix.weights_by_family}}
                    if self.mix is not None else {}),
                 "episodes": self.episodes, "min_episodes": self.min_episodes,
                 "deterministic": self.deterministic, "n_envs": self.n_envs,
@@ -232,6 +233,9 @@ class BCConfig:
     l2_weight: float = 0.0
     val_fraction: float = 0.1
     """Fraction of episodes held out (by episode, never by step) for the validation loss."""
+    min_updates: int = 0
+    """At least this many gradient steps, whatever the dataset's size (more epochs on a small
+    dataset; :func:`harness.pretrain.bc_schedule`)."""
 
 
 @dataclass(frozen=True)
@@ -271,6 +275,12 @@ class Arm:
     """Which dataset a pre-trained arm clones: "study" (``dataset:``), or one of the shift
     experiment's: "shifted" (recorded on ``shift.dataset_scenarios``) or "matched" (on the
     fine-tuning scenario); None for the baseline."""
+    stream: str | None = None
+    """Its stream of episode seeds when it differs from its name (the size study's arms)."""
+
+    @property
+    def seed_stream(self) -> str:
+        return self.stream or self.name
 
 
 @dataclass(frozen=True)
@@ -307,6 +317,8 @@ class PretrainSpec:
     """Recipe vs naive: the upper bound of the CI of IQM(T recipe) - IQM(T naive) must be <=
     this fraction of the budget (and the drop difference's upper bound <= unlearning_margin)."""
     bootstrap: int = 10_000
+    sizes: SizeStudySpec | None = None
+    """The dataset-size study (None: not run)."""
 
     def target_level(self) -> TargetLevel:
         return TargetLevel("default", self.target, self.consecutive, self.target_deviation)
@@ -318,6 +330,7 @@ class PretrainSpec:
     def arm_config(self, arm: Arm, ppo: PPOConfig, scenario: Scenario, budget: int) -> dict:
         """Identity of one (arm, seed) ``arm_run``."""
         cfg = {"stage": "arm_run", "arm": arm.name, "pretrained": arm.pretrained,
+               **({"stream": arm.stream} if arm.stream else {}),
                "scenario": scenario_dict(scenario), "ppo": ppo.as_dict(), "budget": budget,
                "eval": self.eval.as_dict(), "target": self.target_level().as_dict(),
                "final_episodes": self.final_episodes, "seed_plan": SEED_PLAN_VERSION}
@@ -343,6 +356,55 @@ class PretrainSpec:
             if a.name == name:
                 return a
         raise KeyError(f"no arm '{name}' in pretraining.arms {[a.name for a in self.arms]}")
+
+    def sized_arm(self, name: str, size: int) -> Arm:
+        """Arm ``name`` of the size study at ``size`` episodes: its own stream of episodes."""
+        if self.sizes is None or size not in self.sizes.sizes:
+            raise KeyError(f"no size {size} in pretraining.sizes")
+        arm = self.arm(name)
+        if not arm.pretrained:
+            raise KeyError(f"arm '{name}' is not pre-trained: it has no dataset size")
+        return replace(arm, name=f"{name}@{size}",
+                       stream=sized_stream(name, self.sizes.sizes.index(size)))
+
+    def size_study_config(self) -> dict:
+        """Identity of the ``size_study`` artefact: sizes, seeds and the declared criteria."""
+        return {"stage": "size_study", **self.sizes.config(), "budget": self.budget,
+                "target": self.target_level().as_dict(), "ratio_max": self.ratio_max,
+                "unlearning_margin": self.unlearning_margin,
+                "recipe_t_margin": self.recipe_t_margin, "bootstrap": self.bootstrap,
+                "arms": [a.name for a in self.arms if a.pretrained]}
+
+
+@dataclass(frozen=True)
+class SizeStudySpec:
+    """The dataset-size study: the pre-trained arms on nested subsets of the study dataset.
+
+    Size ``sizes[k]`` is the first ``sizes[k]`` episodes of the recorded dataset (so each smaller
+    set lies inside the larger ones), each its own ``dataset_subset`` artefact; every pre-trained
+    arm runs on it for every seed of ``seeds`` against the comparison's own baseline runs of
+    those seeds. The full dataset is the comparison itself (its size is the study's largest)."""
+
+    sizes: tuple[int, ...]
+    """Episodes per subset, ascending, each smaller than the recorded dataset."""
+    seeds: tuple[int, ...]
+    """Matched seeds of every size (pre-training seeds)."""
+    min_seeds: int
+    """At least this many seeds per size (DESIGN / issue 12: >= 5)."""
+    seeds_deviation: str | None = None
+    """Why fewer seeds than the study's minimum are declared (shown as a deviation)."""
+    recipe_gate: str | None = None
+    """None: the recipe-versus-naive criterion (SC-012r) gates. Otherwise why it does not in
+    this profile (declared before the run; its numbers are still reported)."""
+
+    def config(self) -> dict:
+        return {"sizes": list(self.sizes), "seeds": list(self.seeds),
+                "min_seeds": self.min_seeds, "seeds_deviation": self.seeds_deviation,
+                "recipe_not_gated": self.recipe_gate}
+
+
+MIN_SIZE_SEEDS = 5
+"""Matched seeds per size the size study needs to be evidence (issue 12)."""
 
 
 @dataclass(frozen=True)
@@ -487,7 +549,8 @@ def _parse_bc(f: Fields) -> BCConfig:
                    learning_rate=f.number("learning_rate", d.learning_rate, lo=0.0, hi=1.0),
                    ent_weight=f.number("ent_weight", d.ent_weight, lo=0.0),
                    l2_weight=f.number("l2_weight", d.l2_weight, lo=0.0),
-                   val_fraction=f.number("val_fraction", d.val_fraction, lo=0.0, hi=0.5))
+                   val_fraction=f.number("val_fraction", d.val_fraction, lo=0.0, hi=0.5),
+                   min_updates=f.integer("min_updates", d.min_updates, lo=0))
     f.done()
     return cfg
 
@@ -545,9 +608,44 @@ def _parse_pretraining(f: Fields, expert: ExpertSpec) -> PretrainSpec:
         unlearning_evals=crit.integer("unlearning_evals", 2, lo=1),
         unlearning_margin=crit.number("unlearning_margin", 0.05, lo=0.0, hi=1.0),
         recipe_t_margin=crit.number("recipe_t_margin", 0.10, lo=0.0, hi=1.0),
-        bootstrap=crit.integer("bootstrap", 10_000, lo=100))
+        bootstrap=crit.integer("bootstrap", 10_000, lo=100),
+        sizes=_parse_sizes(f, seeds))
     crit.done()
     f.done()
+    return spec
+
+
+def _parse_sizes(f: Fields, seeds: tuple[int, ...]) -> SizeStudySpec | None:
+    """``pretraining.sizes``: ``{episodes: [...], seeds: [...], reason: ...}`` or absent/null."""
+    if not f.has("sizes"):
+        return None
+    sf = f.sub("sizes")
+    sizes = sf.int_list("episodes", min_len=1)
+    if list(sizes) != sorted(set(sizes)) or sizes[0] < 1:
+        raise sf.error("episodes", "distinct positive episode counts in ascending order",
+                       list(sizes))
+    if len(sizes) > MAX_SIZES:
+        raise sf.error("episodes", f"at most {MAX_SIZES} sizes", list(sizes))
+    size_seeds = _run_seeds(sf, "seeds", default=list(seeds[:MIN_SIZE_SEEDS]))
+    outside = [s for s in size_seeds if s not in seeds]
+    if outside:
+        raise sf.error("seeds", f"pre-training seeds, a subset of {list(seeds)} (each size is "
+                       f"compared with the comparison's own baseline runs)", list(size_seeds))
+    reason = sf.raw("reason", None)
+    deviation = None
+    if len(size_seeds) < MIN_SIZE_SEEDS:
+        if not isinstance(reason, str) or not reason:
+            raise sf.error("reason", f"a reason: {len(size_seeds)} seeds per size are fewer "
+                           f"than the {MIN_SIZE_SEEDS} the size study needs", reason)
+        deviation = (f"{len(size_seeds)} seeds per size, fewer than the {MIN_SIZE_SEEDS} "
+                     f"required: {reason}")
+    not_gated = sf.raw("recipe_not_gated", None)
+    if not_gated is not None and (not isinstance(not_gated, str) or not not_gated):
+        raise sf.error("recipe_not_gated", "a sentence saying why the recipe-versus-naive "
+                       "criterion does not gate in this profile", not_gated)
+    spec = SizeStudySpec(sizes=tuple(sizes), seeds=size_seeds, min_seeds=MIN_SIZE_SEEDS,
+                         seeds_deviation=deviation, recipe_gate=not_gated)
+    sf.done()
     return spec
 
 
