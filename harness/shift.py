@@ -63,10 +63,7 @@ def shift_run(spec: ShiftSpec, pre: PretrainSpec, run: Artifact, store: Store) -
 
     def build(b: Build) -> None:
         played = evaluate_run(run, spec, grid)
-        (b.dir / OUTCOMES).write_text(json.dumps(
-            {f: {k: (v if k == "curve" else None if v is None else
-                     {o: arr.astype(int).tolist() for o, arr in v.items()})
-                 for k, v in rec.items()} for f, rec in played.items()}))
+        (b.dir / OUTCOMES).write_text(json.dumps(dump_outcomes(played)))
         b.metrics = ShiftRunMetrics(
             arm=run.manifest["config"]["arm"], seed=run.manifest["seeds"][0],
             final_success={f: float(r["final"]["success"].mean()) for f, r in played.items()},
@@ -79,12 +76,23 @@ def shift_run(spec: ShiftSpec, pre: PretrainSpec, run: Artifact, store: Store) -
     return store.get_or_build("shift_run", config, run.manifest["seeds"], build, inputs=[run])
 
 
-def load_outcomes(evaluation: Artifact) -> dict[str, dict]:
-    """A ``shift_run``'s outcomes as :func:`evaluate_run` returned them (file hash checked)."""
-    raw = json.loads(evaluation.file(OUTCOMES).read_text())
+def dump_outcomes(played: dict[str, dict]) -> dict:
+    """:func:`evaluate_run`'s record as JSON: 0/1 lists for the per-episode outcomes."""
+    return {f: {k: (v if k == "curve" else None if v is None else
+                    {o: arr.astype(int).tolist() for o, arr in v.items()})
+                for k, v in rec.items()} for f, rec in played.items()}
+
+
+def parse_outcomes(raw: dict) -> dict[str, dict]:
+    """The inverse of :func:`dump_outcomes`."""
     return {f: {k: (v if k == "curve" else None if v is None else
                     {o: np.asarray(arr, float) for o, arr in v.items()})
                 for k, v in rec.items()} for f, rec in raw.items()}
+
+
+def load_outcomes(evaluation: Artifact) -> dict[str, dict]:
+    """A ``shift_run``'s outcomes as :func:`evaluate_run` returned them (file hash checked)."""
+    return parse_outcomes(json.loads(evaluation.file(OUTCOMES).read_text()))
 
 
 def shift_matrix(spec: ShiftSpec, pre: PretrainSpec, evaluations: dict[str, list[Artifact]],

@@ -173,3 +173,21 @@ def test_the_bad_shift_spec_uses_the_smoke_expert():
     assert bad.expert.run_config() == smoke.expert.run_config()
     assert bad.expert.gate_config() == smoke.expert.gate_config()
     assert bad.pretraining.scenario.name not in [s.name for s in bad.shift.dataset_scenarios]
+
+
+def test_a_runs_outcomes_survive_their_json_file():
+    """What a ``shift_run`` writes is what the ``shift`` artefact reads: per-episode pairs
+    stay aligned, a baseline has no BC record, curves are unchanged."""
+    import json
+
+    played = {"open": _run(37, 12, 20480, 10240, 40960),
+              "doorway": {**_run(4, None, None, 10240, 40960), "bc": None}}
+    back = shift.parse_outcomes(json.loads(json.dumps(shift.dump_outcomes(played))))
+    for fam, rec in played.items():
+        assert back[fam]["curve"] == rec["curve"]
+        for stage in ("final", "bc"):
+            if rec[stage] is None:
+                assert back[fam][stage] is None
+                continue
+            for key in ("success", "collision"):
+                np.testing.assert_array_equal(back[fam][stage][key], rec[stage][key])
