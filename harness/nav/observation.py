@@ -1,9 +1,12 @@
 """The observation vector: its one definition (layout, names, bounds).
 
-A flat float32 vector: ``rays`` lidar ranges, then the five entries of ``TAIL`` (goal distance,
+A flat float32 vector: ``rays`` lidar ranges, then (with a lidar ``history`` of H > 1) the
+``rays`` ranges of each of the H - 1 previous observations of the episode, newest first (at an
+episode's start they repeat its first scan), then the five entries of ``TAIL`` (goal distance,
 goal bearing as sin and cos in the robot frame, and the current velocity), each normalised into
-its bounds. :func:`harness.nav.dynamics.get_obs` writes it by these indices; the Gymnasium space,
-the observation dimension and the dataset contract read them from here.
+its bounds. The past scans let a feed-forward policy see how pedestrians move (frame stacking,
+Mnih et al. 2015; issue 11). :func:`harness.nav.dynamics.get_obs` writes it by these indices;
+the Gymnasium space, the observation dimension and the dataset contract read them from here.
 """
 
 from __future__ import annotations
@@ -24,18 +27,20 @@ LIDAR_LOW, LIDAR_HIGH = 0.0, 1.0
 """Lidar ranges are divided by the lidar's maximum range."""
 
 
-def observation_dim(rays: int) -> int:
+def observation_dim(rays: int, history: int = 1) -> int:
     """Length of the observation vector."""
-    return rays + len(TAIL)
+    return rays * history + len(TAIL)
 
 
-def observation_fields(rays: int) -> list[str]:
+def observation_fields(rays: int, history: int = 1) -> list[str]:
     """Human-readable layout, as recorded in dataset contracts."""
-    return [f"lidar[{rays}] / range"] + [name for name, _, _ in TAIL]
+    past = [f"lidar[{rays}] / range, {k} step{'s' if k > 1 else ''} ago"
+            for k in range(1, history)]
+    return [f"lidar[{rays}] / range"] + past + [name for name, _, _ in TAIL]
 
 
-def observation_bounds(rays: int) -> tuple[np.ndarray, np.ndarray]:
+def observation_bounds(rays: int, history: int = 1) -> tuple[np.ndarray, np.ndarray]:
     """Elementwise (low, high) of the observation vector, float32."""
-    low = np.array([LIDAR_LOW] * rays + [lo for _, lo, _ in TAIL], dtype=np.float32)
-    high = np.array([LIDAR_HIGH] * rays + [hi for _, _, hi in TAIL], dtype=np.float32)
+    low = np.array([LIDAR_LOW] * rays * history + [lo for _, lo, _ in TAIL], dtype=np.float32)
+    high = np.array([LIDAR_HIGH] * rays * history + [hi for _, _, hi in TAIL], dtype=np.float32)
     return low, high

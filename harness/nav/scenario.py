@@ -22,6 +22,8 @@ import numpy as np
 from harness.nav.observation import observation_dim
 
 LAYOUTS = ("open", "corridor", "doorway")
+POTENTIALS = ("euclidean", "geodesic")
+"""What the progress reward's potential measures (:attr:`RewardWeights.potential`)."""
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,9 @@ class LidarParams:
     """Number of evenly spaced rays; ray 0 points along the robot heading."""
     range: float = 5.0
     """Maximum range in metres; readings are normalised by it into [0, 1]."""
+    history: int = 1
+    """Scans in the observation: the current one and the ``history - 1`` before it (layout in
+    :mod:`harness.nav.observation`)."""
 
 
 @dataclass(frozen=True)
@@ -85,7 +90,14 @@ class RewardWeights:
     """Weights of the reward terms (per step unless stated)."""
 
     progress: float = 1.0
-    """Potential-based progress: weight * (previous goal distance - goal distance)."""
+    """Potential-based progress: weight * (previous potential - potential), the potential being
+    the distance to the goal measured as ``potential`` says."""
+    potential: str = "euclidean"
+    """One of ``POTENTIALS``: ``euclidean`` is the straight-line goal distance; ``geodesic`` the
+    shortest path to the goal around the layout's walls (through a doorway's opening; circular
+    obstacles and pedestrians are ignored), which has no local minimum behind a wall, as
+    Habitat PointNav's geodesic-distance reward (Savva et al. 2019). Issue 11: with the
+    straight-line potential, doorway episodes time out behind the wall."""
     success: float = 10.0
     """Bonus on reaching the goal (terminal)."""
     collision: float = -10.0
@@ -139,7 +151,7 @@ class Scenario:
 
     @property
     def obs_dim(self) -> int:
-        return observation_dim(self.lidar.rays)
+        return observation_dim(self.lidar.rays, self.lidar.history)
 
     # Derived constants the simulator needs every step: computed once per scenario object
     # (cached_property writes the instance __dict__, which a frozen dataclass allows).

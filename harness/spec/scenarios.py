@@ -9,6 +9,7 @@ import yaml
 
 from harness.nav.scenario import (
     LAYOUTS,
+    POTENTIALS,
     LidarParams,
     PedestrianParams,
     RewardWeights,
@@ -108,12 +109,14 @@ def parse_scenario(data: object, file: str | Path) -> Scenario:
     robot_f.done()
     lidar_f = f.sub("lidar")
     lidar = LidarParams(rays=lidar_f.integer("rays", 32, lo=4, hi=360),
-                        range=lidar_f.number("range", 5.0, lo=0.5, hi=100.0))
+                        range=lidar_f.number("range", 5.0, lo=0.5, hi=100.0),
+                        history=lidar_f.integer("history", 1, lo=1, hi=16))
     lidar_f.done()
     reward_f = f.sub("reward")
     r = RewardWeights()
     reward = RewardWeights(
         progress=reward_f.number("progress", r.progress, lo=0.0),
+        potential=reward_f.string("potential", r.potential, choices=POTENTIALS),
         success=reward_f.number("success", r.success, lo=0.0),
         collision=reward_f.number("collision", r.collision, hi=0.0),
         time=reward_f.number("time", r.time, hi=0.0),
