@@ -9,8 +9,14 @@ import pytest
 from harness.nav.core import NavBatch
 from harness.nav.env import NavEnv
 from harness.nav.generator import sample_episode
-from harness.nav.kernels import geodesic_distance
-from harness.nav.observation import observation_dim, observation_fields
+from harness.nav.kernels import geodesic_distance, geodesic_path
+from harness.nav.observation import (
+    WAYPOINT_COS,
+    WAYPOINT_DISTANCE,
+    WAYPOINT_SIN,
+    observation_dim,
+    observation_fields,
+)
 from harness.nav.state import NO_PASSAGE, inset_passage
 from harness.nav.vec_env import NavVecEnv
 from harness.spec.scenarios import load_scenarios
@@ -24,21 +30,24 @@ def geodesic(p, g, passage=DOOR) -> float:
                                    np.array([passage], float))[0])
 
 
-def with_potential(name: str, potential: str = "geodesic", history: int = 1):
+def with_potential(name: str, potential: str = "geodesic", history: int = 1,
+                   waypoint: bool = False, passage_margin: float = 0.0):
     s = load_scenarios()[name]
-    return replace(s, reward=replace(s.reward, potential=potential),
-                   lidar=replace(s.lidar, history=history))
+    return replace(s, reward=replace(s.reward, potential=potential,
+                                     passage_margin=passage_margin),
+                   lidar=replace(s.lidar, history=history),
+                   observation=replace(s.observation, waypoint=waypoint))
 
 
 @pytest.mark.parametrize("p, g", [((2.0, 5.0), (8.0, 5.0)), ((2.0, 9.0), (8.0, 1.0)),
                                   ((1.0, 1.0), (3.0, 8.0)), ((7.0, 2.0), (9.0, 9.0))])
 def test_geodesic_is_euclidean_when_the_line_crosses_the_opening_or_stays_on_one_side(p, g):
-    assert geodesic(p, g) == pytest.approx(np.hypot(g[0] - p[0], g[1] - p[1]), abs=1e-12)
+    assert geodesic(p, g) == np.hypot(g[0] - p[0], g[1] - p[1])  # bit for bit
 
 
 @pytest.mark.parametrize("p, g", [((2.0, 5.0), (8.0, 1.0)), ((1.0, 1.0), (9.0, 9.0))])
 def test_geodesic_is_euclidean_on_open_layouts(p, g):
-    assert geodesic(p, g, NO_PASSAGE) == pytest.approx(np.hypot(g[0] - p[0], g[1] - p[1]))
+    assert geodesic(p, g, NO_PASSAGE) == np.hypot(g[0] - p[0], g[1] - p[1])  # bit for bit
 
 
 @pytest.mark.parametrize("p, g, corner", [((2.0, 1.0), (8.0, 1.0), (5.0, 4.6)),
@@ -120,7 +129,7 @@ def test_doorway_start_potential_exceeds_the_straight_line_when_the_door_is_off_
 
 @pytest.mark.parametrize("name", ["doorway", "crowd"])
 def test_faces_replay_each_other_with_geodesic_potential_and_lidar_history(name):
-    s = with_potential(name, history=3)
+    s = with_potential(name, history=3, waypoint=True, passage_margin=0.2)
     n, seed = 3, 11
     actions = np.random.default_rng(2).uniform(-1, 1, (400, n, 2)).astype(np.float32)
     vec = NavVecEnv(s, n)
@@ -147,3 +156,40 @@ def test_lidar_history_stacks_the_previous_scans_newest_first():
     np.testing.assert_array_equal(obs2[rays:2 * rays], obs1[:rays])
     np.testing.assert_array_equal(obs2[2 * rays:3 * rays], obs0[:rays])
     np.testing.assert_array_equal(obs2[3 * rays:], obs2[-5:])
+
+
+def test_passage_margin_insets_the_opening_further():
+    s = with_potential("doorway", passage_margin=0.2)
+    sim = NavBatch(s, 1)
+    sim.reset(0, 3)
+    opening = sample_episode(s, 3).passage
+    np.testing.assert_allclose(sim.passage[0], inset_passage(opening, 0.4))
+
+
+def test_waypoint_is_the_goal_unless_the_path_goes_over_the_door_frame():
+    path = geodesic_path(np.array([[2.0, 1.0], [2.0, 5.0]]), np.array([[8.0, 1.0], [8.0, 5.0]]),
+                         np.array([DOOR, DOOR]))
+    np.testing.assert_allclose(path[:, 1:], [[5.0, 4.6], [8.0, 5.0]])
+
+
+@pytest.mark.parametrize("name", ["crowd", "doorway"])
+def test_waypoint_entries_sit_before_the_tail(name):
+    """On an open layout they repeat the goal entries; in a doorway they point at the door
+    frame whenever the potential exceeds the straight line."""
+    s = with_potential(name, waypoint=True)
+    assert s.obs_dim == observation_dim(s.lidar.rays, 1, True) == s.lidar.rays + 8
+    assert observation_fields(s.lidar.rays, 1, True)[1] == "path_length / arena_diagonal"
+    env = NavEnv(s)
+    detours = 0
+    for seed in range(20):
+        obs, _ = env.reset(seed=seed)
+        assert env.observation_space.contains(obs)
+        wp = obs[[WAYPOINT_DISTANCE, WAYPOINT_SIN, WAYPOINT_COS]]
+        goal = obs[[-5, -4, -3]]
+        detour = env.sim.potential[0] > env.sim.goal_dist[0]
+        detours += detour
+        if not detour:
+            np.testing.assert_allclose(wp, goal, atol=1e-6)
+        else:
+            assert wp[0] > goal[0]
+    assert (detours > 0) == (name == "doorway")

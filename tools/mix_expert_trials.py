@@ -5,8 +5,9 @@ weights, nothing oversampled); the learner's knobs are what this script varies: 
 potential, the lidar history, the network and the PPO settings, the budget. At every checkpoint
 the deterministic policy plays 200 fresh episodes per family on seeds ``EVAL_BASE + k``, far
 from the run's training block (checked), the same episode set at every checkpoint, and a row
-(steps, wall time, success/collision per family) is printed and appended to ``--out`` (JSON
-lines). Training time excludes evaluation time.
+(steps, wall and CPU time of training, success/collision per family) is printed and appended
+to ``--out`` (JSON lines). Training time excludes evaluation time; on a shared machine the CPU
+time is the one to read throughput from.
 
     PYTHONPATH=. python tools/mix_expert_trials.py --label geo --seed 0 --steps 10000000 \\
         --potential geodesic --out trials.jsonl
@@ -23,6 +24,7 @@ from dataclasses import replace
 import torch
 
 from harness.evaluate import evaluate
+from harness.metrics import EvalSummary
 from harness.nav.mix import ScenarioMix
 from harness.spec.mixes import load_mixes
 from harness.spec.ppo import PPOConfig
@@ -32,7 +34,8 @@ EVAL_BASE = 10**9
 """First episode seed of the per-family evaluation sets (the gate's fresh episodes)."""
 
 
-def trial_mix(potential: str | None, history: int | None) -> ScenarioMix:
+def trial_mix(potential: str | None, history: int | None,
+              passage_margin: float | None = None, waypoint: bool | None = None) -> ScenarioMix:
     """The declared ``all`` mix with the learner's reward potential / lidar history set on every
     family (they must agree: they are step parameters of the batch); None keeps the spec's."""
     mix = load_mixes()["all"]
@@ -40,20 +43,20 @@ def trial_mix(potential: str | None, history: int | None) -> ScenarioMix:
     for f in mix.families:
         if potential is not None:
             f = replace(f, reward=replace(f.reward, potential=potential))
+        if passage_margin is not None:
+            f = replace(f, reward=replace(f.reward, passage_margin=passage_margin))
+        if waypoint is not None:
+            f = replace(f, observation=replace(f.observation, waypoint=waypoint))
         if history is not None:
             f = replace(f, lidar=replace(f.lidar, history=history))
         families.append(f)
     return replace(mix, families=tuple(families))
 
 
-def evaluate_families(model, mix: ScenarioMix, episodes: int) -> dict[str, tuple[float, float]]:
-    """(success, collision) rate of each family on ``episodes`` deterministic episodes."""
+def evaluate_families(model, mix: ScenarioMix, episodes: int) -> dict[str, EvalSummary]:
+    """Deterministic evaluation of each family on ``episodes`` episodes."""
     seeds = range(EVAL_BASE, EVAL_BASE + episodes)
-    out = {}
-    for family in mix.families:
-        summary = evaluate(model.policy, family, seeds)
-        out[family.name] = (summary.success_rate, summary.collision_rate)
-    return out
+    return {family.name: evaluate(model.policy, family, seeds) for family in mix.families}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -65,6 +68,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--episodes", type=int, default=200)
     ap.add_argument("--potential", choices=("euclidean", "geodesic"))
     ap.add_argument("--history", type=int)
+    ap.add_argument("--passage-margin", type=float)
+    ap.add_argument("--waypoint", action="store_true", default=None)
     ap.add_argument("--net", default="64,64")
     ap.add_argument("--n-envs", type=int, default=64)
     ap.add_argument("--n-steps", type=int, default=128)
@@ -74,10 +79,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--gamma", type=float, default=0.99)
     ap.add_argument("--ent-coef", type=float, default=0.0)
     ap.add_argument("--out", default=None)
+    ap.add_argument("--save", default=None, help="write the final model to this .zip")
     args = ap.parse_args(argv)
 
     torch.set_num_threads(1)
-    mix = trial_mix(args.potential, args.history)
+    mix = trial_mix(args.potential, args.history, args.passage_margin, args.waypoint)
     cfg = PPOConfig(n_envs=args.n_envs, n_steps=args.n_steps, batch_size=args.batch_size,
                     n_epochs=args.n_epochs, learning_rate=args.lr, gamma=args.gamma,
                     ent_coef=args.ent_coef,
@@ -89,24 +95,33 @@ def main(argv: list[str] | None = None) -> int:
     settings = {k: v for k, v in vars(args).items() if k not in ("out",)}
     names = [f.name for f in mix.families]
     print(f"# {json.dumps(settings)}", flush=True)
-    print("steps      train_s  " + "  ".join(f"{n:>13}" for n in names), flush=True)
-    train_s = 0.0
+    print("steps      train_s  cpu_s  " + "  ".join(f"{n:>13}" for n in names), flush=True)
+    train_s = cpu_s = 0.0
     while model.num_timesteps < args.steps:
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         model.learn(total_timesteps=min(args.eval_every, args.steps - model.num_timesteps),
                     reset_num_timesteps=False)
         train_s += time.perf_counter() - t0
+        cpu_s += time.process_time() - c0
         t0 = time.perf_counter()
         rates = evaluate_families(model, mix, args.episodes)
         eval_s = time.perf_counter() - t0
-        print(f"{model.num_timesteps:<10d} {train_s:7.0f}  "
-              + "  ".join(f"{s:.3f}/{c:.3f}".rjust(13) for s, c in rates.values()), flush=True)
+        print(f"{model.num_timesteps:<10d} {train_s:7.0f} {cpu_s:6.0f}  "
+              + "  ".join(f"{e.success_rate:.3f}/{e.collision_rate:.3f}".rjust(13)
+                          for e in rates.values()), flush=True)
         if args.out:
             row = {**settings, "steps": model.num_timesteps, "train_s": round(train_s, 1),
-                   "eval_s": round(eval_s, 1), "steps_per_s": model.num_timesteps / train_s,
-                   "families": {k: {"success": s, "collision": c} for k, (s, c) in rates.items()}}
+                   "train_cpu_s": round(cpu_s, 1), "eval_s": round(eval_s, 1),
+                   "steps_per_s": model.num_timesteps / train_s,
+                   "steps_per_cpu_s": model.num_timesteps / cpu_s,
+                   "families": {k: {"success": e.success_rate, "collision": e.collision_rate,
+                                    "timeout": e.timeout_rate,
+                                    "collisions_by_kind": e.collisions_by_kind}
+                                for k, e in rates.items()}}
             with open(args.out, "a", encoding="utf-8") as fh:
                 fh.write(json.dumps(row) + "\n")
+    if args.save:
+        model.save(args.save)
     return 0
 
 

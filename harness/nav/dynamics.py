@@ -22,11 +22,21 @@ from harness.nav.generator import EpisodeLayout
 from harness.nav.geometry import cast_rays, wrap_angle
 from harness.nav.kernels import (
     geodesic_distance,
+    geodesic_path,
     robot_clearance,
     social_force,
     walk_pedestrians,
 )
-from harness.nav.observation import ANGULAR_SPEED, GOAL_COS, GOAL_DISTANCE, GOAL_SIN, SPEED
+from harness.nav.observation import (
+    ANGULAR_SPEED,
+    GOAL_COS,
+    GOAL_DISTANCE,
+    GOAL_SIN,
+    SPEED,
+    WAYPOINT_COS,
+    WAYPOINT_DISTANCE,
+    WAYPOINT_SIN,
+)
 from harness.nav.outcomes import (
     CONTACT_NONE,
     OUTCOME_COLLISION,
@@ -178,6 +188,13 @@ def get_obs(state: NavState, s: Scenario,
     if s.lidar.history > 1:
         out[:, rays: rays * s.lidar.history] = (state.past_ranges[rows].reshape(len(ranges), -1)
                                                 / s.lidar.range)
+    if s.observation.waypoint:
+        path = geodesic_path(state.pos[rows], state.goal[rows], state.passage[rows])
+        to_waypoint = path[:, 1:] - state.pos[rows]
+        heading = np.arctan2(to_waypoint[:, 1], to_waypoint[:, 0]) - state.theta[rows]
+        out[:, WAYPOINT_DISTANCE] = np.minimum(path[:, 0] / state.diagonal[rows], 1.0)
+        out[:, WAYPOINT_SIN] = np.sin(heading)
+        out[:, WAYPOINT_COS] = np.cos(heading)
     out[:, GOAL_DISTANCE] = np.minimum(dist / state.diagonal[rows], 1.0)
     out[:, GOAL_SIN] = np.sin(bearing)
     out[:, GOAL_COS] = np.cos(bearing)

@@ -56,6 +56,19 @@ class LidarParams:
 
 
 @dataclass(frozen=True)
+class ObservationParams:
+    """Optional entries of the observation beyond lidar, goal and velocity (layout in
+    :mod:`harness.nav.observation`)."""
+
+    waypoint: bool = False
+    """Observe the next waypoint of the shortest path to the goal around the layout's walls
+    (the goal itself, or the end of a doorway's opening the path goes over; the opening inset
+    as for the geodesic potential): path length and the waypoint's bearing. What a global
+    planner hands a local navigation policy; without it, a robot behind the wall whose doorway
+    is out of lidar range cannot tell which way the door is (issue 11)."""
+
+
+@dataclass(frozen=True)
 class PedestrianParams:
     """How pedestrians walk: a simplified social-force model (Helbing & Molnar 1995).
 
@@ -109,6 +122,10 @@ class RewardWeights:
     ``proximity * max(0, margin - clearance) / margin`` (discourages grazing obstacles)."""
     margin: float = 0.3
     """Safety margin in metres used by ``proximity``."""
+    passage_margin: float = 0.0
+    """Clearance in metres, beyond the robot radius, that the geodesic potential's path keeps
+    from the ends of a wall's opening (the opening is inset by radius + this, at most to its
+    middle): with 0 the shortest path grazes the door frame, and so does a greedy policy."""
 
 
 @dataclass(frozen=True)
@@ -140,6 +157,7 @@ class Scenario:
     lidar: LidarParams = field(default_factory=LidarParams)
     reward: RewardWeights = field(default_factory=RewardWeights)
     pedestrians: PedestrianParams = field(default_factory=PedestrianParams)
+    observation: ObservationParams = field(default_factory=ObservationParams)
 
     @property
     def max_obstacles(self) -> int:
@@ -151,7 +169,7 @@ class Scenario:
 
     @property
     def obs_dim(self) -> int:
-        return observation_dim(self.lidar.rays, self.lidar.history)
+        return observation_dim(self.lidar.rays, self.lidar.history, self.observation.waypoint)
 
     # Derived constants the simulator needs every step: computed once per scenario object
     # (cached_property writes the instance __dict__, which a frozen dataclass allows).

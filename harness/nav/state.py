@@ -44,7 +44,8 @@ class NavState:
     """(N, Mo, 3) circles (x, y, radius); unused slots lie at ``FAR`` with radius 0."""
     passage: np.ndarray
     """(N, 4) the only opening (x0, y0, x1, y1) of a wall dividing the arena (a doorway), inset
-    at both ends by the robot radius so that a path through it is drivable; layouts without one
+    at both ends by the robot radius (plus ``reward.passage_margin``) so that a path through it
+    is drivable; layouts without one
     hold :data:`NO_PASSAGE`, far outside the arena. Read by the geodesic progress potential."""
     # pedestrians
     ped_pos: np.ndarray
@@ -129,7 +130,8 @@ class NavState:
         _fill(self.walls[idx], ep.walls, FAR_WALL)
         _fill(self.obstacles[idx], ep.obstacles, (FAR, 0.0, 0.0))
         self.passage[idx] = (NO_PASSAGE if ep.passage is None
-                             else inset_passage(ep.passage, family.robot.radius))
+                             else inset_passage(ep.passage, family.robot.radius
+                                                + family.reward.passage_margin))
         _fill(self.ped_pos[idx], ep.ped_pos, (FAR, 0.0))
         self.ped_vel[idx] = 0.0
         _fill(self.ped_goal[idx], ep.ped_goal, (FAR, 0.0))

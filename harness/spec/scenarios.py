@@ -11,6 +11,7 @@ from harness.nav.scenario import (
     LAYOUTS,
     POTENTIALS,
     LidarParams,
+    ObservationParams,
     PedestrianParams,
     RewardWeights,
     RobotParams,
@@ -96,6 +97,10 @@ def parse_scenario(data: object, file: str | Path) -> Scenario:
         goal_tolerance=peds.number("goal_tolerance", pd.goal_tolerance, lo=0.01, hi=5.0),
     )
     peds.done()
+    obs_f = f.sub("observation")
+    observation = ObservationParams(
+        waypoint=obs_f.boolean("waypoint", ObservationParams().waypoint))
+    obs_f.done()
     robot_f = f.sub("robot")
     d = RobotParams()
     robot = RobotParams(
@@ -122,6 +127,7 @@ def parse_scenario(data: object, file: str | Path) -> Scenario:
         time=reward_f.number("time", r.time, hi=0.0),
         proximity=reward_f.number("proximity", r.proximity, lo=0.0),
         margin=reward_f.number("margin", r.margin, lo=0.01, hi=5.0),
+        passage_margin=reward_f.number("passage_margin", r.passage_margin, lo=0.0, hi=5.0),
     )
     reward_f.done()
     goal_distance = f.range("goal_distance", [3.0, 8.0], lo=0.5)
@@ -148,6 +154,7 @@ def parse_scenario(data: object, file: str | Path) -> Scenario:
         lidar=lidar,
         reward=reward,
         pedestrians=walking,
+        observation=observation,
     )
     f.done()
     return scenario
