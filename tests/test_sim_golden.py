@@ -269,8 +269,8 @@ GOLDEN: dict[str, dict[str, dict[str, str]]] = {
             "observe": "aa5cf07f0b3a84b2",
             "outcome": "f7616d4eae18fdab",
             "reset_obs": "fb76e9462345bc3d",
-            "reward": "e0c9ba892b0121ca",
-            "state_episode_return": "5e762e9c009bf6af",
+            "reward": "7f37951bd6f9bae7",
+            "state_episode_return": "b10c212db77dd78c",
             "state_last_ranges": "286fc2684e424cb6",
             "state_min_clearance": "e517a3515652b76c",
             "state_path_length": "41429a12f2bafd80",
@@ -286,22 +286,22 @@ GOLDEN: dict[str, dict[str, dict[str, str]]] = {
         },
         "vec": {
             "block_done": "d4c38c66dc50ae8b",
-            "block_infos": "1b7d8f88532b1723",
+            "block_infos": "d8195d9df5eaa02a",
             "block_obs": "e08664e887010da5",
             "block_reset": "d155f740c0196cc9",
-            "block_reward": "4a33750a4f77a620",
+            "block_reward": "54573aa2932437a1",
             "block_seeds_played": "68ac9078d6b39e78",
             "seeded_done": "f744c666e8d9a993",
-            "seeded_infos": "907b3e02c973e145",
+            "seeded_infos": "f659b1c418f518e9",
             "seeded_obs": "19be66160267c825",
             "seeded_reset": "f25d47b4fbac9e1e",
-            "seeded_reward": "99b817421d7a0372",
+            "seeded_reward": "dbf436ccd5423f03",
             "seeded_seeds_played": "74234e98afe7498f"
         },
         "single": {
             "frame": "0b730d2f7b11c1c7",
             "reset": "8c69399b50b052e4",
-            "step": "67650424d373b426"
+            "step": "0da9c7080193e763"
         }
     },
     "crowd": {
