@@ -27,6 +27,7 @@ def place(sim: NavBatch, i: int = 0, *, robot=(10.0, 10.0), heading: float = 0.0
     sim.v[i] = sim.w[i] = 0.0
     sim.goal[i] = goal
     sim.goal_dist[i] = float(np.hypot(*(np.asarray(goal) - np.asarray(robot))))
+    sim.potential[i] = sim.goal_dist[i]  # an open world: the geodesic is the straight line
     sim.obstacles[i] = 0.0
     sim.obstacles[i, :, 0] = FAR
     if obstacle is not None:

@@ -205,8 +205,11 @@ def test_step_env_returns_a_new_state_and_leaves_its_input_alone():
 def test_observation_layout_has_one_definition():
     s = load_scenarios()["crowd"]
     space = observation_space(s)
-    assert space.shape == (s.obs_dim,) == (observation.observation_dim(s.lidar.rays),)
-    assert len(observation.observation_fields(s.lidar.rays)) == 1 + len(observation.TAIL)
+    layout = (s.lidar.rays, s.lidar.history, s.observation.waypoint)
+    assert space.shape == (s.obs_dim,) == (observation.observation_dim(*layout),)
+    assert len(observation.observation_fields(*layout)) == (
+        s.lidar.history + len(observation.WAYPOINT) * s.observation.waypoint
+        + len(observation.TAIL))
     assert space.low[observation.GOAL_DISTANCE] == 0.0
     assert space.low[observation.GOAL_SIN] == -1.0
 

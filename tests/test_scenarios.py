@@ -41,6 +41,14 @@ def test_shipped_scenarios_load_in_difficulty_order():
     (lambda d: d["pedestrians"].update(max_speed_factor=0.5), "pedestrians.max_speed_factor",
      "in [1.0, 5.0]"),
     (lambda d: d["pedestrians"].update(strength=2.0), "pedestrians.strength", "known fields"),
+    (lambda d: d["reward"].update(potential="manhattan"), "reward.potential",
+     "one of ['euclidean', 'geodesic']"),
+    (lambda d: d["reward"].update(passage_margin=-0.1), "reward.passage_margin",
+     "in [0.0, 5.0]"),
+    (lambda d: d.update(lidar={"history": 0}), "lidar.history", "in [1, 16]"),
+    (lambda d: d.update(observation={"waypoint": "yes"}), "observation.waypoint",
+     "true or false"),
+    (lambda d: d.update(observation={"goal": True}), "observation.goal", "known fields"),
 ])
 def test_bad_scenario_names_file_field_and_expectation(tmp_path, mutate, field, expected):
     data = yaml.safe_load(yaml.safe_dump(GOOD))

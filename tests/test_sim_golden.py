@@ -133,10 +133,10 @@ GOLDEN: dict[str, dict[str, dict[str, str]]] = {
             "contact": "8c084bc946eaecda",
             "info": "fe3482360936ca24",
             "layout_info": "1b3370ac50f73707",
-            "obs": "6eaee651e96d4307",
-            "observe": "169785b39a6f672d",
+            "obs": "8cab10913f71cc1b",
+            "observe": "f8bfc2e1e5fa80ef",
             "outcome": "0f79c35fdec9e9bf",
-            "reset_obs": "d3d6a72a344192e1",
+            "reset_obs": "a14c45677dc3d73c",
             "reward": "cde1becb98034943",
             "state_episode_return": "98632b546b1b0da7",
             "state_last_ranges": "fc5b7b523ab76394",
@@ -154,22 +154,22 @@ GOLDEN: dict[str, dict[str, dict[str, str]]] = {
         },
         "vec": {
             "block_done": "47864460f0a3ce22",
-            "block_infos": "65c912d06103f940",
-            "block_obs": "5b0b0694fe7d59ad",
-            "block_reset": "d185f114cc480b6e",
+            "block_infos": "428464a175d021cd",
+            "block_obs": "7a478b01dc81dac6",
+            "block_reset": "081985e6bf4fd54b",
             "block_reward": "83b85a582fadfdf0",
             "block_seeds_played": "055cbe538d72470f",
             "seeded_done": "2798096afe5dff4c",
-            "seeded_infos": "66675242c9558aa8",
-            "seeded_obs": "eacdd4fb505c05bf",
-            "seeded_reset": "4ff02f0858324f4d",
+            "seeded_infos": "9c8b59f891d5261a",
+            "seeded_obs": "c93986301587c93a",
+            "seeded_reset": "5861916a21adaa69",
             "seeded_reward": "7132938a43c33f5a",
             "seeded_seeds_played": "74234e98afe7498f"
         },
         "single": {
             "frame": "9766450c7d446cfa",
-            "reset": "15eac9b8e07846d6",
-            "step": "67a01daae4780237"
+            "reset": "bd8b9f99ea5f4459",
+            "step": "c965736eb6846212"
         }
     },
     "cluttered": {
@@ -177,10 +177,10 @@ GOLDEN: dict[str, dict[str, dict[str, str]]] = {
             "contact": "9800eaeb4421aa96",
             "info": "7e7243000660eb94",
             "layout_info": "2971e6b5853fd410",
-            "obs": "3f8d3de6a51ef1be",
-            "observe": "fcb456ca3845559b",
+            "obs": "3e10100dadfca00d",
+            "observe": "ae28a8d757aa014d",
             "outcome": "8ac848bbaba40f04",
-            "reset_obs": "81330f91c0f3af62",
+            "reset_obs": "090307bcff1650e2",
             "reward": "deb3dbf740390f29",
             "state_episode_return": "34556603e467e799",
             "state_last_ranges": "e907939a546ad8c7",
@@ -198,22 +198,22 @@ GOLDEN: dict[str, dict[str, dict[str, str]]] = {
         },
         "vec": {
             "block_done": "2e1d00ae1f7ca4df",
-            "block_infos": "963425fec3d457fa",
-            "block_obs": "f02278fc791184f8",
-            "block_reset": "b8c184c7ab84de63",
+            "block_infos": "996963dc7ebd6a2b",
+            "block_obs": "6debc4d92750438c",
+            "block_reset": "2e15f6ef4741d49e",
             "block_reward": "f30a1a9a8a249bc1",
             "block_seeds_played": "84648228cb0b966c",
             "seeded_done": "ec22d18c23e8bd38",
-            "seeded_infos": "434bad3f4bfb2b77",
-            "seeded_obs": "691efec4cd7eabfa",
-            "seeded_reset": "56361a1a8cfe9351",
+            "seeded_infos": "1588db14b728a30a",
+            "seeded_obs": "d4843fdf887c11f4",
+            "seeded_reset": "aeb2008faac10d9b",
             "seeded_reward": "5ea552bada597d46",
             "seeded_seeds_played": "74234e98afe7498f"
         },
         "single": {
             "frame": "c9e85f55473eebf5",
-            "reset": "a78b235204ef8028",
-            "step": "6189b0feedaeaaab"
+            "reset": "e5bed95e77e311a9",
+            "step": "6bbcc9af2004d98e"
         }
     },
     "corridor": {
@@ -221,10 +221,10 @@ GOLDEN: dict[str, dict[str, dict[str, str]]] = {
             "contact": "e9ab8914060c94a3",
             "info": "53751d46a18982db",
             "layout_info": "c35fbcbd732ec8c1",
-            "obs": "0660785637d5d3ce",
-            "observe": "0b9371495a0a7d14",
+            "obs": "7dd2af5951408caa",
+            "observe": "166cfa7652ba4043",
             "outcome": "70aaa311ecfd5feb",
-            "reset_obs": "caed6dbe2ae77e57",
+            "reset_obs": "48c3f5f96bd7a1bf",
             "reward": "d71b3feb01b3a3d1",
             "state_episode_return": "babd29ae525fc12f",
             "state_last_ranges": "d18d0d448a9a25ea",
@@ -242,22 +242,22 @@ GOLDEN: dict[str, dict[str, dict[str, str]]] = {
         },
         "vec": {
             "block_done": "7a04cb4a28a30cc3",
-            "block_infos": "1d32016202093d2f",
-            "block_obs": "31b3e3861df03bae",
-            "block_reset": "f78428d9127a7ea3",
+            "block_infos": "289ba14ddcbec5ec",
+            "block_obs": "69849ed6a44243db",
+            "block_reset": "a7c29a0cf6d823de",
             "block_reward": "f8cdcc79644035cb",
             "block_seeds_played": "0a7efc8100311917",
             "seeded_done": "0eae31d8845c366f",
-            "seeded_infos": "51f9a3c955208c3f",
-            "seeded_obs": "4d0d4c351889ebf9",
-            "seeded_reset": "08ae2a3310d71175",
+            "seeded_infos": "2a1260d335c025d6",
+            "seeded_obs": "16fecddc2c815b24",
+            "seeded_reset": "813ab846f10ef534",
             "seeded_reward": "f484b324371e3b47",
             "seeded_seeds_played": "74234e98afe7498f"
         },
         "single": {
             "frame": "fe28e047d7a22df1",
-            "reset": "2b701ed4510e22f1",
-            "step": "7498c566e9507f0a"
+            "reset": "f49c8d63db01fb4d",
+            "step": "a59e3c390d664051"
         }
     },
     "doorway": {
@@ -265,12 +265,12 @@ GOLDEN: dict[str, dict[str, dict[str, str]]] = {
             "contact": "efd62b3e1f6092c0",
             "info": "9ed279f435029b9a",
             "layout_info": "539b09caec7befac",
-            "obs": "ad2a318a2c765735",
-            "observe": "aa5cf07f0b3a84b2",
+            "obs": "9740663bd64d832d",
+            "observe": "498ac7e61af25792",
             "outcome": "f7616d4eae18fdab",
-            "reset_obs": "fb76e9462345bc3d",
-            "reward": "e0c9ba892b0121ca",
-            "state_episode_return": "5e762e9c009bf6af",
+            "reset_obs": "402f68c5f5c65734",
+            "reward": "7f37951bd6f9bae7",
+            "state_episode_return": "b10c212db77dd78c",
             "state_last_ranges": "286fc2684e424cb6",
             "state_min_clearance": "e517a3515652b76c",
             "state_path_length": "41429a12f2bafd80",
@@ -286,22 +286,22 @@ GOLDEN: dict[str, dict[str, dict[str, str]]] = {
         },
         "vec": {
             "block_done": "d4c38c66dc50ae8b",
-            "block_infos": "1b7d8f88532b1723",
-            "block_obs": "e08664e887010da5",
-            "block_reset": "d155f740c0196cc9",
-            "block_reward": "4a33750a4f77a620",
+            "block_infos": "2d001ad33f9fd34a",
+            "block_obs": "c0c033ba3a0a7d42",
+            "block_reset": "9796ab354e0e6b70",
+            "block_reward": "54573aa2932437a1",
             "block_seeds_played": "68ac9078d6b39e78",
             "seeded_done": "f744c666e8d9a993",
-            "seeded_infos": "907b3e02c973e145",
-            "seeded_obs": "19be66160267c825",
-            "seeded_reset": "f25d47b4fbac9e1e",
-            "seeded_reward": "99b817421d7a0372",
+            "seeded_infos": "70356634c58588e7",
+            "seeded_obs": "2be3ada6fb47da97",
+            "seeded_reset": "a690611cfc41a8fd",
+            "seeded_reward": "dbf436ccd5423f03",
             "seeded_seeds_played": "74234e98afe7498f"
         },
         "single": {
             "frame": "0b730d2f7b11c1c7",
-            "reset": "8c69399b50b052e4",
-            "step": "67650424d373b426"
+            "reset": "9760313283817d59",
+            "step": "f121d68b3ef692fa"
         }
     },
     "crowd": {
@@ -309,10 +309,10 @@ GOLDEN: dict[str, dict[str, dict[str, str]]] = {
             "contact": "eb629fbe23c3bb1d",
             "info": "b4ce22ae6c1da76d",
             "layout_info": "b5ee283190a941ed",
-            "obs": "fd8d62e110fb5043",
-            "observe": "55bd0af4522f7bdf",
+            "obs": "fc09c66450030915",
+            "observe": "f6c9dc617e43eb82",
             "outcome": "8bc56fe2eb6736e3",
-            "reset_obs": "5f42c8e1d56eaa83",
+            "reset_obs": "880fb92e96df428b",
             "reward": "02ca9b54fa372326",
             "state_episode_return": "7bcd133b1d840125",
             "state_last_ranges": "56a61eb1c7d68f5d",
@@ -330,22 +330,22 @@ GOLDEN: dict[str, dict[str, dict[str, str]]] = {
         },
         "vec": {
             "block_done": "4932352172e9f541",
-            "block_infos": "adc47ea2a4ce257e",
-            "block_obs": "334f4e01b512fb60",
-            "block_reset": "28bdb95c28c5a43c",
+            "block_infos": "b2a6cc58124d5f5d",
+            "block_obs": "412d2af2c446056b",
+            "block_reset": "f28f527acfcaef13",
             "block_reward": "2bcdac2e671550df",
             "block_seeds_played": "5f569fd959511c24",
             "seeded_done": "b8a3a8a0e573ca39",
-            "seeded_infos": "46616ecd09b6f968",
-            "seeded_obs": "8ca797272ffdc48c",
-            "seeded_reset": "6180c0b3e7a53e75",
+            "seeded_infos": "e43322d1477ec999",
+            "seeded_obs": "b7d97aaed4d2ef94",
+            "seeded_reset": "398e270a0afbc2c2",
             "seeded_reward": "c7d9548d6c654ad4",
             "seeded_seeds_played": "74234e98afe7498f"
         },
         "single": {
             "frame": "08dd018259e5e6d6",
-            "reset": "54e26e70c9aa40f7",
-            "step": "00d98facb7c25f82"
+            "reset": "555c9f43801ae166",
+            "step": "851346405d4f8dbc"
         }
     }
 }

@@ -93,7 +93,8 @@ def observation_contract(scenario: Scenario) -> dict:
     space = observation_space(scenario)
     return {"dim": scenario.obs_dim, "dtype": "float32", "lidar_rays": scenario.lidar.rays,
             "lidar_range": scenario.lidar.range,
-            "fields": observation_fields(scenario.lidar.rays),
+            "fields": observation_fields(scenario.lidar.rays, scenario.lidar.history,
+                                         scenario.observation.waypoint),
             "low": space.low.tolist(), "high": space.high.tolist()}
 
 

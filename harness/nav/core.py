@@ -68,7 +68,13 @@ class NavBatch:
         family = self.mix.families[k]
         episode = sample_episode(family, seed)
         self.state.load(idx, episode, seed, dynamics.layout_clearance(episode, family), family, k)
-        return self.observe(np.array([idx]))[0]
+        rows = np.array([idx])
+        self.state.potential[idx] = dynamics.potential(self.state, self.state.goal_dist[rows],
+                                                       self.params, rows)[0]
+        if self.state.past_ranges.shape[1]:  # the episode's past scans repeat its first one
+            _, ranges = dynamics.get_obs(self.state, self.params, rows)
+            self.state.past_ranges[idx] = ranges[0]
+        return self.observe(rows)[0]
 
     def family_of(self, i: int) -> Scenario:
         """The scenario family slot ``i``'s episode is playing."""

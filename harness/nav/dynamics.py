@@ -20,8 +20,23 @@ import numpy as np
 
 from harness.nav.generator import EpisodeLayout
 from harness.nav.geometry import cast_rays, wrap_angle
-from harness.nav.kernels import robot_clearance, social_force, walk_pedestrians
-from harness.nav.observation import ANGULAR_SPEED, GOAL_COS, GOAL_DISTANCE, GOAL_SIN, SPEED
+from harness.nav.kernels import (
+    geodesic_distance,
+    geodesic_path,
+    robot_clearance,
+    social_force,
+    walk_pedestrians,
+)
+from harness.nav.observation import (
+    ANGULAR_SPEED,
+    GOAL_COS,
+    GOAL_DISTANCE,
+    GOAL_SIN,
+    SPEED,
+    WAYPOINT_COS,
+    WAYPOINT_DISTANCE,
+    WAYPOINT_SIN,
+)
 from harness.nav.outcomes import (
     CONTACT_NONE,
     OUTCOME_COLLISION,
@@ -110,6 +125,19 @@ def goal_distance(state: NavState) -> np.ndarray:
     return np.hypot(rel[:, 0], rel[:, 1])
 
 
+def potential(state: NavState, dist: np.ndarray, s: Scenario,
+              rows: Rows = slice(None)) -> np.ndarray:
+    """The progress reward's potential of ``rows`` (``dist`` is their straight-line goal
+    distance): that distance itself, or (``reward.potential == "geodesic"``) the length of the
+    shortest path to the goal around the layout's dividing wall, through its opening inset by
+    the robot radius (``state.passage``). Circular obstacles and pedestrians are ignored: they
+    move or are small, and the robot drives around them. Open and corridor arenas are convex
+    here (the corridor's walls run along it), so the geodesic is the straight line there."""
+    if s.reward.potential == "geodesic":
+        return geodesic_distance(state.pos[rows], state.goal[rows], state.passage[rows])
+    return dist
+
+
 # ---------------------------------------------------------------------- termination, reward
 def is_terminal(gap: np.ndarray, dist: np.ndarray, t: np.ndarray, limit: np.ndarray,
                 s: Scenario) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -123,11 +151,12 @@ def is_terminal(gap: np.ndarray, dist: np.ndarray, t: np.ndarray, limit: np.ndar
     return collided, success, terminated, truncated
 
 
-def reward(goal_dist_before: np.ndarray, dist: np.ndarray, gap: np.ndarray,
+def reward(potential_before: np.ndarray, potential_after: np.ndarray, gap: np.ndarray,
            success: np.ndarray, collided: np.ndarray, s: Scenario) -> np.ndarray:
-    """Potential-based progress, time penalty, optional proximity penalty, terminal bonuses."""
+    """Potential-based progress (the drop of :func:`potential`), time penalty, optional
+    proximity penalty, terminal bonuses."""
     w = s.reward
-    out = w.progress * (goal_dist_before - dist) + w.time
+    out = w.progress * (potential_before - potential_after) + w.time
     if w.proximity:
         out = out - w.proximity * _clip((w.margin - gap) / w.margin, 0.0, 1.0)
     return out + np.where(success, w.success, 0.0) + np.where(collided, w.collision, 0.0)
@@ -154,13 +183,32 @@ def get_obs(state: NavState, s: Scenario,
     dist = np.hypot(rel[:, 0], rel[:, 1])
     bearing = np.arctan2(rel[:, 1], rel[:, 0]) - state.theta[rows]
     out = np.empty((ranges.shape[0], s.obs_dim), dtype=np.float32)
-    out[:, : s.lidar.rays] = ranges / s.lidar.range
+    rays = s.lidar.rays
+    out[:, :rays] = ranges / s.lidar.range
+    if s.lidar.history > 1:
+        out[:, rays: rays * s.lidar.history] = (state.past_ranges[rows].reshape(len(ranges), -1)
+                                                / s.lidar.range)
+    if s.observation.waypoint:
+        path = geodesic_path(state.pos[rows], state.goal[rows], state.passage[rows])
+        to_waypoint = path[:, 1:] - state.pos[rows]
+        heading = np.arctan2(to_waypoint[:, 1], to_waypoint[:, 0]) - state.theta[rows]
+        out[:, WAYPOINT_DISTANCE] = np.minimum(path[:, 0] / state.diagonal[rows], 1.0)
+        out[:, WAYPOINT_SIN] = np.sin(heading)
+        out[:, WAYPOINT_COS] = np.cos(heading)
     out[:, GOAL_DISTANCE] = np.minimum(dist / state.diagonal[rows], 1.0)
     out[:, GOAL_SIN] = np.sin(bearing)
     out[:, GOAL_COS] = np.cos(bearing)
     out[:, SPEED] = state.v[rows] / s.robot.max_speed
     out[:, ANGULAR_SPEED] = state.w[rows] / s.robot.max_angular
     return out, ranges
+
+
+def shift_scans(state: NavState) -> np.ndarray:
+    """The past scans after a step: the last observation's scan joins them, the oldest leaves."""
+    past = state.past_ranges
+    if not past.shape[1]:
+        return past
+    return np.concatenate([state.last_ranges[:, None], past[:, :-1]], axis=1)
 
 
 def _circles(state: NavState, s: Scenario, rows: Rows) -> np.ndarray:
@@ -180,17 +228,21 @@ def step_env(state: NavState, actions: np.ndarray,
     t = state.t + 1
     moved = NavState(
         pos=pos, theta=theta, v=v, w=w, goal=state.goal, walls=state.walls,
-        obstacles=state.obstacles, ped_pos=ped_pos, ped_vel=ped_vel, ped_goal=ped_goal,
-        ped_origin=ped_origin, ped_speed=state.ped_speed, ped_mask=state.ped_mask, t=t,
-        goal_dist=state.goal_dist, path_length=state.path_length + np.abs(v) * s.dt,
+        obstacles=state.obstacles, passage=state.passage, ped_pos=ped_pos, ped_vel=ped_vel,
+        ped_goal=ped_goal, ped_origin=ped_origin, ped_speed=state.ped_speed,
+        ped_mask=state.ped_mask, t=t, goal_dist=state.goal_dist, potential=state.potential,
+        path_length=state.path_length + np.abs(v) * s.dt,
         min_clearance=state.min_clearance, episode_return=state.episode_return,
         episode_seed=state.episode_seed, family=state.family, arena=state.arena,
-        diagonal=state.diagonal, episode_steps=state.episode_steps, last_ranges=state.last_ranges)
+        diagonal=state.diagonal, episode_steps=state.episode_steps, last_ranges=state.last_ranges,
+        past_ranges=shift_scans(state))
     gap, kind = clearance(moved, s)
     dist = goal_distance(moved)
     collided, success, terminated, truncated = is_terminal(gap, dist, t, state.episode_steps, s)
-    r = reward(state.goal_dist, dist, gap, success, collided, s)
+    phi = potential(moved, dist, s)
+    r = reward(state.potential, phi, gap, success, collided, s)
     moved.goal_dist = dist
+    moved.potential = phi
     moved.min_clearance = np.minimum(state.min_clearance, gap)
     moved.episode_return = state.episode_return + r
     obs, moved.last_ranges = get_obs(moved, s)

@@ -40,7 +40,8 @@ def resolve_mix(mix: ScenarioMix | str) -> ScenarioMix:
 
 def observation_space(scenario: Scenario | ScenarioMix) -> gym.spaces.Box:
     """The observation vector's bounds (layout in :mod:`harness.nav.observation`)."""
-    low, high = observation_bounds(scenario.lidar.rays)
+    low, high = observation_bounds(scenario.lidar.rays, scenario.lidar.history,
+                                   scenario.observation.waypoint)
     return gym.spaces.Box(low=low, high=high, dtype=np.float32)
 
 

@@ -31,6 +31,10 @@ class EpisodeLayout:
     ped_goal: np.ndarray  # (P, 2)
     ped_speed: np.ndarray  # (P,)
     ped_mask: np.ndarray  # (P,) bool
+    passage: np.ndarray | None = None
+    """(4,) the doorway's opening as a segment (x0, y0, x1, y1) in the dividing wall, or None for
+    a layout without one (open and corridor arenas are convex to the robot's progress potential;
+    see :func:`harness.nav.dynamics.potential`)."""
 
 
 def wall_count(scenario: Scenario) -> int:
@@ -86,6 +90,7 @@ def sample_episode(scenario: Scenario, seed: int) -> EpisodeLayout:
     margin = rr + 0.3
     walls = [(0.0, 0.0, w, 0.0), (w, 0.0, w, h), (w, h, 0.0, h), (0.0, h, 0.0, 0.0)]
     gap = scenario.layout_width
+    opening = None
     if scenario.layout == "corridor":
         cy = h / 2.0
         walls += [(0.0, cy - gap / 2, w, cy - gap / 2), (0.0, cy + gap / 2, w, cy + gap / 2)]
@@ -98,6 +103,7 @@ def sample_episode(scenario: Scenario, seed: int) -> EpisodeLayout:
         right = _Region(w / 2 + margin, margin, w - margin, h - margin)
         sides = [left, right] if rng.random() < 0.5 else [right, left]
         region = _Region(margin, margin, w - margin, h - margin)
+        opening = np.array([w / 2, gy - gap / 2, w / 2, gy + gap / 2])
     else:
         region = _Region(margin, margin, w - margin, h - margin)
         sides = [region, region]
@@ -155,7 +161,7 @@ def sample_episode(scenario: Scenario, seed: int) -> EpisodeLayout:
                 break
     return EpisodeLayout(start=start, heading=heading, goal=goal, walls=wall_arr,
                          obstacles=obstacles, ped_pos=ped_pos, ped_goal=ped_goal,
-                         ped_speed=ped_speed, ped_mask=ped_mask)
+                         ped_speed=ped_speed, ped_mask=ped_mask, passage=opening)
 
 
 def _sample_start_goal(rng: np.random.Generator, scenario: Scenario, sides: list[_Region],

@@ -234,3 +234,54 @@ def robot_clearance(pos, robot_radius, walls, obstacles, peds, ped_radius):  # p
         gap[i] = best
         kind[i] = which
     return gap, kind
+
+
+@numba.njit(cache=True)
+def geodesic_path(pos, goal, passage):  # pragma: no cover - compiled
+    """Shortest path from each robot (N, 2) to its goal (N, 2) when a wall, whose only opening
+    is the segment ``passage`` (N, 4) = (x0, y0, x1, y1), divides the arena: the straight line
+    if both are on the same side of the wall's line or the line crosses the opening, else the
+    path over the nearer end of the opening. ``|p - c| + |c - g|`` is convex in the point ``c``
+    along the opening and least where the straight line crosses it, so the clamped crossing is
+    the exact minimiser. A passage far outside the arena has everything on one side: the
+    Euclidean distance, bit for bit (``math.hypot`` is ``np.hypot``).
+
+    Returns (N, 3): the path's length and its next waypoint (x, y) (the goal, or the end of the
+    opening the path goes over)."""
+    n = pos.shape[0]
+    out = np.empty((n, 3))
+    for i in range(n):
+        px = pos[i, 0]
+        py = pos[i, 1]
+        gx = goal[i, 0]
+        gy = goal[i, 1]
+        dx = gx - px
+        dy = gy - py
+        out[i, 0] = math.hypot(dx, dy)
+        out[i, 1] = gx
+        out[i, 2] = gy
+        ax = passage[i, 0]
+        ay = passage[i, 1]
+        ex = passage[i, 2] - ax
+        ey = passage[i, 3] - ay
+        side_p = ex * (py - ay) - ey * (px - ax)
+        side_g = ex * (gy - ay) - ey * (gx - ax)
+        if side_p * side_g >= 0.0:  # same side, or on the wall's line (inside the opening)
+            continue
+        u = side_p / (side_p - side_g)  # where the straight line crosses the wall's line
+        s = ((px + u * dx - ax) * ex + (py + u * dy - ay) * ey) / max(ex * ex + ey * ey, 1e-12)
+        if 0.0 <= s <= 1.0:
+            continue
+        s = min(max(s, 0.0), 1.0)
+        cx = ax + s * ex
+        cy = ay + s * ey
+        out[i, 0] = math.hypot(cx - px, cy - py) + math.hypot(gx - cx, gy - cy)
+        out[i, 1] = cx
+        out[i, 2] = cy
+    return out
+
+
+@numba.njit(cache=True)
+def geodesic_distance(pos, goal, passage):  # pragma: no cover - compiled
+    """Length of :func:`geodesic_path`, (N,)."""
+    return geodesic_path(pos, goal, passage)[:, 0].copy()

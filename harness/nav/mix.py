@@ -32,11 +32,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from harness.nav.scenario import LidarParams, Scenario
+from harness.nav.scenario import LidarParams, ObservationParams, Scenario
 
 MIX_SALT = 0x6D6978  # "mix": keeps the family draw independent of the layout draw
 STEP_FIELDS = ("dt", "goal_radius", "pedestrian_radius", "robot", "lidar", "reward",
-               "pedestrians")
+               "pedestrians", "observation")
 """Scenario fields the step reads as batch-wide constants: equal across a mix's families."""
 
 
@@ -121,6 +121,10 @@ class ScenarioMix:
     @property
     def lidar(self) -> LidarParams:
         return self.template.lidar
+
+    @property
+    def observation(self) -> ObservationParams:
+        return self.template.observation
 
     @property
     def obs_dim(self) -> int:

@@ -22,6 +22,8 @@ import numpy as np
 from harness.nav.observation import observation_dim
 
 LAYOUTS = ("open", "corridor", "doorway")
+POTENTIALS = ("euclidean", "geodesic")
+"""What the progress reward's potential measures (:attr:`RewardWeights.potential`)."""
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,22 @@ class LidarParams:
     """Number of evenly spaced rays; ray 0 points along the robot heading."""
     range: float = 5.0
     """Maximum range in metres; readings are normalised by it into [0, 1]."""
+    history: int = 1
+    """Scans in the observation: the current one and the ``history - 1`` before it (layout in
+    :mod:`harness.nav.observation`)."""
+
+
+@dataclass(frozen=True)
+class ObservationParams:
+    """Optional entries of the observation beyond lidar, goal and velocity (layout in
+    :mod:`harness.nav.observation`)."""
+
+    waypoint: bool = False
+    """Observe the next waypoint of the shortest path to the goal around the layout's walls
+    (the goal itself, or the end of a doorway's opening the path goes over; the opening inset
+    as for the geodesic potential): path length and the waypoint's bearing. What a global
+    planner hands a local navigation policy; without it, a robot behind the wall whose doorway
+    is out of lidar range cannot tell which way the door is (issue 11)."""
 
 
 @dataclass(frozen=True)
@@ -85,7 +103,14 @@ class RewardWeights:
     """Weights of the reward terms (per step unless stated)."""
 
     progress: float = 1.0
-    """Potential-based progress: weight * (previous goal distance - goal distance)."""
+    """Potential-based progress: weight * (previous potential - potential), the potential being
+    the distance to the goal measured as ``potential`` says."""
+    potential: str = "euclidean"
+    """One of ``POTENTIALS``: ``euclidean`` is the straight-line goal distance; ``geodesic`` the
+    shortest path to the goal around the layout's walls (through a doorway's opening; circular
+    obstacles and pedestrians are ignored), which has no local minimum behind a wall, as
+    Habitat PointNav's geodesic-distance reward (Savva et al. 2019). Issue 11: with the
+    straight-line potential, doorway episodes time out behind the wall."""
     success: float = 10.0
     """Bonus on reaching the goal (terminal)."""
     collision: float = -10.0
@@ -97,6 +122,10 @@ class RewardWeights:
     ``proximity * max(0, margin - clearance) / margin`` (discourages grazing obstacles)."""
     margin: float = 0.3
     """Safety margin in metres used by ``proximity``."""
+    passage_margin: float = 0.0
+    """Clearance in metres, beyond the robot radius, that the geodesic potential's path keeps
+    from the ends of a wall's opening (the opening is inset by radius + this, at most to its
+    middle): with 0 the shortest path grazes the door frame, and so does a greedy policy."""
 
 
 @dataclass(frozen=True)
@@ -128,6 +157,7 @@ class Scenario:
     lidar: LidarParams = field(default_factory=LidarParams)
     reward: RewardWeights = field(default_factory=RewardWeights)
     pedestrians: PedestrianParams = field(default_factory=PedestrianParams)
+    observation: ObservationParams = field(default_factory=ObservationParams)
 
     @property
     def max_obstacles(self) -> int:
@@ -139,7 +169,7 @@ class Scenario:
 
     @property
     def obs_dim(self) -> int:
-        return observation_dim(self.lidar.rays)
+        return observation_dim(self.lidar.rays, self.lidar.history, self.observation.waypoint)
 
     # Derived constants the simulator needs every step: computed once per scenario object
     # (cached_property writes the instance __dict__, which a frozen dataclass allows).

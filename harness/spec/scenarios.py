@@ -9,7 +9,9 @@ import yaml
 
 from harness.nav.scenario import (
     LAYOUTS,
+    POTENTIALS,
     LidarParams,
+    ObservationParams,
     PedestrianParams,
     RewardWeights,
     RobotParams,
@@ -95,6 +97,10 @@ def parse_scenario(data: object, file: str | Path) -> Scenario:
         goal_tolerance=peds.number("goal_tolerance", pd.goal_tolerance, lo=0.01, hi=5.0),
     )
     peds.done()
+    obs_f = f.sub("observation")
+    observation = ObservationParams(
+        waypoint=obs_f.boolean("waypoint", ObservationParams().waypoint))
+    obs_f.done()
     robot_f = f.sub("robot")
     d = RobotParams()
     robot = RobotParams(
@@ -108,17 +114,20 @@ def parse_scenario(data: object, file: str | Path) -> Scenario:
     robot_f.done()
     lidar_f = f.sub("lidar")
     lidar = LidarParams(rays=lidar_f.integer("rays", 32, lo=4, hi=360),
-                        range=lidar_f.number("range", 5.0, lo=0.5, hi=100.0))
+                        range=lidar_f.number("range", 5.0, lo=0.5, hi=100.0),
+                        history=lidar_f.integer("history", 1, lo=1, hi=16))
     lidar_f.done()
     reward_f = f.sub("reward")
     r = RewardWeights()
     reward = RewardWeights(
         progress=reward_f.number("progress", r.progress, lo=0.0),
+        potential=reward_f.string("potential", r.potential, choices=POTENTIALS),
         success=reward_f.number("success", r.success, lo=0.0),
         collision=reward_f.number("collision", r.collision, hi=0.0),
         time=reward_f.number("time", r.time, hi=0.0),
         proximity=reward_f.number("proximity", r.proximity, lo=0.0),
         margin=reward_f.number("margin", r.margin, lo=0.01, hi=5.0),
+        passage_margin=reward_f.number("passage_margin", r.passage_margin, lo=0.0, hi=5.0),
     )
     reward_f.done()
     goal_distance = f.range("goal_distance", [3.0, 8.0], lo=0.5)
@@ -145,6 +154,7 @@ def parse_scenario(data: object, file: str | Path) -> Scenario:
         lidar=lidar,
         reward=reward,
         pedestrians=walking,
+        observation=observation,
     )
     f.done()
     return scenario

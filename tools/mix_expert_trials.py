@@ -1,0 +1,129 @@
+"""Issue 11 trials: train one PPO expert over the ``all`` scenario mix, evaluate it per family.
+
+One trial = one seed of one setting. The policy trains on the declared mix (equal family
+weights, nothing oversampled); the learner's knobs are what this script varies: the progress
+potential, the lidar history, the network and the PPO settings, the budget. At every checkpoint
+the deterministic policy plays 200 fresh episodes per family on seeds ``EVAL_BASE + k``, far
+from the run's training block (checked), the same episode set at every checkpoint, and a row
+(steps, wall and CPU time of training, success/collision per family) is printed and appended
+to ``--out`` (JSON lines). Training time excludes evaluation time; on a shared machine the CPU
+time is the one to read throughput from.
+
+    PYTHONPATH=. python tools/mix_expert_trials.py --label geo --seed 0 --steps 10000000 \\
+        --potential geodesic --out trials.jsonl
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from dataclasses import replace
+
+import torch
+
+from harness.evaluate import evaluate
+from harness.metrics import EvalSummary
+from harness.nav.mix import ScenarioMix
+from harness.spec.mixes import load_mixes
+from harness.spec.ppo import PPOConfig
+from harness.train import RunSeeds, build_ppo
+
+EVAL_BASE = 10**9
+"""First episode seed of the per-family evaluation sets (the gate's fresh episodes)."""
+
+
+def trial_mix(potential: str | None, history: int | None,
+              passage_margin: float | None = None, waypoint: bool | None = None) -> ScenarioMix:
+    """The declared ``all`` mix with the learner's reward potential / lidar history set on every
+    family (they must agree: they are step parameters of the batch); None keeps the spec's."""
+    mix = load_mixes()["all"]
+    families = []
+    for f in mix.families:
+        if potential is not None:
+            f = replace(f, reward=replace(f.reward, potential=potential))
+        if passage_margin is not None:
+            f = replace(f, reward=replace(f.reward, passage_margin=passage_margin))
+        if waypoint is not None:
+            f = replace(f, observation=replace(f.observation, waypoint=waypoint))
+        if history is not None:
+            f = replace(f, lidar=replace(f.lidar, history=history))
+        families.append(f)
+    return replace(mix, families=tuple(families))
+
+
+def evaluate_families(model, mix: ScenarioMix, episodes: int) -> dict[str, EvalSummary]:
+    """Deterministic evaluation of each family on ``episodes`` episodes."""
+    seeds = range(EVAL_BASE, EVAL_BASE + episodes)
+    return {family.name: evaluate(model.policy, family, seeds) for family in mix.families}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--label", required=True)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--steps", type=int, default=10_000_000)
+    ap.add_argument("--eval-every", type=int, default=2_000_000)
+    ap.add_argument("--episodes", type=int, default=200)
+    ap.add_argument("--potential", choices=("euclidean", "geodesic"))
+    ap.add_argument("--history", type=int)
+    ap.add_argument("--passage-margin", type=float)
+    ap.add_argument("--waypoint", action="store_true", default=None)
+    ap.add_argument("--net", default="64,64")
+    ap.add_argument("--n-envs", type=int, default=64)
+    ap.add_argument("--n-steps", type=int, default=128)
+    ap.add_argument("--batch-size", type=int, default=2048)
+    ap.add_argument("--n-epochs", type=int, default=5)
+    ap.add_argument("--lr", type=float, default=3e-4)
+    ap.add_argument("--gamma", type=float, default=0.99)
+    ap.add_argument("--ent-coef", type=float, default=0.0)
+    ap.add_argument("--out", default=None)
+    ap.add_argument("--save", default=None, help="write the final model to this .zip")
+    args = ap.parse_args(argv)
+
+    torch.set_num_threads(1)
+    mix = trial_mix(args.potential, args.history, args.passage_margin, args.waypoint)
+    cfg = PPOConfig(n_envs=args.n_envs, n_steps=args.n_steps, batch_size=args.batch_size,
+                    n_epochs=args.n_epochs, learning_rate=args.lr, gamma=args.gamma,
+                    ent_coef=args.ent_coef,
+                    net_arch=tuple(int(x) for x in args.net.split(",")))
+    seeds = RunSeeds.of("expert_training", "expert", args.seed)
+    if seeds.block.start < EVAL_BASE + args.episodes and EVAL_BASE < seeds.block.stop:
+        raise SystemExit(f"evaluation seeds overlap the training block {seeds.block}")
+    model = build_ppo(cfg, mix, seeds, tensorboard=None)
+    settings = {k: v for k, v in vars(args).items() if k not in ("out",)}
+    names = [f.name for f in mix.families]
+    print(f"# {json.dumps(settings)}", flush=True)
+    print("steps      train_s  cpu_s  " + "  ".join(f"{n:>13}" for n in names), flush=True)
+    train_s = cpu_s = 0.0
+    while model.num_timesteps < args.steps:
+        t0, c0 = time.perf_counter(), time.process_time()
+        model.learn(total_timesteps=min(args.eval_every, args.steps - model.num_timesteps),
+                    reset_num_timesteps=False)
+        train_s += time.perf_counter() - t0
+        cpu_s += time.process_time() - c0
+        t0 = time.perf_counter()
+        rates = evaluate_families(model, mix, args.episodes)
+        eval_s = time.perf_counter() - t0
+        print(f"{model.num_timesteps:<10d} {train_s:7.0f} {cpu_s:6.0f}  "
+              + "  ".join(f"{e.success_rate:.3f}/{e.collision_rate:.3f}".rjust(13)
+                          for e in rates.values()), flush=True)
+        if args.out:
+            row = {**settings, "steps": model.num_timesteps, "train_s": round(train_s, 1),
+                   "train_cpu_s": round(cpu_s, 1), "eval_s": round(eval_s, 1),
+                   "steps_per_s": model.num_timesteps / train_s,
+                   "steps_per_cpu_s": model.num_timesteps / cpu_s,
+                   "families": {k: {"success": e.success_rate, "collision": e.collision_rate,
+                                    "timeout": e.timeout_rate,
+                                    "collisions_by_kind": e.collisions_by_kind}
+                                for k, e in rates.items()}}
+            with open(args.out, "a", encoding="utf-8") as fh:
+                fh.write(json.dumps(row) + "\n")
+    if args.save:
+        model.save(args.save)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
