@@ -27,9 +27,9 @@ def _mutated(mutate):
 
 
 def test_a_duplicate_key_is_an_error_not_a_silent_override(tmp_path):
-    assert "  budget: 4000000 " in TEXT
+    assert "  budget: 10000000 " in TEXT
     path = tmp_path / "study.yaml"
-    path.write_text(TEXT.replace("  budget: 4000000 ", "  budget: 4000000\n  budget: 1 ", 1))
+    path.write_text(TEXT.replace("  budget: 10000000 ", "  budget: 10000000\n  budget: 1 ", 1))
     with pytest.raises(SpecError) as err:
         load_study("smoke", path)
     assert err.value.field == "expert.budget"
