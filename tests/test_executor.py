@@ -1,0 +1,101 @@
+"""The executor's transport, without a cluster: builders pickled for a node find their input
+artefacts in the node's store, a result that differs from what the node reported is refused,
+and a local build records where it ran."""
+
+import pickle
+
+import pytest
+
+from harness.executor import (
+    _NODE,
+    ArtifactRef,
+    _materialise,
+    _NodeContext,
+    check_received,
+    pack_builder,
+    pack_folder,
+    unpack_folder,
+)
+from harness.progress import ProgressReporter
+from harness.store import UNUSED_DIRS, Build, IntegrityError, Store
+
+
+def _publish(store: Store, name: str, data: bytes):
+    def build(b: Build) -> None:
+        (b.dir / "data.bin").write_bytes(data)
+        (b.dir / "tb").mkdir()
+        (b.dir / "tb" / "log").write_text("not shipped")
+
+    return store.get_or_build("dataset", {"name": name}, [0], build)
+
+
+def test_a_shipped_builder_reads_its_inputs_from_the_node_store(tmp_path):
+    driver, node = Store(tmp_path / "driver"), Store(tmp_path / "node")
+    source = _publish(driver, "a", b"payload")
+    rows = []
+    progress = ProgressReporter(None, None).for_run("run a")
+
+    def builder(b: Build) -> None:  # captures an artefact, the store and a progress callback
+        (b.dir / "copy.bin").write_bytes(source.file("data.bin").read_bytes())
+        b.extra = {"input_path": str(source.path), "store": str(driver.root)}
+        progress({"timesteps": 1})
+
+    payload, shipment = pack_builder(builder)
+    assert list(shipment.artifacts) == [source.id] and len(shipment.progress) == 1
+    ref = ArtifactRef(source.id, source.kind, source.manifest_hash)
+    arrived = _materialise(node, ref, pack_folder(source.path, skip=UNUSED_DIRS))
+    assert arrived.path == node.folder("dataset", source.id)
+    assert not (arrived.path / "tb").exists()  # logs and checkpoints stay on the driver
+
+    class Relay:
+        class put:
+            @staticmethod
+            def remote(item):
+                rows.append(item)
+
+    token = _NODE.set(_NodeContext(node, {source.id: arrived}, Relay, "node-1"))
+    try:
+        remote = pickle.loads(payload)
+    finally:
+        _NODE.reset(token)
+    out = tmp_path / "out"
+    out.mkdir()
+    b = Build(dir=out, artifact_id="dataset-x")
+    remote(b)
+    assert (out / "copy.bin").read_bytes() == b"payload"
+    assert b.extra == {"input_path": str(arrived.path), "store": str(node.root)}
+    assert rows == [("progress", next(iter(shipment.progress)), "node-1", {"timesteps": 1})]
+
+
+def test_an_input_that_differs_from_its_manifest_is_refused_on_the_node(tmp_path):
+    driver, node = Store(tmp_path / "driver"), Store(tmp_path / "node")
+    source = _publish(driver, "b", b"payload")
+    blob_dir = tmp_path / "tampered"
+    unpack_folder(pack_folder(source.path), blob_dir)
+    (blob_dir / "data.bin").write_bytes(b"PAYLOAD")
+    ref = ArtifactRef(source.id, source.kind, source.manifest_hash)
+    with pytest.raises(IntegrityError, match="data.bin"):
+        _materialise(node, ref, pack_folder(blob_dir))
+
+
+def test_a_result_that_differs_from_what_the_node_reported_is_refused(tmp_path):
+    folder = tmp_path / "result"
+    folder.mkdir()
+    (folder / "model.zip").write_bytes(b"abc")
+    from harness.executor import file_hashes
+
+    expected = file_hashes(folder)
+    check_received("arm_run-1", folder, expected)
+    (folder / "model.zip").write_bytes(b"abd")
+    with pytest.raises(IntegrityError, match="model.zip"):
+        check_received("arm_run-1", folder, expected)
+    (folder / "model.zip").write_bytes(b"abc")
+    (folder / "extra.txt").write_text("not reported")
+    with pytest.raises(IntegrityError, match="extra.txt"):
+        check_received("arm_run-1", folder, expected)
+
+
+def test_a_local_build_records_where_it_ran(tmp_path):
+    art = _publish(Store(tmp_path / "s"), "c", b"x")
+    assert art.manifest["built_on"]["executor"] == "local"
+    assert art.manifest["built_on"]["node"]
