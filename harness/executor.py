@@ -378,7 +378,10 @@ class RayExecutor:
         self.max_retries = max_retries
         self._owns_connection = False
         if init and not ray.is_initialized():
-            # address None starts a private local instance (never someone else's cluster)
+            # address None starts a private local instance (never someone else's cluster),
+            # which does not report usage statistics unless the user asked for it
+            if not address:
+                os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
             ray.init(address=address, include_dashboard=False, log_to_driver=True,
                      configure_logging=False)
             self._owns_connection = True
