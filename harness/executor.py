@@ -346,6 +346,9 @@ def run_on_node(payload: bytes, artifact_id: str, fingerprint: str, torch_thread
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     shutil.rmtree(build.resume_dir, ignore_errors=True)
+    if relay is not None:  # waited for: the relay has every row of this build before it returns
+        with contextlib.suppress(Exception):
+            ray.get(relay.put.remote(("finished", artifact_id, node, time.time())), timeout=30)
     return NodeResult(tar=blob, files=files, status=build.status, metrics=build.metrics,
                       extra=build.extra, built_on=placement)
 
@@ -392,7 +395,8 @@ class RayExecutor:
         self._failed: dict[str, BaseException] = {}
         self._progress: dict[str, RunProgress] = {}
         self.events: list[tuple] = []
-        """(what, artifact id, node, time) of every build task start the relay saw."""
+        """(``started`` or ``finished``, artifact id, node, time) of every build task on a
+        node, as the relay saw them (a task retried after its node died starts twice)."""
         driver_node = ray.get_runtime_context().get_node_id()
         strategy = ray.util.scheduling_strategies.NodeAffinitySchedulingStrategy(driver_node,
                                                                                   soft=False)
@@ -426,6 +430,7 @@ class RayExecutor:
                 self.ray.cancel(ref, force=True)
             raise
         finally:
+            self.drain()  # the build's last rows, before its callbacks are forgotten
             for token in shipment.progress:
                 self._progress.pop(token, None)
         if result.error is not None:
@@ -481,7 +486,7 @@ class RayExecutor:
                     reporter(row)
             else:
                 self.events.append(item)
-                log.info("build %s started on Ray node %s", item[1], item[2])
+                log.info("build %s %s on Ray node %s", item[1], item[0], item[2])
 
     def close(self) -> None:
         self._stop.set()

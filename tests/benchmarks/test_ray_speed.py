@@ -51,6 +51,7 @@ def test_ray_against_local(tmp_path, capsys):
 
     local_wall, local_rc, local_out = run_study(tmp_path / "local", tmp_path / "rl",
                                                 "-n", str(NODES))
+    print(f"\n{PROFILE}: local -n {NODES}: {local_wall:.1f} s (exit {local_rc})", flush=True)
     os.environ["HARNESS_RAY_WORKDIR"] = str(tmp_path / "nodes")
     started = time.perf_counter()
     with loopback_cluster(nodes=NODES) as cluster:

@@ -162,7 +162,7 @@ def test_a_node_lost_mid_build_is_retried_elsewhere_and_the_store_is_complete(cl
         executor.close()
 
     art = result["art"]
-    starts = [e[2] for e in executor.events if e[1] == art.id]
+    starts = [e[2] for e in executor.events if e[:2] == ("started", art.id)]
     survivor = art.manifest["built_on"]["node"]
     assert starts[0] == first and survivor != first and survivor in starts  # retried elsewhere
     assert survivor in worker_node_ids(cluster)
