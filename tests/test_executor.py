@@ -1,8 +1,10 @@
-"""The executor's transport, without a cluster: builders pickled for a node find their input
-artefacts in the node's store, a result that differs from what the node reported is refused,
-and a local build records where it ran."""
+"""The executor's transport and scheduling, without a cluster: builders pickled for a node find
+their input artefacts in the node's store, a result that differs from what the node reported is
+refused, a local build records where it ran, and a concurrent executor is asked for every
+independent build of the study at once."""
 
 import pickle
+import threading
 
 import pytest
 
@@ -17,6 +19,8 @@ from harness.executor import (
     unpack_folder,
 )
 from harness.progress import ProgressReporter
+from harness.spec.study import load_study
+from harness.stages import arm_matrix, build_ahead, study_stages
 from harness.store import UNUSED_DIRS, Build, IntegrityError, Store
 
 
@@ -99,3 +103,37 @@ def test_a_local_build_records_where_it_ran(tmp_path):
     art = _publish(Store(tmp_path / "s"), "c", b"x")
     assert art.manifest["built_on"]["executor"] == "local"
     assert art.manifest["built_on"]["node"]
+
+
+class _GateExecutor:
+    """A concurrent executor that builds nothing: the first ``n`` builds must all be waiting at
+    once (a barrier), then every build fails, so the study stops right there."""
+
+    concurrent = True
+
+    def __init__(self, n: int):
+        self.barrier = threading.Barrier(n, timeout=60)
+        self.kinds: list[str] = []
+        self.lock = threading.Lock()
+
+    def execute(self, kind, builder, build, inputs=()):
+        with self.lock:
+            self.kinds.append(kind)
+            first = len(self.kinds) <= self.barrier.parties
+        if first:
+            self.barrier.wait()  # BrokenBarrierError unless all of them are in flight together
+        raise RuntimeError("not built: the test stops the study here")
+
+
+def test_build_ahead_starts_every_expert_seed_and_baseline_run_at_once(tmp_path):
+    study = load_study("smoke")
+    baselines = [(a, s) for a, s in arm_matrix(study) if a == "baseline"]
+    n = len(study.expert.seeds) + len(baselines)
+    gate = _GateExecutor(n)
+    threads = build_ahead(study_stages(study, Store(tmp_path / "s", executor=gate)), study)
+    for t in threads:
+        t.join(timeout=120)
+    assert not gate.barrier.broken
+    assert sorted(gate.kinds[:n]) == sorted(["expert_run"] * len(study.expert.seeds)
+                                            + ["arm_run"] * len(baselines))
+    assert "dataset" not in gate.kinds  # nothing downstream of an expert that never came
