@@ -336,7 +336,8 @@ def run_on_node(payload: bytes, artifact_id: str, fingerprint: str, torch_thread
     except Exception as exc:  # the build's own failure: reported, never retried
         shutil.rmtree(staging, ignore_errors=True)
         new = sorted(_listing(store.root / "quarantine") - quarantine_before)
-        return NodeResult(error=exc, error_trace=traceback.format_exc(), built_on=placement,
+        return NodeResult(error=_portable(exc), error_trace=traceback.format_exc(),
+                          built_on=placement,
                           quarantine={n: pack_folder(store.root / "quarantine" / n)
                                       for n in new})
     placement["build_seconds"] = round(time.time() - started, 3)
@@ -351,6 +352,17 @@ def run_on_node(payload: bytes, artifact_id: str, fingerprint: str, torch_thread
             ray.get(relay.put.remote(("finished", artifact_id, node, time.time())), timeout=30)
     return NodeResult(tar=blob, files=files, status=build.status, metrics=build.metrics,
                       extra=build.extra, built_on=placement)
+
+
+def _portable(exc: Exception) -> Exception:
+    """``exc`` if it survives pickling (the driver re-raises it as it is), else an
+    :class:`ExecutorError` with its type and message (an exception whose ``__init__`` takes
+    other arguments than its ``args`` cannot be rebuilt on the driver)."""
+    try:
+        pickle.loads(pickle.dumps(exc))
+        return exc
+    except Exception:
+        return ExecutorError(f"{type(exc).__name__}: {exc}")
 
 
 def _listing(folder: Path) -> set[str]:
@@ -425,12 +437,12 @@ class RayExecutor:
                                 self.torch_threads, refs, self.relay, self.name, *blobs)
         try:
             result: NodeResult = self.ray.get(ref)
+            self.drain()  # the build's last rows, before its callbacks are forgotten
         except BaseException:
             with contextlib.suppress(Exception):
                 self.ray.cancel(ref, force=True)
             raise
         finally:
-            self.drain()  # the build's last rows, before its callbacks are forgotten
             for token in shipment.progress:
                 self._progress.pop(token, None)
         if result.error is not None:

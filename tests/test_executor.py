@@ -137,3 +137,19 @@ def test_build_ahead_starts_every_expert_seed_and_baseline_run_at_once(tmp_path)
     assert sorted(gate.kinds[:n]) == sorted(["expert_run"] * len(study.expert.seeds)
                                             + ["arm_run"] * len(baselines))
     assert "dataset" not in gate.kinds  # nothing downstream of an expert that never came
+
+
+def test_a_build_error_reaches_the_driver_with_its_message_even_if_it_cannot_be_pickled():
+    from harness.datasets.validate import DatasetInvalid, ValidationReport
+    from harness.executor import ExecutorError, _portable
+
+    plain = ValueError("bad value")
+    assert _portable(plain) is plain
+    report = ValidationReport(path="data")
+    report.add("min_episodes", "too few episodes", expected=200, found=3)
+    invalid = DatasetInvalid(report, None)
+    with pytest.raises(AttributeError):  # its __init__ takes a report, its args hold text
+        pickle.loads(pickle.dumps(invalid))
+    sent = pickle.loads(pickle.dumps(_portable(invalid)))
+    assert isinstance(sent, ExecutorError)
+    assert str(sent).startswith("DatasetInvalid: ") and "too few episodes" in str(sent)
