@@ -301,6 +301,7 @@ class NodeResult:
 def run_on_node(payload: bytes, artifact_id: str, fingerprint: str, torch_threads: int,
                 refs: list[ArtifactRef], relay, executor_name: str, *blobs: bytes) -> NodeResult:
     """The body of a build task on a node (``blobs``: the input folders, in ``refs`` order)."""
+    node_started = time.time()
     import ray
     import torch
 
@@ -313,7 +314,8 @@ def run_on_node(payload: bytes, artifact_id: str, fingerprint: str, torch_thread
     node = ctx.get_node_id()
     placement = {"executor": executor_name, "node": node, "host": socket.gethostname(),
                  "ip": ray.util.get_node_ip_address(), "pid": os.getpid(),
-                 "task": ctx.get_task_id(), "environment": environment_versions()}
+                 "task": ctx.get_task_id(), "environment": environment_versions(),
+                 "node_started": node_started}
     if relay is not None:
         with contextlib.suppress(Exception):
             relay.put.remote(("started", artifact_id, node, time.time()))
@@ -347,6 +349,7 @@ def run_on_node(payload: bytes, artifact_id: str, fingerprint: str, torch_thread
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     shutil.rmtree(build.resume_dir, ignore_errors=True)
+    placement["node_seconds"] = round(time.time() - node_started, 3)
     if relay is not None:  # waited for: the relay has every row of this build before it returns
         with contextlib.suppress(Exception):
             ray.get(relay.put.remote(("finished", artifact_id, node, time.time())), timeout=30)
@@ -456,7 +459,11 @@ class RayExecutor:
         unpack_folder(result.tar, build.dir)
         check_received(build.artifact_id, build.dir, result.files)
         build.status, build.metrics, build.extra = result.status, result.metrics, result.extra
-        build.built_on = {**result.built_on,
+        # timings: queued (submit to start on the node, worker start included), on the node
+        # (inputs unpacked, the build, its folder packed), round trip (submit to verified)
+        where = dict(result.built_on)
+        queued = where.pop("node_started") - submitted
+        build.built_on = {**where, "queued_seconds": round(queued, 3),
                           "round_trip_seconds": round(time.time() - submitted, 3),
                           "result_bytes": len(result.tar)}
 
