@@ -47,19 +47,34 @@ class ProgressReporter:
         if config is not None and worker is None:
             self.terminal = config.pluginmanager.get_plugin("terminalreporter")
 
-    def for_run(self, name: str) -> Callable[[dict], None]:
-        def report(row: dict) -> None:
-            line = format_row(name, row)
-            log.info("%s %s", self.worker, line)
-            if self.directory is not None:
-                self.directory.mkdir(parents=True, exist_ok=True)
-                with open(self.directory / f"{os.getpid()}.jsonl", "a") as fh:
-                    fh.write(json.dumps({"time": time.time(), "worker": self.worker,
-                                         "run": name, "line": line}) + "\n")
-            if self.terminal is not None:
-                self.terminal.write_line(line)
+    def for_run(self, name: str) -> RunProgress:
+        return RunProgress(self, name)
 
-        return report
+    def report(self, name: str, row: dict) -> None:
+        """Log one evaluation row of run ``name``, append it to this process's progress file
+        and, in a lone process, print it."""
+        line = format_row(name, row)
+        log.info("%s %s", self.worker, line)
+        if self.directory is not None:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            with open(self.directory / f"{os.getpid()}.jsonl", "a") as fh:
+                fh.write(json.dumps({"time": time.time(), "worker": self.worker,
+                                     "run": name, "line": line}) + "\n")
+        if self.terminal is not None:
+            self.terminal.write_line(line)
+
+
+class RunProgress:
+    """The progress callback of one run (``callback(row)`` at every evaluation). A plain object,
+    not a closure, so that an executor that ships a build elsewhere can recognise it and relay
+    the rows back to this process (:mod:`harness.executor`)."""
+
+    def __init__(self, reporter: ProgressReporter, name: str):
+        self.reporter = reporter
+        self.name = name
+
+    def __call__(self, row: dict) -> None:
+        self.reporter.report(self.name, row)
 
 
 class ProgressTail(threading.Thread):

@@ -40,6 +40,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="do not render the HTML/PDF report at the end of the session")
     group.addoption("--benchmark", action="store_true", default=False,
                     help="run the speed/memory benchmarks (marked 'benchmark'); they print numbers")
+    group.addoption("--executor", default=os.environ.get("HARNESS_EXECUTOR", "local"),
+                    choices=("local", "ray"),
+                    help="where expensive builds run: this process (local, default) or as Ray "
+                         "tasks on a cluster (ray; needs the [ray] extra)")
+    group.addoption("--ray-address", default=os.environ.get("RAY_ADDRESS"),
+                    help="with --executor ray: the cluster to use, e.g. 127.0.0.1:6379 "
+                         "(default: $RAY_ADDRESS; none starts a local Ray instance)")
+    group.addoption("--ray-num-gpus", type=float, default=0.0,
+                    help="with --executor ray: GPUs each build task requests (default 0)")
 
 
 def _is_worker(config: pytest.Config) -> bool:
@@ -62,6 +71,22 @@ def pytest_configure(config: pytest.Config) -> None:
     config._harness_fault = None
     if not _is_worker(config) and _is_study_run(config):
         _preflight(config)
+    if not _is_worker(config) and config.getoption("--executor") == "ray":
+        _ray_preflight(config)
+
+
+def _ray_preflight(config: pytest.Config) -> None:
+    """--executor ray needs Ray installed, and under xdist a cluster address (each worker
+    process would otherwise start a Ray instance of its own)."""
+    try:
+        import ray  # noqa: F401
+    except ImportError:
+        raise pytest.UsageError("harness: --executor ray needs Ray: pip install -c "
+                                "constraints.txt -e '.[ray]'") from None
+    if (getattr(config.option, "numprocesses", None) or 0) and \
+            not config.getoption("--ray-address"):
+        raise pytest.UsageError("harness: --executor ray with -n needs --ray-address (or "
+                                "$RAY_ADDRESS): the workers must share one cluster")
 
 
 def _is_study_run(config: pytest.Config) -> bool:
@@ -149,13 +174,25 @@ def study_spec(pytestconfig: pytest.Config):
 
 
 @pytest.fixture(scope="session")
-def store(pytestconfig: pytest.Config):
+def executor(pytestconfig: pytest.Config):
+    """Where the expensive builds run (``--executor``): this process, or Ray tasks."""
+    from harness.executor import make_executor
+
+    ex = make_executor(pytestconfig.getoption("--executor"),
+                       pytestconfig.getoption("--ray-address"),
+                       pytestconfig.getoption("--ray-num-gpus"))
+    yield ex
+    ex.close()
+
+
+@pytest.fixture(scope="session")
+def store(pytestconfig: pytest.Config, executor):
     """The shared artefact store (file-locked across xdist workers)."""
     from harness.store import Store
 
     root = pytestconfig.getoption("--artifacts-dir") or paths.artifacts_dir()
     fresh = pytestconfig._harness_started if pytestconfig.getoption("--fresh") else None
-    return Store(Path(root), fresh_before=fresh)
+    return Store(Path(root), fresh_before=fresh, executor=executor)
 
 
 @pytest.fixture(scope="session")
@@ -163,15 +200,23 @@ def progress(pytestconfig: pytest.Config, store):
     """A callback that training runs call at every evaluation (live progress)."""
     from harness.progress import ProgressReporter
 
-    return ProgressReporter(pytestconfig, store.root / ".progress")
+    reporter = ProgressReporter(pytestconfig, store.root / ".progress")
+    if store.executor.concurrent:
+        reporter.terminal = None  # rows arrive from a thread: the session's tail prints them
+    return reporter
 
 
 @pytest.fixture(scope="session")
 def stages(study_spec, store, progress):
-    """The study's stages on the store, sharing one scheduler (:mod:`harness.stages`)."""
-    from harness.stages import study_stages
+    """The study's stages on the store, sharing one scheduler (:mod:`harness.stages`). With an
+    executor that runs builds elsewhere concurrently (Ray), every build of the study is asked
+    for at once, so the cluster works on all of them while the tests wait for theirs."""
+    from harness.stages import build_ahead, study_stages
 
-    return study_stages(study_spec, store, progress)
+    stages = study_stages(study_spec, store, progress)
+    if store.executor.concurrent:
+        build_ahead(stages, study_spec)
+    return stages
 
 
 @pytest.fixture(scope="session")
@@ -234,17 +279,33 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     config = session.config
     _CONFIG["config"] = config
     # Under xdist the workers' output never reaches the terminal: the controller tails the
-    # progress lines they write to the store and prints the latest of each run.
-    if not _is_worker(config) and (getattr(config.option, "numprocesses", None) or 0):
+    # progress lines they write to the store and prints the latest of each run. A lone Ray
+    # driver does the same with the lines its nodes relay, from a thread that steps past the
+    # capture of the test that is waiting meanwhile.
+    xdist = bool(getattr(config.option, "numprocesses", None) or 0)
+    ray_driver = config.getoption("--executor") == "ray"
+    if not _is_worker(config) and (xdist or ray_driver):
         from harness.progress import ProgressTail
 
         root = Path(config.getoption("--artifacts-dir") or paths.artifacts_dir())
         reporter = config.pluginmanager.get_plugin("terminalreporter")
+        capture = None if xdist else config.pluginmanager.get_plugin("capturemanager")
         if reporter is not None:
             tail = ProgressTail(root / ".progress", config._harness_started,
-                                lambda line: reporter.write_line(line))
+                                lambda line: _write_uncaptured(reporter, capture, line))
             tail.start()
             _CONFIG["tail"] = tail
+
+
+def _write_uncaptured(reporter, capture, line: str) -> None:
+    if capture is None:
+        reporter.write_line(line)
+        return
+    try:
+        with capture.global_and_fixture_disabled():
+            reporter.write_line(line)
+    except Exception:  # capture is starting or stopping: a progress line is not worth it
+        pass
 
 
 def _short(report: pytest.TestReport) -> str:

@@ -10,6 +10,7 @@ comparison's baseline runs) before it waits. It knows nothing of what it builds.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Hashable, Sequence
 from typing import Protocol, TypeVar
 
@@ -69,7 +70,8 @@ class Scheduler:
                     artifact = task()
             except Busy:
                 continue  # another process is on it
-            self._independent.remove(task)
+            with contextlib.suppress(ValueError):  # another thread of this process took it
+                self._independent.remove(task)
             if artifact.built:
                 return True
         return False

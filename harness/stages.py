@@ -9,6 +9,8 @@ depend on nothing upstream (the baseline runs) as independent work for the sched
 
 from __future__ import annotations
 
+import logging
+import threading
 from dataclasses import dataclass, replace
 
 from harness.arm_runs import train_arm
@@ -23,6 +25,8 @@ from harness.shift import shift_matrix, shift_run
 from harness.size_study import summarise_sizes
 from harness.spec.study import Arm, DatasetSpec, Study
 from harness.store import Artifact, Store
+
+log = logging.getLogger("harness.stages")
 
 
 class ExpertStage:
@@ -261,3 +265,32 @@ def study_stages(study: Study, store: Store, progress: ProgressReporter | None =
         (lambda a=a.name, s=s: pretraining.run(a, s))
         for s in study.pretraining.seeds for a in study.pretraining.arms if not a.pretrained])
     return StudyStages(experts, datasets, pretraining, scheduler)
+
+
+def build_ahead(stages: StudyStages, study: Study) -> list[threading.Thread]:
+    """Ask, each from its own thread, for every build of the study at once, for an executor
+    that runs builds concurrently elsewhere (a Ray cluster): the expert seeds and the
+    baseline runs start now, each dataset as soon as the expert is approved, each pre-trained
+    run as soon as its dataset exists. The threads only wait (the store's locks make the
+    tests' own requests wait for or reuse what they build); a failure here is left for the
+    test that asks for the same artefact to report."""
+    jobs = [(f"expert seed {s}", lambda s=s: stages.expert.run(s)) for s in study.expert.seeds]
+    pretrained = {a.name: a.pretrained for a in stages.pretraining.arms()}
+    pairs = arm_matrix(study)
+    jobs += [(f"{a} seed {s}", lambda a=a, s=s: stages.pretraining.run(a, s))
+             for a, s in pairs if not pretrained[a]]
+    jobs += [(f"{w} dataset", lambda w=w: stages.dataset.dataset(w)) for w in ("study", "shift")]
+    jobs += [(f"{a} seed {s}", lambda a=a, s=s: stages.pretraining.run(a, s))
+             for a, s in pairs if pretrained[a]]
+    threads = [threading.Thread(target=_ahead, args=job, daemon=True, name=f"ahead {job[0]}")
+               for job in jobs]
+    for t in threads:
+        t.start()
+    return threads
+
+
+def _ahead(name: str, job) -> None:
+    try:
+        job()
+    except Exception as exc:  # the test asking for it raises it with its context
+        log.info("build ahead of %s stopped: %r", name, exc)

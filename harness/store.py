@@ -256,6 +256,8 @@ class Build:
     status: str = "complete"
     metrics: dict = field(default_factory=dict)
     extra: dict = field(default_factory=dict)
+    built_on: dict = field(default_factory=dict)
+    """Where the build ran (executor, node, host), set by the executor; in the manifest."""
 
 
 def git_state(root: Path = ROOT) -> dict:
@@ -289,13 +291,20 @@ def now_iso() -> str:
 class Store:
     """The artefact hierarchy under ``root``; safe to share between processes."""
 
-    def __init__(self, root: str | Path, fresh_before: float | None = None, create: bool = True):
+    def __init__(self, root: str | Path, fresh_before: float | None = None, create: bool = True,
+                 executor=None):
         """``fresh_before``: a POSIX time; artefacts published before it are rebuilt (force
         fresh) exactly once per session, however many workers ask for them. ``create=False``
         opens an existing store for reading (audits): a missing root is an error, not a new
-        empty store, and nothing is written."""
+        empty store, and nothing is written. ``executor``: where builds run
+        (:mod:`harness.executor`; default this process)."""
         self.root = Path(root).absolute()  # artefact paths stay valid from any directory
         self.fresh_before = fresh_before
+        if executor is None:
+            from harness.executor import LocalExecutor  # the executor module builds on this one
+
+            executor = LocalExecutor()
+        self.executor = executor
         if not create:
             if not self.root.is_dir():
                 raise StoreError(f"{self.root}: no artefact store here (expected an existing "
@@ -443,8 +452,10 @@ class Store:
                      extra_manifest: dict | None = None) -> Artifact:
         """Return the published artefact for this identity, building it once if needed.
 
-        ``builder`` writes files into ``build.dir`` and sets ``status``/``metrics``. Concurrent
-        callers for the same identity block on a file lock; the second one reuses the result.
+        ``builder`` writes files into ``build.dir`` and sets ``status``/``metrics``; the store's
+        executor runs it (here, or on a node whose verified result lands in ``build.dir``).
+        Concurrent callers for the same identity block on a file lock; the second one reuses
+        the result.
         """
         artifact_id = self.make_id(kind, config, seeds, inputs)
         final = self.folder(kind, artifact_id)
@@ -472,7 +483,7 @@ class Store:
             started = time.time()
             token = _BLOCKING.set(True)  # a builder's own inputs may be waited for
             try:
-                builder(build)
+                self.executor.execute(kind, builder, build, inputs)
                 manifest = self._manifest(artifact_id, kind, config, seeds, inputs, build,
                                           time.time() - started, extra_manifest or {})
                 manifest = json.loads(json.dumps(manifest, default=json_default))  # as read back
@@ -532,6 +543,7 @@ class Store:
             "inputs": [a.ref() for a in inputs],
             "metrics": build.metrics,
             "files": files,
+            "built_on": build.built_on,
             **build.extra,
             **extra,
         }

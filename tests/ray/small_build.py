@@ -1,0 +1,40 @@
+"""One small remote build for the fault tests: ``python -m tests.ray.small_build STORE ADDRESS``
+builds (or reuses) a shortened smoke expert seed on the Ray cluster at ADDRESS into STORE, with
+live progress, and prints ``built`` or ``reused``."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import replace
+
+import tests.ray.cluster  # noqa: F401  (loopback-only Ray: before ray is imported)
+from harness.executor import RayExecutor
+from harness.expert import train_expert_seed
+from harness.progress import ProgressReporter
+from harness.spec.study import ExpertSpec, load_study
+from harness.store import Artifact, Store
+
+
+def small_expert() -> ExpertSpec:
+    """One smoke expert seed, shortened to a build of some seconds with many evaluations."""
+    spec = load_study("smoke").expert
+    return replace(spec, budget=40960, eval=replace(spec.eval, every=4096, episodes=10),
+                   final_episodes=20)
+
+
+def build(store: Store) -> Artifact:
+    progress = ProgressReporter(None, store.root / ".progress").for_run("small build")
+    return train_expert_seed(small_expert(), 0, store, progress)
+
+
+def main(root: str, address: str) -> None:
+    executor = RayExecutor(address=address)
+    try:
+        art = build(Store(root, executor=executor))
+        print("built" if art.built else "reused", art.id, flush=True)
+    finally:
+        executor.close()
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:3])

@@ -1,0 +1,155 @@
+"""The executor's transport and scheduling, without a cluster: builders pickled for a node find
+their input artefacts in the node's store, a result that differs from what the node reported is
+refused, a local build records where it ran, and a concurrent executor is asked for every
+independent build of the study at once."""
+
+import pickle
+import threading
+
+import pytest
+
+from harness.executor import (
+    _NODE,
+    ArtifactRef,
+    _materialise,
+    _NodeContext,
+    check_received,
+    pack_builder,
+    pack_folder,
+    unpack_folder,
+)
+from harness.progress import ProgressReporter
+from harness.spec.study import load_study
+from harness.stages import arm_matrix, build_ahead, study_stages
+from harness.store import UNUSED_DIRS, Build, IntegrityError, Store
+
+
+def _publish(store: Store, name: str, data: bytes):
+    def build(b: Build) -> None:
+        (b.dir / "data.bin").write_bytes(data)
+        (b.dir / "tb").mkdir()
+        (b.dir / "tb" / "log").write_text("not shipped")
+
+    return store.get_or_build("dataset", {"name": name}, [0], build)
+
+
+def test_a_shipped_builder_reads_its_inputs_from_the_node_store(tmp_path):
+    driver, node = Store(tmp_path / "driver"), Store(tmp_path / "node")
+    source = _publish(driver, "a", b"payload")
+    rows = []
+    progress = ProgressReporter(None, None).for_run("run a")
+
+    def builder(b: Build) -> None:  # captures an artefact, the store and a progress callback
+        (b.dir / "copy.bin").write_bytes(source.file("data.bin").read_bytes())
+        b.extra = {"input_path": str(source.path), "store": str(driver.root)}
+        progress({"timesteps": 1})
+
+    payload, shipment = pack_builder(builder)
+    assert list(shipment.artifacts) == [source.id] and len(shipment.progress) == 1
+    ref = ArtifactRef(source.id, source.kind, source.manifest_hash)
+    arrived = _materialise(node, ref, pack_folder(source.path, skip=UNUSED_DIRS))
+    assert arrived.path == node.folder("dataset", source.id)
+    assert not (arrived.path / "tb").exists()  # logs and checkpoints stay on the driver
+
+    class Relay:
+        class put:
+            @staticmethod
+            def remote(item):
+                rows.append(item)
+
+    token = _NODE.set(_NodeContext(node, {source.id: arrived}, Relay, "node-1"))
+    try:
+        remote = pickle.loads(payload)
+    finally:
+        _NODE.reset(token)
+    out = tmp_path / "out"
+    out.mkdir()
+    b = Build(dir=out, artifact_id="dataset-x")
+    remote(b)
+    assert (out / "copy.bin").read_bytes() == b"payload"
+    assert b.extra == {"input_path": str(arrived.path), "store": str(node.root)}
+    assert rows == [("progress", next(iter(shipment.progress)), "node-1", {"timesteps": 1})]
+
+
+def test_an_input_that_differs_from_its_manifest_is_refused_on_the_node(tmp_path):
+    driver, node = Store(tmp_path / "driver"), Store(tmp_path / "node")
+    source = _publish(driver, "b", b"payload")
+    blob_dir = tmp_path / "tampered"
+    unpack_folder(pack_folder(source.path), blob_dir)
+    (blob_dir / "data.bin").write_bytes(b"PAYLOAD")
+    ref = ArtifactRef(source.id, source.kind, source.manifest_hash)
+    with pytest.raises(IntegrityError, match="data.bin"):
+        _materialise(node, ref, pack_folder(blob_dir))
+
+
+def test_a_result_that_differs_from_what_the_node_reported_is_refused(tmp_path):
+    folder = tmp_path / "result"
+    folder.mkdir()
+    (folder / "model.zip").write_bytes(b"abc")
+    from harness.executor import file_hashes
+
+    expected = file_hashes(folder)
+    check_received("arm_run-1", folder, expected)
+    (folder / "model.zip").write_bytes(b"abd")
+    with pytest.raises(IntegrityError, match="model.zip"):
+        check_received("arm_run-1", folder, expected)
+    (folder / "model.zip").write_bytes(b"abc")
+    (folder / "extra.txt").write_text("not reported")
+    with pytest.raises(IntegrityError, match="extra.txt"):
+        check_received("arm_run-1", folder, expected)
+
+
+def test_a_local_build_records_where_it_ran(tmp_path):
+    art = _publish(Store(tmp_path / "s"), "c", b"x")
+    assert art.manifest["built_on"]["executor"] == "local"
+    assert art.manifest["built_on"]["node"]
+
+
+class _GateExecutor:
+    """A concurrent executor that builds nothing: the first ``n`` builds must all be waiting at
+    once (a barrier), then every build fails, so the study stops right there."""
+
+    concurrent = True
+
+    def __init__(self, n: int):
+        self.barrier = threading.Barrier(n, timeout=60)
+        self.kinds: list[str] = []
+        self.lock = threading.Lock()
+
+    def execute(self, kind, builder, build, inputs=()):
+        with self.lock:
+            self.kinds.append(kind)
+            first = len(self.kinds) <= self.barrier.parties
+        if first:
+            self.barrier.wait()  # BrokenBarrierError unless all of them are in flight together
+        raise RuntimeError("not built: the test stops the study here")
+
+
+def test_build_ahead_starts_every_expert_seed_and_baseline_run_at_once(tmp_path):
+    study = load_study("smoke")
+    baselines = [(a, s) for a, s in arm_matrix(study) if a == "baseline"]
+    n = len(study.expert.seeds) + len(baselines)
+    gate = _GateExecutor(n)
+    threads = build_ahead(study_stages(study, Store(tmp_path / "s", executor=gate)), study)
+    for t in threads:
+        t.join(timeout=120)
+    assert not gate.barrier.broken
+    assert sorted(gate.kinds[:n]) == sorted(["expert_run"] * len(study.expert.seeds)
+                                            + ["arm_run"] * len(baselines))
+    assert "dataset" not in gate.kinds  # nothing downstream of an expert that never came
+
+
+def test_a_build_error_reaches_the_driver_with_its_message_even_if_it_cannot_be_pickled():
+    from harness.datasets.validate import DatasetInvalid, ValidationReport
+    from harness.executor import ExecutorError, _portable
+
+    plain = ValueError("bad value")
+    assert _portable(plain) is plain
+    report = ValidationReport(path="data")
+    report.add("min_episodes", "too few episodes", expected=200, found=3)
+    invalid = DatasetInvalid(report, None)
+    with pytest.raises(AttributeError):  # its __init__ takes a report, its args hold text
+        pickle.loads(pickle.dumps(invalid))
+    sent = pickle.loads(pickle.dumps(_portable(invalid)))
+    assert isinstance(sent, ExecutorError)
+    assert str(sent).startswith("DatasetInvalid: ") and "too few episodes" in str(sent)
