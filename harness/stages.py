@@ -271,7 +271,7 @@ def build_ahead(stages: StudyStages, study: Study) -> list[threading.Thread]:
     """Ask, each from its own thread, for every build of the study at once, for an executor
     that runs builds concurrently elsewhere (a Ray cluster): the expert seeds and the
     baseline runs start now, each dataset as soon as the expert is approved, each pre-trained
-    run as soon as its dataset exists. The threads only wait (the store's locks make the
+    run (the size study's included) as soon as its dataset exists. The threads only wait (the store's locks make the
     tests' own requests wait for or reuse what they build); a failure here is left for the
     test that asks for the same artefact to report."""
     jobs = [(f"expert seed {s}", lambda s=s: stages.expert.run(s)) for s in study.expert.seeds]
@@ -282,6 +282,9 @@ def build_ahead(stages: StudyStages, study: Study) -> list[threading.Thread]:
     jobs += [(f"{w} dataset", lambda w=w: stages.dataset.dataset(w)) for w in ("study", "shift")]
     jobs += [(f"{a} seed {s}", lambda a=a, s=s: stages.pretraining.run(a, s))
              for a, s in pairs if pretrained[a]]
+    jobs += [(f"{a} on {n} episodes seed {s}",
+              lambda a=a, n=n, s=s: stages.pretraining.sized_run(a, n, s))
+             for a, n, s in size_matrix(study)]  # the size study, as its subsets appear
     threads = [threading.Thread(target=_ahead, args=job, daemon=True, name=f"ahead {job[0]}")
                for job in jobs]
     for t in threads:
