@@ -271,9 +271,9 @@ def build_ahead(stages: StudyStages, study: Study) -> list[threading.Thread]:
     """Ask, each from its own thread, for every build of the study at once, for an executor
     that runs builds concurrently elsewhere (a Ray cluster): the expert seeds and the
     baseline runs start now, each dataset as soon as the expert is approved, each pre-trained
-    run (the size study's included) as soon as its dataset exists. The threads only wait (the store's locks make the
-    tests' own requests wait for or reuse what they build); a failure here is left for the
-    test that asks for the same artefact to report."""
+    run (the size study's included) as soon as its dataset exists. The threads only wait
+    (the store's locks make the tests' own requests wait for or reuse what they build); a
+    failure here is left for the test that asks for the same artefact to report."""
     jobs = [(f"expert seed {s}", lambda s=s: stages.expert.run(s)) for s in study.expert.seeds]
     pretrained = {a.name: a.pretrained for a in stages.pretraining.arms()}
     pairs = arm_matrix(study)
