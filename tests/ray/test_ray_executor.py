@@ -68,8 +68,21 @@ def canonical(store: Store) -> dict[tuple, dict]:
     """Each artefact by what it is (kind, config hash, seeds), its metrics without timings and
     with artefact ids replaced by what they are: ids downstream of an expert differ between
     any two runs (an input's manifest records its build time), what they name does not."""
-    arts = store.list()
-    key = {a.id: (a.kind, a.manifest["config_sha256"], tuple(a.manifest["seeds"])) for a in arts}
+    arts = {a.id: a for a in store.list()}
+    key: dict[str, tuple] = {}
+
+    def what(artifact_id: str) -> tuple:
+        """(kind, config hash, seeds, what its inputs are): two artefacts of one config and
+        seed differ by their inputs (e.g. the shift experiment's runs of different arms)."""
+        if artifact_id not in key:
+            a = arts[artifact_id]
+            key[artifact_id] = (a.kind, a.manifest["config_sha256"], tuple(a.manifest["seeds"]),
+                                tuple(sorted(what(i["id"]) for i in a.manifest["inputs"])))
+        return key[artifact_id]
+
+    for artifact_id in arts:
+        what(artifact_id)
+    arts = list(arts.values())
 
     return {key[a.id]: {"metrics": without_timing(a.metrics, key), "status": a.status,
                         "built_on": a.manifest.get("built_on", {})} for a in arts}
