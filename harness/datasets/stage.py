@@ -43,22 +43,33 @@ def record_dataset(spec: DatasetSpec, expert: Artifact, store: Store) -> Artifac
                       "deterministic_actions": spec.deterministic}
         metadata = write_dataset(b.dir, dataset_id, episodes, list(spec.scenarios), provenance,
                                  mix=spec.mix)
-        report, quarantined = validate_and_quarantine(b.dir, store, spec.min_episodes)
-        if not report.ok:
-            raise DatasetInvalid(report, quarantined)
-        b.metrics = DatasetMetrics(
-            episodes=report.episodes, steps=report.steps,
-            validation=ValidationSummary(ok=True, checks=report.checks_run, failures=0),
-            coverage=metadata["coverage"]).to_json()
-        b.extra = {"dataset": {k: metadata[k] for k in (
-            "dataset_id", "schema_version", "created", "expert", "observation_contract",
-            "action_contract", "deterministic_actions", "total_episodes", "total_steps",
-            "data_sha256")}, "scenario": spec.scenarios[0].name,
+        b.extra = {"dataset": publish_validated(b, store, spec.min_episodes, metadata),
+                   "scenario": spec.scenarios[0].name,
             "scenarios": [s.name for s in spec.scenarios],
             **({"mix": spec.mix.name} if spec.mix is not None else {}),
             "episode_seeds": {"recording": spec.seed_range().as_dict()}}
 
     return store.get_or_build("dataset", spec.config(), seeds, build, inputs=[expert])
+
+
+SUMMARY_KEYS = ("dataset_id", "schema_version", "created", "expert", "observation_contract",
+                "action_contract", "deterministic_actions", "total_episodes", "total_steps",
+                "data_sha256")
+"""The metadata a dataset's manifest repeats (``manifest["dataset"]``)."""
+
+
+def publish_validated(b: Build, store: Store, min_episodes: int, metadata: dict) -> dict:
+    """Validate the dataset just written into ``b.dir`` (quarantined with its report, and
+    :class:`DatasetInvalid` raised, when it fails), set the build's metrics, and return the
+    metadata summary its manifest records."""
+    report, quarantined = validate_and_quarantine(b.dir, store, min_episodes)
+    if not report.ok:
+        raise DatasetInvalid(report, quarantined)
+    b.metrics = DatasetMetrics(
+        episodes=report.episodes, steps=report.steps,
+        validation=ValidationSummary(ok=True, checks=report.checks_run, failures=0),
+        coverage=metadata["coverage"]).to_json()
+    return {k: metadata[k] for k in SUMMARY_KEYS}
 
 
 def publish_report(folder: Path, report: ValidationReport) -> None:

@@ -15,10 +15,8 @@ import h5py
 
 from harness.datasets.record import coverage_of
 from harness.datasets.schema import DATA_DIR, DATA_FILE, METADATA_FILE
-from harness.datasets.stage import validate_and_quarantine
-from harness.datasets.validate import DatasetInvalid
+from harness.datasets.stage import publish_validated
 from harness.hashing import file_sha256
-from harness.metrics import DatasetMetrics, ValidationSummary
 from harness.store import Artifact, Build, Store, StoreError, now_iso
 
 SUBSET_VERSION = 1
@@ -63,18 +61,8 @@ def subset_dataset(parent: Artifact, episodes: int, store: Store) -> Artifact:
             "subset_of": subset_of,
         })
         (data / METADATA_FILE).write_text(json.dumps(meta, indent=1))
-        report, quarantined = validate_and_quarantine(b.dir, store, episodes)
-        if not report.ok:
-            raise DatasetInvalid(report, quarantined)
-        b.metrics = DatasetMetrics(
-            episodes=report.episodes, steps=report.steps,
-            validation=ValidationSummary(ok=True, checks=report.checks_run, failures=0),
-            coverage=meta["coverage"]).to_json()
-        b.extra = {"dataset": {k: meta[k] for k in (
-            "dataset_id", "schema_version", "created", "expert", "observation_contract",
-            "action_contract", "deterministic_actions", "total_episodes", "total_steps",
-            "data_sha256")}, "scenarios": parent.manifest.get("scenarios"),
-            "subset_of": subset_of}
+        b.extra = {"dataset": publish_validated(b, store, episodes, meta),
+                   "scenarios": parent.manifest.get("scenarios"), "subset_of": subset_of}
 
     config = {"stage": "dataset_subset", "episodes": episodes, "version": SUBSET_VERSION}
     return store.get_or_build("dataset_subset", config, [], build, inputs=[parent])
