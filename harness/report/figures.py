@@ -276,13 +276,7 @@ def size_study(rows: list[dict], budget: int) -> str:
         ax.fill_between(x, band[:, 0], band[:, 1], color=colour, alpha=0.2)
         ax.plot(x, y, marker="o", ms=3, color=colour, label=arm)
     ax.axhline(budget / 1e3, color="k", ls=":", lw=0.8, label="budget (censored)")
-    ax.set_xscale("log")
-    ax.set_xticks(sizes)
-    ax.set_xticklabels([str(s) for s in sizes], fontsize=7)
-    ax.set_xlabel("demonstration episodes (log scale)")
-    ax.set_ylabel("online steps to target, IQM (thousands)")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=6)
+    _size_axis(ax, sizes, "online steps to target, IQM (thousands)")
     ax = axes[1]
     for k, arm in enumerate(arms):
         colour = ARM_COLOURS.get(arm, "#333333")
@@ -293,14 +287,19 @@ def size_study(rows: list[dict], budget: int) -> str:
         ax.plot(sizes, [np.mean(r["arms"][arm]["unlearning_drop"]) for r in rows],
                 marker="o", ms=3, color=colour, label=f"{arm} (mean; points: seeds)")
     ax.axhline(0.0, color="k", lw=0.6)
-    ax.set_xscale("log")
-    ax.set_xticks(sizes)
-    ax.set_xticklabels([str(s) for s in sizes], fontsize=7)
-    ax.set_xlabel("demonstration episodes (log scale)")
-    ax.set_ylabel("largest drop below BC success")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=6)
+    _size_axis(ax, sizes, "largest drop below BC success")
     fig.suptitle("How many demonstrations? (matched seeds; bands: 95% bootstrap over seeds)",
                  fontsize=9)
     fig.tight_layout()
     return to_data_uri(fig)
+
+
+def _size_axis(ax, sizes: list[int], ylabel: str) -> None:
+    """A size-study panel's axes: demonstration episodes on a log scale, ticks at the sizes."""
+    ax.set_xscale("log")
+    ax.set_xticks(sizes)
+    ax.set_xticklabels([str(s) for s in sizes], fontsize=7)
+    ax.set_xlabel("demonstration episodes (log scale)")
+    ax.set_ylabel(ylabel)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=6)
