@@ -14,6 +14,7 @@ from typing import Protocol
 
 import numpy as np
 
+from harness.envs import is_declared
 from harness.metrics import EvalSummary
 from harness.nav.core import NavBatch
 from harness.nav.mix import ScenarioMix, as_mix
@@ -78,6 +79,9 @@ def run_episodes(policy: Policy, scenario: Scenario, seeds: Sequence[int], n_env
                  on_reset: Callable[[int, np.ndarray, dict], None] | None = None) -> EpisodeTable:
     """Play one episode per seed with ``policy`` and return their outcomes."""
     seeds = [int(s) for s in seeds]
+    if is_declared(scenario):
+        return _declared_episodes(policy, scenario, seeds, n_envs, deterministic, on_step,
+                                  on_reset)
     total = len(seeds)
     k = max(1, min(n_envs, total))
     sim = NavBatch(scenario, k)
@@ -126,6 +130,21 @@ def run_episodes(policy: Policy, scenario: Scenario, seeds: Sequence[int], n_env
     return EpisodeTable(seeds=np.array(seeds), outcome=outcome, contact=contact,
                         episode_return=result["ret"], length=result["len"],
                         path_length=result["path"], min_clearance=result["clear"])
+
+
+def _declared_episodes(policy: Policy, family, seeds: list[int], n_envs: int,
+                       deterministic: bool, on_step: StepHook | None,
+                       on_reset: Callable | None) -> EpisodeTable:
+    """A declared Gymnasium environment's episodes (:mod:`harness.envs.runner`): it reports no
+    contact kind, path length or clearance (NaN: not measured, never zero)."""
+    from harness.envs.runner import run_family_episodes
+
+    res = run_family_episodes(policy, family, seeds, n_envs, deterministic, on_step, on_reset)
+    missing = np.full(len(seeds), np.nan)
+    return EpisodeTable(seeds=np.array(seeds), outcome=res["outcome"],
+                        contact=np.zeros(len(seeds), dtype=np.int64),
+                        episode_return=res["ret"], length=res["len"], path_length=missing,
+                        min_clearance=missing.copy())
 
 
 def evaluate(policy: Policy, scenario: Scenario, seeds: Sequence[int], n_envs: int = 64

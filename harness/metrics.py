@@ -245,8 +245,13 @@ class PlaybackRow(Record):
     episode: int
     seed: int
     outcome_recorded: str
-    matches: bool
-    gif: str
+    matches: bool | None
+    """None: not replayed (the environment is not deterministic under reset(seed))."""
+    gif: str | None
+    """None: no frames (not replayable, or no rgb_array rendering)."""
+    mp4: str | None = None
+
+    OPTIONAL: ClassVar[frozenset[str]] = frozenset({"mp4"})
 
 
 @dataclass(frozen=True)
@@ -259,6 +264,10 @@ class InspectionMetrics(Record):
     replayed_episodes: int
     replay_mismatches: int
     playback: list[PlaybackRow]
+    replayable: bool | None = None
+    """False when the environment is not deterministic under reset(seed): nothing replayed."""
+
+    OPTIONAL: ClassVar[frozenset[str]] = frozenset({"replayable"})
 
 
 # ----------------------------------------------------------------------------- runs
@@ -519,6 +528,10 @@ class DatasetCoverage(Record):
     pedestrians: list[int]
     start_goal_distance: list[float]
     gaps: list[str]
+    descriptors: dict[str, list[float]] | None = None
+    """A declared environment's descriptor ranges [min, max] (None for the simulator)."""
+
+    OPTIONAL: ClassVar[frozenset[str]] = frozenset({"descriptors"})
 
 
 @dataclass(frozen=True)

@@ -26,8 +26,7 @@ from imitation.util import logger as imit_logger
 from stable_baselines3 import PPO
 
 from harness.datasets.schema import DATA_DIR, DATA_FILE, METADATA_FILE
-from harness.nav.env import observation_space
-from harness.nav.scenario import Scenario
+from harness.envs import is_declared, observation_space
 from harness.spec.study import BCConfig, CriticConfig, FineTuneConfig
 
 
@@ -50,10 +49,26 @@ class Demonstrations:
     val_episodes: list[int]
 
 
-def check_contract(dataset_path: Path, scenario: Scenario) -> dict:
+def check_contract(dataset_path: Path, scenario) -> dict:
     """Raise unless the dataset's observation contract equals the environment's."""
     meta = json.loads((dataset_path / DATA_DIR / METADATA_FILE).read_text())
     contract = meta.get("observation_contract", {})
+    if is_declared(scenario):
+        from harness.datasets.record import declared_contracts
+
+        want, _ = declared_contracts(scenario)
+        problems = [f"{k}: dataset {contract.get(k)!r}, env {v!r}" for k, v in want.items()
+                    if contract.get(k) != v]
+    else:
+        problems = _nav_contract_problems(contract, scenario)
+    if problems:
+        raise ContractMismatch(f"{dataset_path / DATA_DIR / METADATA_FILE}: field "
+                               f"'observation_contract': expected the layout of scenario "
+                               f"'{scenario.name}', found: " + "; ".join(problems))
+    return contract
+
+
+def _nav_contract_problems(contract: dict, scenario) -> list[str]:
     space = observation_space(scenario)
     problems = []
     if contract.get("dim") != space.shape[0]:
@@ -65,11 +80,7 @@ def check_contract(dataset_path: Path, scenario: Scenario) -> dict:
         problems.append(f"lidar: dataset {contract.get('lidar_rays')} rays / "
                         f"{contract.get('lidar_range')} m, env {scenario.lidar.rays} rays / "
                         f"{scenario.lidar.range} m")
-    if problems:
-        raise ContractMismatch(f"{dataset_path / DATA_DIR / METADATA_FILE}: field "
-                               f"'observation_contract': expected the layout of scenario "
-                               f"'{scenario.name}', found: " + "; ".join(problems))
-    return contract
+    return problems
 
 
 def discounted_returns(rewards: np.ndarray, gamma: float) -> np.ndarray:
@@ -100,7 +111,8 @@ def load_demonstrations(dataset_path: Path, gamma: float, val_fraction: float,
     def stack(ids: list[int]):
         obs = np.concatenate([data[i][0][:-1] for i in ids]) if ids else np.zeros((0, 1))
         nxt = np.concatenate([data[i][0][1:] for i in ids]) if ids else np.zeros((0, 1))
-        acts = np.concatenate([data[i][1] for i in ids]) if ids else np.zeros((0, 2))
+        acts = np.concatenate([data[i][1] for i in ids]) if ids else \
+            np.zeros((0, *data[0][1].shape[1:]), dtype=data[0][1].dtype)
         dones = np.concatenate([data[i][3] for i in ids]) if ids else np.zeros(0, bool)
         rets = np.concatenate([discounted_returns(data[i][2], gamma) for i in ids]) if ids \
             else np.zeros(0)
@@ -108,12 +120,17 @@ def load_demonstrations(dataset_path: Path, gamma: float, val_fraction: float,
 
     obs, nxt, acts, dones, rets = stack(train)
     vobs, _, vacts, _, vrets = stack(val)
-    transitions = Transitions(obs=obs.astype(np.float32), acts=acts.astype(np.float32),
+    transitions = Transitions(obs=obs.astype(np.float32), acts=_actions(acts),
                               infos=np.array([{}] * len(obs)), next_obs=nxt.astype(np.float32),
                               dones=dones.astype(bool))
     return Demonstrations(train=transitions, val_obs=vobs.astype(np.float32),
-                          val_acts=vacts.astype(np.float32), train_returns=rets,
+                          val_acts=_actions(vacts), train_returns=rets,
                           val_returns=vrets, train_episodes=train, val_episodes=val)
+
+
+def _actions(acts: np.ndarray) -> np.ndarray:
+    """Continuous actions as float32, discrete ones as int64 (what SB3's policies take)."""
+    return acts.astype(np.int64 if acts.dtype.kind in "iu" else np.float32)
 
 
 # ----------------------------------------------------------------------------- BC
@@ -187,7 +204,8 @@ def critic_parameters(policy) -> list[torch.nn.Parameter]:
 
 def actor_parameters(policy) -> list[torch.nn.Parameter]:
     return list(policy.mlp_extractor.policy_net.parameters()) + list(
-        policy.action_net.parameters()) + [policy.log_std]
+        policy.action_net.parameters()) + ([policy.log_std] if hasattr(policy, "log_std")
+                                           else [])  # a discrete policy has no log std
 
 
 def pretrain_critic(model: PPO, demos: Demonstrations, cfg: CriticConfig, seed: int
@@ -291,7 +309,12 @@ class FineTunePPO(PPO):
         self.logger.record("train/bc_weight", self.bc_weight_now)
 
 
-def reset_action_noise(model: PPO, log_std: float | None) -> None:
+def reset_action_noise(model: PPO, log_std: float | None) -> bool:
+    """Set the policy's action log std (exploration noise); False when the policy has none
+    (a discrete action space: its exploration is the categorical distribution itself)."""
+    if not hasattr(model.policy, "log_std"):
+        return False
     if log_std is not None:
         with torch.no_grad():
             model.policy.log_std.fill_(log_std)
+    return True

@@ -21,11 +21,11 @@ from stable_baselines3 import PPO
 from stable_baselines3.common.callbacks import BaseCallback, CallbackList
 from stable_baselines3.common.utils import set_random_seed
 
+from harness.envs import training_env
 from harness.evaluate import evaluate_families
 from harness.metrics import CurvePoint, FamilyRates
 from harness.nav.mix import ScenarioMix
 from harness.nav.scenario import Scenario
-from harness.nav.vec_env import NavVecEnv
 from harness.seeds import SeedRange, evaluation_span, init_seed, training_block
 from harness.spec.ppo import PPOConfig
 from harness.spec.study import EvalSchedule, Thresholds
@@ -59,7 +59,7 @@ def build_ppo(cfg: PPOConfig, scenario: Scenario, seeds: RunSeeds, tensorboard: 
     seeded here instead, from the run's identity.
     """
     set_random_seed(seeds.init)
-    env = NavVecEnv(scenario, cfg.n_envs, seed_block=(seeds.block.start, seeds.block.stop))
+    env = training_env(scenario, cfg.n_envs, (seeds.block.start, seeds.block.stop))
     return cls("MlpPolicy", env, device="cpu", verbose=0,
                tensorboard_log=str(tensorboard) if tensorboard else None, **cfg.sb3_kwargs(),
                **extra)
@@ -105,7 +105,8 @@ def effective_hyperparameters(model: PPO) -> dict:
         "net_arch": pi_layers,
         "net_arch_vf": vf_layers,
         "activation": act,
-        "log_std": float(policy.log_std.detach().mean()),
+        "log_std": (float(policy.log_std.detach().mean()) if hasattr(policy, "log_std")
+                    else None),  # a discrete action space has no log std
     }
 
 

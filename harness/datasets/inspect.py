@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 
 from harness.datasets.analytics import analyse
-from harness.datasets.playback import playback
+from harness.datasets.playback import is_replayable, playback
 from harness.metrics import InspectionMetrics, PlaybackRow
 from harness.nav.outcomes import FINAL_OUTCOMES
 from harness.store import Artifact, Build, Store
 
-ANALYTICS_VERSION = 3
+ANALYTICS_VERSION = 4  # 4: playback also writes MP4; declared environments
 """Part of the inspection artefact's identity: bump when analytics change what they compute."""
 
 
@@ -46,16 +46,21 @@ def inspect_dataset(dataset: Artifact, episodes: int, store: Store) -> Artifact:
         picked = pick_episodes(stats, episodes)
         rows = playback(dataset.path, picked, b.dir / "playback")
         for r in rows:  # paths relative to the artefact folder
-            r["gif"] = "playback/" + r["gif"].rsplit("/", 1)[-1]
-            r["final_frame"] = "playback/" + r["final_frame"].rsplit("/", 1)[-1]
+            for key in ("gif", "mp4", "final_frame"):
+                if r.get(key):
+                    r[key] = "playback/" + r[key].rsplit("/", 1)[-1]
+        replayable = is_replayable(dataset.path)
         (b.dir / "analytics.json").write_text(json.dumps(stats, indent=1))
         (b.dir / "playback.json").write_text(json.dumps(rows, indent=1))
         b.metrics = InspectionMetrics(
             anomaly_counts=stats["anomaly_counts"], outcomes=stats["outcomes"],
-            replay_matches=sum(r["matches"] for r in rows), replayed_episodes=stats["episodes"],
+            replay_matches=sum(bool(r["matches"]) for r in rows),
+            replayed_episodes=stats["episodes"] if replayable else 0,
             replay_mismatches=stats["anomaly_counts"]["replay_mismatch"],
-            playback=[PlaybackRow(**{k: r[k] for k in ("episode", "seed", "outcome_recorded",
-                                                       "matches", "gif")}) for r in rows],
+            playback=[PlaybackRow(**{k: r.get(k) for k in ("episode", "seed", "outcome_recorded",
+                                                           "matches", "gif", "mp4")})
+                      for r in rows],
+            replayable=None if replayable else False,
         ).to_json()
         b.extra = {"dataset_id": dataset.manifest["dataset"]["dataset_id"]}
 

@@ -12,9 +12,12 @@ import numpy as np
 from PIL import Image
 
 from harness.datasets.schema import DATA_DIR, DATA_FILE, METADATA_FILE
+from harness.envs import GymFamily
 from harness.nav.env import NavEnv
 from harness.nav.outcomes import outcome_of_info
 from harness.nav.scenario import Scenario, scenario_from_dict
+
+NOT_REPLAYABLE = "not replayable: the environment is not deterministic under reset(seed)"
 
 
 @dataclass(frozen=True)
@@ -48,9 +51,24 @@ class Replay:
                 and self.outcome_recorded == self.outcome_replayed)
 
 
-def scenarios_from_metadata(meta: dict) -> dict[str, Scenario]:
-    """Rebuild every recorded scenario from the dataset's own env_config (no spec files)."""
-    return {name: scenario_from_dict(cfg) for name, cfg in meta["env_config"].items()}
+def scenarios_from_metadata(meta: dict) -> dict[str, Scenario | GymFamily]:
+    """Rebuild every recorded scenario (or declared environment family) from the dataset's own
+    env_config (no spec files)."""
+    return {name: GymFamily.from_dict(cfg) if cfg.get("kind") == "gymnasium"
+            else scenario_from_dict(cfg) for name, cfg in meta["env_config"].items()}
+
+
+def make_env(scenario: Scenario | GymFamily, render_mode: str | None = None):
+    """The single-episode environment that replays a recorded episode."""
+    if isinstance(scenario, GymFamily):
+        return scenario.make(render_mode=render_mode)
+    return NavEnv(scenario, render_mode=render_mode)
+
+
+def is_replayable(folder: Path) -> bool:
+    """False when the dataset's recording probe found the environment not deterministic."""
+    meta = json.loads((folder / DATA_DIR / METADATA_FILE).read_text())
+    return meta.get("replayable", True) is not False
 
 
 class PlaybackError(ValueError):
@@ -78,8 +96,11 @@ def replay_episode(folder: Path, episode: int, frames: bool = False,
     scenarios = scenarios_from_metadata(meta)
     with h5py.File(folder / DATA_DIR / DATA_FILE, "r") as fh:
         recorded = _recorded(fh, episode)
-    env = NavEnv(scenarios[recorded[1]], render_mode="rgb_array" if frames else None)
-    return _replay(env, episode, *recorded, frames=frames, atol=atol)
+    env = make_env(scenarios[recorded[1]], render_mode="rgb_array" if frames else None)
+    try:
+        return _replay(env, episode, *recorded, frames=frames, atol=atol)
+    finally:
+        env.close()
 
 
 def replay_all(folder: Path, episodes: list[int] | None = None,
@@ -88,7 +109,7 @@ def replay_all(folder: Path, episodes: list[int] | None = None,
     scenario's environment once (the whole dataset in about a second)."""
     meta = json.loads((folder / DATA_DIR / METADATA_FILE).read_text())
     scenarios = scenarios_from_metadata(meta)
-    envs: dict[str, NavEnv] = {}
+    envs: dict = {}
     out = []
     with h5py.File(folder / DATA_DIR / DATA_FILE, "r") as fh:
         if episodes is None:
@@ -97,8 +118,10 @@ def replay_all(folder: Path, episodes: list[int] | None = None,
             recorded = _recorded(fh, ep)
             name = recorded[1]
             if name not in envs:
-                envs[name] = NavEnv(scenarios[name])
+                envs[name] = make_env(scenarios[name])
             out.append(_replay(envs[name], ep, *recorded, atol=atol)[0])
+    for env in envs.values():
+        env.close()
     return out
 
 
@@ -108,11 +131,12 @@ def _recorded(fh: h5py.File, episode: int) -> tuple:
             g["observations"][()], g["actions"][()], g["rewards"][()])
 
 
-def _replay(env: NavEnv, episode: int, seed: int, name: str, outcome: str, obs_rec: np.ndarray,
+def _replay(env, episode: int, seed: int, name: str, outcome: str, obs_rec: np.ndarray,
             act: np.ndarray, rew_rec: np.ndarray, frames: bool = False,
             atol: float = 0.0) -> tuple[Replay, list[np.ndarray]]:
     obs, _ = env.reset(seed=seed)
     images = [env.render()] if frames else []
+    images = [im for im in images if im is not None]
     obs_sim, rew_sim = [obs], []
     info: dict = {}
     for a in act:
@@ -120,12 +144,17 @@ def _replay(env: NavEnv, episode: int, seed: int, name: str, outcome: str, obs_r
         obs_sim.append(obs)
         rew_sim.append(r)
         if frames:
-            images.append(env.render())
+            im = env.render()
+            if im is not None:
+                images.append(im)
         if terminated or truncated:
             break
     replayed = outcome_of_info(info)
     n = min(len(obs_sim), len(obs_rec))
-    od = np.abs(np.asarray(obs_sim[:n]) - obs_rec[:n]).max(axis=1) if n else np.zeros(0)
+    # in float64: a declared env's uint8 observations must not wrap around when subtracted
+    od = np.abs(np.asarray(obs_sim[:n], dtype=np.float64).reshape(n, -1)
+                - np.asarray(obs_rec[:n], dtype=np.float64).reshape(n, -1)).max(axis=1) \
+        if n else np.zeros(0)
     m = min(len(rew_sim), len(rew_rec))
     rd = np.abs(np.asarray(rew_sim[:m]) - rew_rec[:m]) if m else np.zeros(0)
     obs_bad = np.flatnonzero(od > atol)
@@ -150,21 +179,55 @@ def write_gif(images: list[np.ndarray], path: Path, fps: int = 10, scale: float 
     return path
 
 
+def write_mp4(images: list[np.ndarray], path: Path, fps: int = 10) -> Path:
+    """H.264 MP4 with the ffmpeg binary the ``imageio-ffmpeg`` wheel ships (no system ffmpeg);
+    frames are padded to even sizes (yuv420p needs them)."""
+    import imageio.v2 as imageio
+
+    h, w = images[0].shape[:2]
+    ph, pw = h + h % 2, w + w % 2
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with imageio.get_writer(path, fps=fps, codec="libx264", macro_block_size=1,
+                            ffmpeg_log_level="error", pixelformat="yuv420p") as writer:
+        for im in images:
+            frame = np.zeros((ph, pw, 3), dtype=np.uint8)
+            frame[:h, :w] = np.asarray(im, dtype=np.uint8)[..., :3]
+            writer.append_data(frame)
+    return path
+
+
 def playback(folder: Path, episodes: list[int], out_dir: Path) -> list[dict]:
-    """Render each episode to ``out_dir/episode_<i>.gif`` (+ a key frame PNG) and replay-check
-    it; returns one row per episode with the paths and the replay comparison."""
+    """Render each episode to ``out_dir/episode_<i>.gif`` and ``.mp4`` (+ a key frame PNG) and
+    replay-check it; returns one row per episode with the paths and the replay comparison.
+
+    An environment that is not deterministic under ``reset(seed)`` is not re-simulated (its
+    frames would show another episode): its rows say so. One without ``rgb_array`` rendering
+    is replay-checked without frames."""
     check_episodes(folder, episodes)
+    if not is_replayable(folder):
+        with h5py.File(folder / DATA_DIR / DATA_FILE, "r") as fh:
+            return [{"episode": ep, "seed": int(fh[f"episode_{ep}"].attrs["seed"]),
+                     "outcome_recorded": str(fh[f"episode_{ep}"].attrs["outcome"]),
+                     "matches": None, "gif": None, "replay": NOT_REPLAYABLE}
+                    for ep in episodes]
     rows = []
     for ep in episodes:
         replay, images = replay_episode(folder, ep, frames=True)
-        gif = write_gif(images, out_dir / f"episode_{ep}.gif")
-        key = out_dir / f"episode_{ep}_final.png"
-        Image.fromarray(images[-1]).save(key)
-        rows.append({**asdict(replay), "matches": replay.matches, "gif": str(gif),
-                     "final_frame": str(key)})
+        row = {**asdict(replay), "matches": replay.matches}
+        if images:
+            key = out_dir / f"episode_{ep}_final.png"
+            out_dir.mkdir(parents=True, exist_ok=True)
+            Image.fromarray(np.asarray(images[-1], dtype=np.uint8)[..., :3]).save(key)
+            row.update(gif=str(write_gif(images, out_dir / f"episode_{ep}.gif")),
+                       mp4=str(write_mp4(images, out_dir / f"episode_{ep}.mp4")),
+                       final_frame=str(key))
+        else:
+            row["frames"] = "none: the environment has no rgb_array rendering"
+        rows.append(row)
     return rows
 
 
 def replay_check(folder: Path, episodes: list[int]) -> list[Replay]:
-    """Replay without rendering (fast): the anomaly source 'replay mismatch'."""
-    return replay_all(folder, episodes)
+    """Replay without rendering (fast): the anomaly source 'replay mismatch' (nothing for an
+    environment that is not replayable)."""
+    return replay_all(folder, episodes) if is_replayable(folder) else []

@@ -13,11 +13,13 @@ import numpy as np
 from harness.datasets.schema import (
     DATA_DIR,
     DATA_FILE,
+    DECLARED_INFO_KEYS,
     INFO_KEYS,
     METADATA_FILE,
     OUTCOMES,
     SCHEMA_VERSION,
 )
+from harness.envs import is_declared
 from harness.evaluate import Policy, run_episodes
 from harness.hashing import file_sha256, json_default
 from harness.nav.env import action_space, observation_space
@@ -56,22 +58,28 @@ def collect(policy: Policy, scenarios: list[Scenario | ScenarioMix], seeds: list
         index = list(range(j, len(seeds), len(scenarios)))
         own: dict[int, Episode] = {}
 
-        def on_reset(ep: int, obs: np.ndarray, layout: dict, _index=index, _own=own) -> None:
+        keys = info_keys(scenario)
+        declared = is_declared(scenario)
+
+        def on_reset(ep: int, obs: np.ndarray, layout: dict, _index=index, _own=own,
+                     _keys=keys) -> None:
             k = _index[ep]
             e = Episode(seed=seeds[k], scenario=layout["scenario"], layout=layout)
             e.observations.append(obs)
-            e.infos.append({key: _reset_info(key, layout) for key in INFO_KEYS})
+            e.infos.append({key: _reset_info(key, layout) for key in _keys})
             _own[ep] = e
 
         def on_step(ep: int, obs, action, reward, next_obs, terminated, truncated, info,
-                    _own=own) -> None:
+                    _own=own, _keys=keys, _family=scenario if declared else None) -> None:
             e = _own[ep]
             e.observations.append(next_obs)
             e.actions.append(action)
             e.rewards.append(reward)
             e.terminations.append(terminated)
             e.truncations.append(truncated)
-            e.infos.append({key: info[key] for key in INFO_KEYS})
+            e.infos.append({key: info[key] for key in _keys})
+            if _family is not None and (terminated or truncated):
+                e.layout.update(_family.describe_end(info))
 
         run_episodes(policy, scenario, [seeds[k] for k in index], n_envs=n_envs,
                      deterministic=deterministic, on_step=on_step, on_reset=on_reset)
@@ -86,6 +94,30 @@ def _reset_info(key: str, layout: dict) -> float | bool:
     if key == "goal_distance":
         return layout["start_goal_distance"]
     return layout["clearance"] if key == "min_clearance" else 0.0
+
+
+def info_keys(scenario) -> tuple[str, ...]:
+    """The ``info`` keys a dataset records at every step: the simulator's, or, for a declared
+    environment, the outcome flags (its descriptors are episode attributes)."""
+    return DECLARED_INFO_KEYS if is_declared(scenario) else INFO_KEYS
+
+
+def declared_contracts(family) -> tuple[dict, dict]:
+    """Observation and action contracts of a declared environment, from its spaces."""
+    return space_contract(family.observation_space), space_contract(family.action_space)
+
+
+def space_contract(space: gym.Space) -> dict:
+    if isinstance(space, gym.spaces.Discrete):
+        return {"kind": "discrete", "n": int(space.n), "start": int(space.start),
+                "shape": [], "dtype": str(np.dtype(space.dtype))}
+    if isinstance(space, gym.spaces.Box):
+        return {"kind": "box", "shape": list(space.shape), "dtype": str(np.dtype(space.dtype)),
+                "dim": int(np.prod(space.shape)),
+                "low": space.low.reshape(-1).tolist(), "high": space.high.reshape(-1).tolist()}
+    raise ValueError(f"{type(space).__name__} spaces are not supported (Box and Discrete are); "
+                     f"declare a wrapper that flattens it, e.g. "
+                     f"gymnasium.wrappers:FlattenObservation")
 
 
 def observation_contract(scenario: Scenario) -> dict:
@@ -104,8 +136,13 @@ def action_contract() -> dict:
             "low": space.low.tolist(), "high": space.high.tolist()}
 
 
-def coverage(episodes: list[Episode]) -> dict:
+def coverage(episodes: list[Episode], declared: bool = False) -> dict:
     """Scenario coverage summary: what the dataset contains, for shift analysis and review."""
+    if declared:
+        return declared_coverage([{"scenario": e.scenario, "steps": len(e.actions),
+                                   "outcome": e.outcome,
+                                   "descriptors": {k: v for k, v in e.layout.items()
+                                                   if k != "scenario"}} for e in episodes])
     return coverage_of([{"scenario": e.scenario, "steps": len(e.actions), "outcome": e.outcome,
                          "start_goal_distance": e.layout["start_goal_distance"],
                          "pedestrians": e.layout["pedestrians"],
@@ -136,6 +173,22 @@ def coverage_of(rows: list[dict]) -> dict:
             "pedestrians": _counts([r["pedestrians"] for r in rows])}
 
 
+def declared_coverage(rows: list[dict]) -> dict:
+    """Coverage of a declared environment's dataset: episodes, steps and outcomes per family
+    and the distribution of every declared descriptor (none declared: families only, i.e. env
+    id and kwargs, which ``env_config`` holds)."""
+    per = {}
+    for name in sorted({r["scenario"] for r in rows}):
+        own = [r for r in rows if r["scenario"] == name]
+        names = sorted({k for r in own for k in r["descriptors"]})
+        per[name] = {"episodes": len(own), "steps": int(sum(r["steps"] for r in own)),
+                     "outcomes": {o: sum(r["outcome"] == o for r in own) for o in OUTCOMES},
+                     "descriptors": {d: distribution([r["descriptors"][d] for r in own])
+                                     .to_json() for d in names}}
+    return {"scenarios": per, "episodes_per_scenario": {k: v["episodes"] for k, v in per.items()},
+            "outcomes": {o: sum(r["outcome"] == o for r in rows) for o in OUTCOMES}}
+
+
 def _counts(values: list[int]) -> dict[str, int]:
     out: dict[str, int] = {}
     for v in sorted(values):
@@ -156,6 +209,8 @@ def write_dataset(folder: Path, dataset_id: str, episodes: list[Episode], scenar
     from minari import __version__ as minari_version
     from minari.serialization import serialize_space
 
+    if is_declared(scenarios[0]):
+        return _write_declared(folder, dataset_id, episodes, scenarios, provenance)
     data = folder / DATA_DIR
     data.mkdir(parents=True, exist_ok=True)
     path = data / DATA_FILE
@@ -205,3 +260,64 @@ def write_dataset(folder: Path, dataset_id: str, episodes: list[Episode], scenar
     (data / METADATA_FILE).write_text(json.dumps(metadata, indent=1, default=json_default))
     return metadata
 
+
+
+def _write_declared(folder: Path, dataset_id: str, episodes: list[Episode], families: list,
+                    provenance: dict) -> dict:
+    """:func:`write_dataset` for a declared Gymnasium environment: arrays in the spaces' own
+    shapes and dtypes, each episode's descriptors as attributes, the env's spec (id and kwargs,
+    so ``minari.load_dataset(...).recover_environment()`` can make it) in the metadata."""
+    from minari import __version__ as minari_version
+    from minari.serialization import serialize_space
+
+    first = families[0]
+    obs_space, act_space = first.observation_space, first.action_space
+    obs_contract, act_contract = declared_contracts(first)
+    data = folder / DATA_DIR
+    data.mkdir(parents=True, exist_ok=True)
+    path = data / DATA_FILE
+    descriptors = sorted({k for e in episodes for k in e.layout if k != "scenario"})
+    with h5py.File(path, "w") as fh:
+        for i, e in enumerate(episodes):
+            g = fh.create_group(f"episode_{i}")
+            g.create_dataset("observations", data=np.asarray(e.observations, dtype=obs_space.dtype)
+                             .reshape(-1, *obs_space.shape))
+            g.create_dataset("actions", data=np.asarray(e.actions, dtype=act_space.dtype)
+                             .reshape(-1, *act_space.shape))
+            g.create_dataset("rewards", data=np.asarray(e.rewards, dtype=np.float64))
+            g.create_dataset("terminations", data=np.asarray(e.terminations, dtype=bool))
+            g.create_dataset("truncations", data=np.asarray(e.truncations, dtype=bool))
+            infos = g.create_group("infos")
+            for key in DECLARED_INFO_KEYS:
+                infos.create_dataset(key, data=np.asarray([inf[key] for inf in e.infos]))
+            g.attrs.update({"id": i, "seed": e.seed, "total_steps": len(e.actions),
+                            "scenario": e.scenario, "outcome": e.outcome,
+                            "return": float(np.sum(e.rewards)),
+                            **{k: float(e.layout[k]) for k in descriptors if k in e.layout}})
+    base = first.make_base()
+    try:
+        env_spec = base.spec.to_json()
+    finally:
+        base.close()
+    metadata = {
+        "dataset_id": dataset_id,
+        "minari_version": minari_version,
+        "data_format": "hdf5",
+        "total_episodes": len(episodes),
+        "total_steps": int(sum(len(e.actions) for e in episodes)),
+        "observation_space": serialize_space(obs_space),
+        "action_space": serialize_space(act_space),
+        "env_spec": env_spec,
+        "algorithm_name": "expert PPO (stable-baselines3)",
+        "schema_version": SCHEMA_VERSION,
+        "observation_contract": obs_contract,
+        "action_contract": act_contract,
+        "env_config": {f.name: f.as_dict() for f in families},
+        "info_keys": list(DECLARED_INFO_KEYS),
+        "descriptors": descriptors,
+        "coverage": coverage(episodes, declared=True),
+        "data_sha256": file_sha256(path),
+        **provenance,
+    }
+    (data / METADATA_FILE).write_text(json.dumps(metadata, indent=1, default=json_default))
+    return metadata

@@ -29,6 +29,9 @@ METADATA_FILE = "metadata.json"
 
 INFO_KEYS = ("is_success", "is_collision", "is_timeout", "min_clearance", "path_length",
              "goal_distance")
+DECLARED_INFO_KEYS = ("is_success", "is_collision", "is_timeout")
+"""What a declared (non built-in) environment's dataset records per step: the outcome flags of
+its declared rule (harness.envs.outcome); its descriptors are episode attributes."""
 OUTCOMES = FINAL_OUTCOMES  # an episode's outcome attribute: one of the simulator's names
 
 MANDATORY_KEYS = {

@@ -13,7 +13,7 @@ import json
 
 import h5py
 
-from harness.datasets.record import coverage_of
+from harness.datasets.record import coverage_of, declared_coverage
 from harness.datasets.schema import DATA_DIR, DATA_FILE, METADATA_FILE
 from harness.datasets.stage import publish_validated
 from harness.hashing import file_sha256
@@ -33,6 +33,7 @@ def subset_dataset(parent: Artifact, episodes: int, store: Store) -> Artifact:
     def build(b: Build) -> None:
         src = parent.path / DATA_DIR
         meta = json.loads((src / METADATA_FILE).read_text())
+        declared = "info_keys" in meta  # a declared environment's dataset
         data = b.dir / DATA_DIR
         data.mkdir(parents=True)
         rows = []
@@ -41,11 +42,15 @@ def subset_dataset(parent: Artifact, episodes: int, store: Store) -> Artifact:
                 g = fin[f"episode_{i}"]
                 fin.copy(g, fout, name=f"episode_{i}")
                 a = g.attrs
-                rows.append({"scenario": str(a["scenario"]), "steps": int(a["total_steps"]),
-                             "outcome": str(a["outcome"]),
-                             "start_goal_distance": float(a["start_goal_distance"]),
-                             "pedestrians": int(a["pedestrians"]),
-                             "obstacles": int(a["obstacles"])})
+                row = {"scenario": str(a["scenario"]), "steps": int(a["total_steps"]),
+                       "outcome": str(a["outcome"])}
+                if declared:
+                    row["descriptors"] = {k: float(a[k]) for k in meta["descriptors"]
+                                          if k in a}
+                else:
+                    row.update(start_goal_distance=float(a["start_goal_distance"]),
+                               pedestrians=int(a["pedestrians"]), obstacles=int(a["obstacles"]))
+                rows.append(row)
         name = meta["dataset_id"].rsplit("-v", 1)[0]
         subset_of = {"id": parent.id, "manifest_sha256": parent.manifest_hash,
                      "dataset_id": meta["dataset_id"], "episodes": episodes,
@@ -56,7 +61,7 @@ def subset_dataset(parent: Artifact, episodes: int, store: Store) -> Artifact:
             "total_episodes": episodes,
             "total_steps": int(sum(r["steps"] for r in rows)),
             "seeds": meta["seeds"][:episodes],
-            "coverage": coverage_of(rows),
+            "coverage": declared_coverage(rows) if declared else coverage_of(rows),
             "data_sha256": file_sha256(data / DATA_FILE),
             "subset_of": subset_of,
         })

@@ -66,6 +66,8 @@ class ValidationReport:
     steps: int = 0
     checks_run: list[str] = field(default_factory=list)
     failures: list[Failure] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    """Checks that could not run, and why (e.g. an environment that is not replayable)."""
 
     @property
     def ok(self) -> bool:
@@ -77,13 +79,17 @@ class ValidationReport:
                                          "expected", "found") else v)) for k, v in where.items()}))
 
     def as_dict(self) -> dict:
-        return {"path": self.path, "ok": self.ok, "episodes": self.episodes, "steps": self.steps,
-                "checks_run": self.checks_run, "failures": [asdict(f) for f in self.failures]}
+        out = {"path": self.path, "ok": self.ok, "episodes": self.episodes, "steps": self.steps,
+               "checks_run": self.checks_run, "failures": [asdict(f) for f in self.failures]}
+        if self.notes:
+            out["notes"] = self.notes
+        return out
 
     def text(self) -> str:
         head = (f"dataset {self.path}: {'VALID' if self.ok else 'INVALID'} - {self.episodes} "
                 f"episodes, {self.steps} steps, {len(self.failures)} failure(s)")
-        return "\n".join([head] + ["  " + f.locate() for f in self.failures])
+        return "\n".join([head] + ["  " + f.locate() for f in self.failures]
+                         + ["  note: " + n for n in self.notes])
 
 
 class DatasetInvalid(RuntimeError):
@@ -124,7 +130,10 @@ def validate_dataset(folder: str | Path, min_episodes: int = 1,
         return report
     with fh:
         _episodes(fh, meta or {}, report, min_episodes)
-    if replay and meta is not None and meta.get("env_config"):
+    if replay and meta is not None and meta.get("replayable") is False:
+        report.checks_run.remove("replay")
+        report.notes.append(NOT_REPLAYABLE)
+    elif replay and meta is not None and meta.get("env_config"):
         _replay(folder, report)
     return report
 
@@ -187,8 +196,12 @@ def _episodes(fh: h5py.File, meta: dict, report: ValidationReport, min_episodes:
         report.add("episode_ids", "episode groups are not numbered 0..N-1",
                    expected=f"0..{len(ids) - 1}", found=f"missing {missing[:10]}")
     contract = meta.get("observation_contract") or {}
-    low = np.asarray(contract.get("low", []), dtype=np.float32)
-    high = np.asarray(contract.get("high", []), dtype=np.float32)
+    low = np.asarray(contract.get("low", []), dtype=np.float64)
+    high = np.asarray(contract.get("high", []), dtype=np.float64)
+    if "info_keys" not in meta:  # the built-in simulator's layout: float32 bounds
+        low, high = low.astype(np.float32), high.astype(np.float32)
+    spaces = Spaces(meta.get("info_keys", INFO_KEYS), meta.get("action_contract") or {},
+                    "info_keys" in meta)
     seen_attr_ids: set[int] = set()
     seeds = []
     steps = 0
@@ -200,7 +213,7 @@ def _episodes(fh: h5py.File, meta: dict, report: ValidationReport, min_episodes:
                        "group number", episode=i, expected=i, found=attr_id)
         seen_attr_ids.add(attr_id)
         seeds.append(int(g.attrs["seed"]) if "seed" in g.attrs else None)
-        steps += _episode(i, g, low, high, report)
+        steps += _episode(i, g, low, high, report, spaces)
     report.episodes = len(ids)
     report.steps = steps
     if len(ids) < min_episodes:
@@ -227,8 +240,23 @@ def _first_diff(a: list, b: list) -> int:
     return min(len(a), len(b))
 
 
+@dataclass(frozen=True)
+class Spaces:
+    """What the episodes are checked against beyond the observation bounds."""
+
+    info_keys: tuple[str, ...]
+    action: dict
+    declared: bool
+    """A declared environment's dataset (its contracts describe its spaces generically)."""
+
+
+NOT_REPLAYABLE = ("replay not run: the environment is not deterministic under reset(seed) "
+                  "(probed when the dataset was recorded), so its episodes cannot be "
+                  "re-simulated from seed and actions")
+
+
 def _episode(i: int, g: h5py.Group, low: np.ndarray, high: np.ndarray,
-             report: ValidationReport) -> int:
+             report: ValidationReport, spaces: Spaces) -> int:
     required = ("observations", "actions", "rewards", "terminations", "truncations", "infos")
     for name in required:
         if name not in g:
@@ -250,7 +278,7 @@ def _episode(i: int, g: h5py.Group, low: np.ndarray, high: np.ndarray,
             aligned = False
             report.add("alignment", "length does not match total_steps", episode=i, array=name,
                        expected=f"{want} rows (T={T})", found=f"{arr.shape[0]} rows")
-    for key in INFO_KEYS:
+    for key in spaces.info_keys:
         if key not in infos:
             report.add("alignment", "info array is missing", episode=i, array=f"infos/{key}",
                        expected="present", found="missing")
@@ -262,17 +290,21 @@ def _episode(i: int, g: h5py.Group, low: np.ndarray, high: np.ndarray,
             idx = int(np.argwhere(bad)[0][0])
             report.add("finite", "NaN or inf value", episode=i, array=name, index=idx,
                        expected="finite", found=arr.reshape(len(arr), -1)[idx].tolist())
-    if obs.ndim == 2 and low.size and obs.shape[1] != low.size:
+    flat = obs.reshape(len(obs), -1) if obs.ndim >= 2 else obs
+    if obs.ndim >= 2 and low.size and flat.shape[1] != low.size:
         report.add("observation_space", "observation width differs from the contract",
-                   episode=i, array="observations", expected=low.size, found=obs.shape[1])
-    elif obs.ndim == 2 and low.size:
+                   episode=i, array="observations", expected=low.size, found=flat.shape[1])
+    elif obs.ndim >= 2 and low.size:
+        obs = flat
         out = (obs < low - SPACE_TOLERANCE) | (obs > high + SPACE_TOLERANCE)
         if out.any():
             t, d = (int(x) for x in np.argwhere(out)[0])
             report.add("observation_space", f"value outside the observation space (dim {d})",
                        episode=i, array="observations", index=t,
                        expected=f"[{low[d]}, {high[d]}]", found=float(obs[t, d]))
-    if act.ndim != 2 or act.shape[-1] != 2:
+    if spaces.declared:
+        _declared_actions(i, act, spaces.action, report)
+    elif act.ndim != 2 or act.shape[-1] != 2:
         report.add("action_space", "actions are not (T, 2)", episode=i, array="actions",
                    expected="(T, 2)", found=act.shape)
     else:
@@ -282,12 +314,43 @@ def _episode(i: int, g: h5py.Group, low: np.ndarray, high: np.ndarray,
             report.add("action_space", f"value outside the action space (dim {d})", episode=i,
                        array="actions", index=t, expected="[-1, 1]", found=float(act[t, d]))
     if aligned:
-        _ends(i, g, arrays, infos, T, report)
+        _ends(i, g, arrays, infos, T, report, spaces.declared)
     return T
 
 
+def _declared_actions(i: int, act: np.ndarray, contract: dict, report: ValidationReport) -> None:
+    """Actions against a declared environment's action contract (Discrete or Box)."""
+    if contract.get("kind") == "discrete":
+        start, n = contract["start"], contract["n"]
+        bad = (act != np.round(act)) | (act < start) | (act >= start + n) if act.ndim == 1 \
+            else np.ones(len(act), dtype=bool)
+        if act.ndim != 1:
+            report.add("action_space", "discrete actions are not (T,)", episode=i,
+                       array="actions", expected="(T,)", found=act.shape)
+        elif bad.any():
+            t = int(np.flatnonzero(bad)[0])
+            report.add("action_space", "value outside the discrete action space", episode=i,
+                       array="actions", index=t, expected=f"an integer in [{start}, "
+                       f"{start + n - 1}]", found=act[t].item())
+        return
+    shape = tuple(contract.get("shape", ()))
+    if tuple(act.shape[1:]) != shape:
+        report.add("action_space", "actions do not have the contract's shape", episode=i,
+                   array="actions", expected=f"(T, {', '.join(map(str, shape))})",
+                   found=act.shape)
+        return
+    low, high = np.asarray(contract["low"]), np.asarray(contract["high"])
+    flat = act.reshape(len(act), -1)
+    out = (flat < low - SPACE_TOLERANCE) | (flat > high + SPACE_TOLERANCE)
+    if out.any():
+        t, d = (int(x) for x in np.argwhere(out)[0])
+        report.add("action_space", f"value outside the action space (dim {d})", episode=i,
+                   array="actions", index=t, expected=f"[{low[d]}, {high[d]}]",
+                   found=float(flat[t, d]))
+
+
 def _ends(i: int, g: h5py.Group, arrays: dict, infos: dict, T: int,
-          report: ValidationReport) -> None:
+          report: ValidationReport, declared: bool = False) -> None:
     term, trunc, rew = arrays["terminations"], arrays["truncations"], arrays["rewards"]
     ends = np.flatnonzero(term | trunc)
     if T == 0 or len(ends) == 0:
@@ -316,7 +379,9 @@ def _ends(i: int, g: h5py.Group, arrays: dict, infos: dict, T: int,
     if T == 0:
         return
     want_term = outcome in ("success", "collision")
-    if bool(term[-1]) != want_term or bool(trunc[-1]) == want_term:
+    # a declared environment's outcome rule may count a truncation as a success (and its
+    # flags are checked below); the simulator's outcomes fix the terminal flags
+    if not declared and (bool(term[-1]) != want_term or bool(trunc[-1]) == want_term):
         report.add("outcomes", f"terminal flags disagree with outcome '{outcome}'", episode=i,
                    array="terminations" if want_term else "truncations", index=T - 1,
                    expected="terminated" if want_term else "truncated",

@@ -151,8 +151,9 @@ class ScenarioMix:
 
 
 def as_mix(scenario: Scenario | ScenarioMix) -> ScenarioMix:
-    """A mix as it is, a single scenario as the one-family mix of itself (same name)."""
-    if isinstance(scenario, ScenarioMix):
+    """A mix as it is, a single scenario as the one-family mix of itself (same name). Anything
+    else that is not a scenario (a declared environment's family) acts as its own mix."""
+    if not isinstance(scenario, Scenario):
         return scenario
     return ScenarioMix(name=scenario.name, families=(scenario,), weights=(1.0,))
 

@@ -94,7 +94,8 @@ def dataset_analytics(stats: dict) -> str:
     ax.set_title("return")
     ax = axes[0, 1]
     ax.hist([r["length"] for r in rows], bins=30, color="#55a868")
-    ax.set_xlabel("episode length (steps of 0.1 s)")
+    ax.set_xlabel("episode length (steps)" if stats.get("action_panels") else
+                  "episode length (steps of 0.1 s)")
     ax.set_ylabel("episodes")
     ax.set_title("length")
     ax = axes[0, 2]
@@ -102,20 +103,34 @@ def dataset_analytics(stats: dict) -> str:
     ax.bar(names, [stats["outcomes"][n] for n in names], color=["#55a868", "#c44e52", "#8172b2"])
     ax.set_ylabel("episodes")
     ax.set_title("outcomes")
-    hist = stats["action_histogram"]
-    centers = [(a + b) / 2 for a, b in zip(hist["edges"][:-1], hist["edges"][1:], strict=True)]
-    width = hist["edges"][1] - hist["edges"][0]
-    for ax, key, label in ((axes[1, 0], "v", "linear command v / v_max"),
-                           (axes[1, 1], "omega", "angular command omega / omega_max")):
-        ax.bar(centers, hist[key], width=width, color="#dd8452")
-        ax.set_xlabel(label)
+    panels = stats.get("action_panels")
+    if panels is None:  # the built-in simulator: (v, omega) in [-1, 1]
+        hist = stats["action_histogram"]
+        panels = [{"title": f"action: {key}", "label": label, "edges": hist["edges"],
+                   "counts": hist[key]}
+                  for key, label in (("v", "linear command v / v_max"),
+                                     ("omega", "angular command omega / omega_max"))]
+    for ax, panel in zip((axes[1, 0], axes[1, 1]), [*panels, None][:2], strict=True):
+        if panel is None:
+            ax.axis("off")
+            continue
+        edges = panel["edges"]
+        centers = [(a + b) / 2 for a, b in zip(edges[:-1], edges[1:], strict=True)]
+        ax.bar(centers, panel["counts"], width=edges[1] - edges[0], color="#dd8452")
+        ax.set_xlabel(panel["label"])
         ax.set_ylabel("steps")
-        ax.set_title(f"action: {key}")
+        ax.set_title(panel["title"])
     ax = axes[1, 2]
-    ax.hist([r["min_clearance"] for r in rows], bins=30, color="#937860")
-    ax.set_xlabel("minimum clearance (m)")
-    ax.set_ylabel("episodes")
-    ax.set_title("closest approach")
+    clearance = [r["min_clearance"] for r in rows if np.isfinite(r["min_clearance"])]
+    if clearance:
+        ax.hist(clearance, bins=30, color="#937860")
+        ax.set_xlabel("minimum clearance (m)")
+        ax.set_ylabel("episodes")
+        ax.set_title("closest approach")
+    else:
+        ax.axis("off")
+        ax.text(0.5, 0.5, "clearance: not measured\nby this environment", ha="center",
+                va="center", fontsize=8)
     fig.suptitle(f"Dataset analytics (n = {len(rows)} episodes, {stats['steps']:,} steps)")
     fig.tight_layout()
     return to_data_uri(fig)

@@ -106,6 +106,7 @@ def build_context(study, results: dict, store: Store, started: float, exitstatus
         "failed_tests": failed_tests,
         "provenance": {"git": git, "environment": environment_versions(),
                        "node": platform.node(), "artifacts_root": str(store.root)},
+        "environment": environment_section(study),
         "expert": expert_section(artifacts),
         "dataset": dataset_section(study, artifacts),
         "pretraining": pretraining_section(artifacts),
@@ -259,6 +260,23 @@ def family_gate(decision: dict, families: list[str]) -> dict:
     return {"seeds": seeds, "rows": rows}
 
 
+def environment_section(study) -> dict | None:
+    """What a declared (non built-in) environment is: its families, wrappers and outcome rule
+    (None for the built-in simulator, whose scenarios the expert section names)."""
+    if study.environment is None:
+        return None
+    families = list(study.environment.values())
+    first = families[0]
+    return {"name": first.environment, "imports": list(first.imports),
+            "wrappers": list(first.wrappers), "vectorise": first.vectorise,
+            "outcome": first.outcome.describe(),
+            "descriptors": [d.as_dict() for d in first.descriptors],
+            "families": [{"name": f.name, "env": f.label(),
+                          "max_episode_steps": f.max_episode_steps,
+                          "observation": str(f.observation_space),
+                          "action": str(f.action_space)} for f in families]}
+
+
 def dataset_section(study, artifacts: dict[str, Artifact]) -> dict | None:
     """The study's own dataset (the shift experiment's dataset is shown with the shift)."""
     names = [s.name for s in study.dataset.scenarios]
@@ -285,8 +303,8 @@ def dataset_section(study, artifacts: dict[str, Artifact]) -> dict | None:
             "id": insp.id, "figure": figures.dataset_analytics(stats),
             "anomaly_counts": stats["anomaly_counts"], "replayed": stats["episodes"],
             "anomalous": anomalous[:15], "anomalous_total": len(anomalous),
-            "playback": [{**r, "image": figures.image_uri(insp.path / r["final_frame"])}
-                         for r in playback],
+            "playback": [{**r, "image": figures.image_uri(insp.path / r["final_frame"])
+                          if r.get("final_frame") else None} for r in playback],
             "return": stats["return"], "length": stats["length"],
             "by_family": stats.get("by_family", {}) if len(stats.get("by_family", {})) > 1
             else {}}

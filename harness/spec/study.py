@@ -488,6 +488,8 @@ class Study:
     dataset: DatasetSpec
     pretraining: PretrainSpec
     shift: ShiftSpec
+    environment: dict | None = None
+    """The declared environment's families by name (None: the built-in simulator)."""
 
     @property
     def config_hash(self) -> str:
@@ -496,8 +498,8 @@ class Study:
 
 def scenario_dict(s: Scenario | ScenarioMix) -> dict:
     """A scenario in full (a mix: its name, weights and every family in full)."""
-    if isinstance(s, ScenarioMix):
-        return s.as_dict()
+    if isinstance(s, ScenarioMix) or not isinstance(s, Scenario):
+        return s.as_dict()  # a mix, or a declared environment's family
     return asdict(s)
 
 
@@ -533,13 +535,37 @@ def load_study(profile: str = "full", path: str | Path | None = None) -> Study:
 def parse_study(data: dict, path: str | Path, profile: str) -> Study:
     f = Fields(data, path)
     name = f.string("name")
-    expert = _parse_expert(f.sub("expert", required=True))
-    dataset = _parse_dataset(f.sub("dataset", required=True), expert)
-    pretraining = _parse_pretraining(f.sub("pretraining", required=True), expert)
-    shift = _parse_shift(f.sub("shift", required=True), pretraining, dataset)
+    from harness.spec.environment import parse_environment
+
+    declared = parse_environment(f)
+    catalogue = Catalogue(declared)
+    expert = _parse_expert(f.sub("expert", required=True), catalogue)
+    dataset = _parse_dataset(f.sub("dataset", required=True), expert, catalogue)
+    pretraining = _parse_pretraining(f.sub("pretraining", required=True), expert, catalogue)
+    shift = _parse_shift(f.sub("shift", required=True), pretraining, dataset, catalogue)
     f.done()
     return Study(name=name, profile=profile, file=str(path), resolved=data, expert=expert,
-                 dataset=dataset, pretraining=pretraining, shift=shift)
+                 dataset=dataset, pretraining=pretraining, shift=shift, environment=declared)
+
+
+class Catalogue:
+    """The families a study's stages name: the built-in simulator's scenario files (and mixes),
+    or the families of the spec's ``environment`` section."""
+
+    def __init__(self, declared: dict | None):
+        self.declared = declared
+
+    def scenarios(self) -> dict:
+        return self.declared if self.declared is not None else load_scenarios()
+
+    def mixes(self, f: Fields, key: str) -> dict:
+        if self.declared is not None:
+            raise f.error(key, "a family of the environment section (mixes are the built-in "
+                          "simulator's; a declared environment names its families instead)",
+                          f.raw(key))
+        from harness.spec.mixes import load_mixes
+
+        return load_mixes()
 
 
 def _parse_bc(f: Fields) -> BCConfig:
@@ -582,8 +608,8 @@ def _parse_finetune(f: Fields, base: FineTuneConfig | None = None) -> FineTuneCo
     return cfg
 
 
-def _parse_pretraining(f: Fields, expert: ExpertSpec) -> PretrainSpec:
-    scenario = _scenario(f, "scenario")
+def _parse_pretraining(f: Fields, expert: ExpertSpec, catalogue: Catalogue) -> PretrainSpec:
+    scenario = _scenario(f, "scenario", catalogue)
     seeds = _run_seeds(f, "seeds", min_len=2)
     budget = f.integer("budget", lo=1)
     schedule = _schedule(f.sub("eval", required=True), "comparison_periodic_eval")
@@ -699,8 +725,9 @@ def _schedule(ev: Fields, purpose: str) -> EvalSchedule:
     return schedule
 
 
-def _parse_shift(f: Fields, pre: PretrainSpec, dataset: DatasetSpec) -> ShiftSpec:
-    scenarios = load_scenarios()
+def _parse_shift(f: Fields, pre: PretrainSpec, dataset: DatasetSpec,
+                 catalogue: Catalogue) -> ShiftSpec:
+    scenarios = catalogue.scenarios()
     names = f.string_list("dataset_scenarios", choices=list(scenarios))
     if pre.scenario.name in names:
         raise f.error("dataset_scenarios", f"scenarios other than the fine-tuning scenario "
@@ -722,18 +749,16 @@ def _parse_shift(f: Fields, pre: PretrainSpec, dataset: DatasetSpec) -> ShiftSpe
     return spec
 
 
-def _parse_dataset(f: Fields, expert: ExpertSpec) -> DatasetSpec:
+def _parse_dataset(f: Fields, expert: ExpertSpec, catalogue: Catalogue) -> DatasetSpec:
     """``scenarios: [...]`` (round-robin) or ``mix: <name>``; by default what the expert
     trained on."""
-    scenarios = load_scenarios()
+    scenarios = catalogue.scenarios()
     mix = None
     if f.has("mix") and f.has("scenarios"):
         raise f.error("mix", "either 'scenarios' or 'mix', not both",
                       {"scenarios": f.raw("scenarios"), "mix": f.raw("mix")})
     if f.has("mix") or (not f.has("scenarios") and expert.is_mix):
-        from harness.spec.mixes import load_mixes
-
-        mixes = load_mixes()
+        mixes = catalogue.mixes(f, "mix") if f.has("mix") else {}
         mix = mixes[f.string("mix", choices=list(mixes))] if f.has("mix") else expert.scenario
         names = list(mix.family_names)
     else:
@@ -757,28 +782,26 @@ def _thresholds(f: Fields) -> Thresholds:
     return t
 
 
-def _scenario(f: Fields, key: str) -> Scenario:
-    scenarios = load_scenarios()
+def _scenario(f: Fields, key: str, catalogue: Catalogue) -> Scenario:
+    scenarios = catalogue.scenarios()
     name = f.string(key, choices=list(scenarios))
     return scenarios[name]
 
 
-def _scenario_or_mix(f: Fields) -> Scenario | ScenarioMix:
+def _scenario_or_mix(f: Fields, catalogue: Catalogue) -> Scenario | ScenarioMix:
     """``scenario: <family>`` or ``mix: <mix file>`` (exactly one)."""
     if f.has("mix") == f.has("scenario"):
         raise f.error("scenario", "exactly one of 'scenario' (a family of specs/scenarios) or "
                       "'mix' (a mix of specs/mixes)",
                       {k: f.raw(k, None) for k in ("scenario", "mix")})
     if f.has("scenario"):
-        return _scenario(f, "scenario")
-    from harness.spec.mixes import load_mixes
-
-    mixes = load_mixes()
+        return _scenario(f, "scenario", catalogue)
+    mixes = catalogue.mixes(f, "mix")
     return mixes[f.string("mix", choices=list(mixes))]
 
 
-def _parse_expert(f: Fields) -> ExpertSpec:
-    scenario = _scenario_or_mix(f)
+def _parse_expert(f: Fields, catalogue: Catalogue) -> ExpertSpec:
+    scenario = _scenario_or_mix(f, catalogue)
     seeds = _run_seeds(f, "seeds")
     ppo = parse_ppo(f.sub("ppo"))
     budget = f.integer("budget", lo=1)

@@ -1,0 +1,47 @@
+"""The environment a study declares (DESIGN.md section 2, stage ``envs``).
+
+A study runs on the built-in simulator (:mod:`harness.nav`: its scenarios and mixes, with the
+native batched VecEnv and evaluation) or on any Gymnasium environment its spec declares
+(:class:`GymFamily`: an id or entry point, kwargs, wrappers, an outcome rule, descriptors).
+Stages ask this module for what differs between the two: the training VecEnv, the spaces, and
+(in :mod:`harness.evaluate`) the episode runner. Nothing here knows what a stage does with them.
+"""
+
+from __future__ import annotations
+
+import gymnasium as gym
+
+from harness.envs.gym_family import Descriptor, GymFamily, is_declared, load_object
+from harness.envs.outcome import Condition, DeclaredOutcome, OutcomeRule
+
+
+def training_env(scenario, n_envs: int, seed_block: tuple[int, int]):
+    """The VecEnv a training run steps: the native batched one for the built-in simulator,
+    otherwise the declared environment vectorised over the run's block of episode seeds."""
+    if is_declared(scenario):
+        from harness.envs.vec import BlockSeededVecEnv
+
+        return BlockSeededVecEnv(scenario, n_envs, seed_block)
+    from harness.nav.vec_env import NavVecEnv
+
+    return NavVecEnv(scenario, n_envs, seed_block=seed_block)
+
+
+def observation_space(scenario) -> gym.Space:
+    if is_declared(scenario):
+        return scenario.observation_space
+    from harness.nav.env import observation_space as nav_space
+
+    return nav_space(scenario)
+
+
+def action_space(scenario) -> gym.Space:
+    if is_declared(scenario):
+        return scenario.action_space
+    from harness.nav.env import action_space as nav_space
+
+    return nav_space()
+
+
+__all__ = ["Condition", "DeclaredOutcome", "Descriptor", "GymFamily", "OutcomeRule",
+           "action_space", "is_declared", "load_object", "observation_space", "training_env"]
