@@ -1,7 +1,8 @@
 # Two entry points, each doing its own set-up from a fresh clone:
 #   make study   run the study on its default profile (full)
 #   make test    run the harness tests and the smoke study (locally, then on a local Ray
-#                cluster: the tests install the optional [ray] extra; the study never needs it)
+#                cluster), then the study on two third-party Gymnasium environments (the
+#                tests install the optional [ray] and [envs] extras; the study needs neither)
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -9,6 +10,9 @@ PROFILE ?= full
 WORKERS ?= 2
 STAMP := $(VENV)/.installed
 RAY_STAMP := $(VENV)/.installed-ray
+ENVS_STAMP := $(VENV)/.installed-envs
+ENVS_STORE ?= artifacts-envs
+ENVS_REPORTS ?= reports/envs
 SMOKE_STORE ?= artifacts-smoke
 SMOKE_REPORTS ?= reports/smoke
 
@@ -30,8 +34,13 @@ $(RAY_STAMP): $(STAMP)
 study: $(STAMP)
 	$(BIN)/pytest experiments/ -n $(WORKERS) --profile $(PROFILE)
 
-test: $(RAY_STAMP)
-	$(BIN)/pytest tests/ -n $(WORKERS) -m "not ray"
+# ... and on third-party Gymnasium environments: the optional [envs] extra
+$(ENVS_STAMP): $(RAY_STAMP)
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev,ray,envs]"
+	touch $(ENVS_STAMP)
+
+test: $(ENVS_STAMP)
+	$(BIN)/pytest tests/ -n $(WORKERS) -m "not ray and not envs"
 	$(BIN)/pytest experiments/ -n $(WORKERS) --profile smoke --artifacts-dir $(SMOKE_STORE) \
 		--reports-dir $(SMOKE_REPORTS)
 	# then tamper a copy of that finished store: verify and the study must refuse it
@@ -40,6 +49,9 @@ test: $(RAY_STAMP)
 	# every build on a node, and a node lost mid-build is survived
 	HARNESS_SMOKE_STORE=$(SMOKE_STORE) HARNESS_SMOKE_REPORTS=$(SMOKE_REPORTS) \
 		$(BIN)/pytest tests/ray -p no:xdist
+	# then the whole study on two environments nobody here wrote (specs/envs/*.yaml, profile ci)
+	HARNESS_ENVS_STORE=$(ENVS_STORE) HARNESS_ENVS_REPORTS=$(ENVS_REPORTS) \
+		$(BIN)/pytest tests/envs -p no:xdist
 
 bench: $(RAY_STAMP)
 	$(BIN)/pytest tests/benchmarks --benchmark -p no:xdist -s

@@ -236,3 +236,42 @@ def test_an_environment_that_ignores_the_seed_is_not_replayed(tmp_path):
     assert report.notes == [NOTE_NOT_REPLAYABLE]
     rows = playback(tmp_path, [0], tmp_path / "pb")
     assert rows[0]["replay"] == NOT_REPLAYABLE and rows[0]["matches"] is None
+
+
+def test_minari_recreates_a_declared_environment(tmp_path, monkeypatch):
+    import minari
+
+    root = tmp_path / "datasets"
+    folder = root / "harness" / "line-test-v0"
+    fam = replace(line(), descriptors=(Descriptor(name="to_goal",
+                                                  function="tests.toy_envs:start_distance"),))
+    meta = record(folder, fam, False)
+    assert meta["coverage"]["scenarios"]["line"]["descriptors"]["to_goal"]["min"] > 0
+    monkeypatch.setenv("MINARI_DATASETS_PATH", str(root))
+    loaded = minari.load_dataset("harness/line-test-v0")
+    assert loaded.total_episodes == 12
+    env = loaded.recover_environment()
+    assert env.spec.entry_point == "tests.toy_envs:LineWorld"
+    assert env.spec.kwargs["discrete"] is False
+    obs, _ = env.reset(seed=900)
+    with h5py.File(folder / DATA_DIR / DATA_FILE, "r") as fh:
+        np.testing.assert_array_equal(fh["episode_0/observations"][0], obs)
+
+
+def test_shift_coverage_of_a_declared_environment_names_its_gaps(tmp_path):
+    from harness.shift import _declared_coverage
+
+    fam = replace(line(start_spread=0.1), descriptors=(Descriptor(name="start", info="start"),))
+    record(tmp_path, fam, False)
+    meta = json.loads((tmp_path / DATA_DIR / METADATA_FILE).read_text())
+    wide = replace(fam, name="wide", kwargs={"discrete": False, "start_spread": 0.5})
+
+    class Art:
+        id = "dataset-x"
+
+    cov = _declared_coverage(Art(), meta, wide, list(range(100)))
+    assert any(g.startswith("no wide episodes") for g in cov.gaps), cov.gaps
+    assert any("start_spread=0.5" in g for g in cov.gaps), cov.gaps
+    assert any(g.startswith("start ") and "against" in g for g in cov.gaps), cov.gaps
+    same = _declared_coverage(Art(), meta, fam, list(range(100)))
+    assert same.gaps == [], same.gaps

@@ -79,3 +79,8 @@ class DictWorld(LineWorld):
     def step(self, action):
         obs, *rest = super().step(action)
         return ({"x": obs}, *rest)
+
+
+def start_distance(env, obs, info) -> float:
+    """A descriptor function (``tests.toy_envs:start_distance``): distance from start to goal."""
+    return float(1.0 - env.x)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -71,11 +72,16 @@ class GymFamily:
     max_episode_steps: int | None = None
     descriptors: tuple[Descriptor, ...] = ()
     vectorise: str = "dummy"
+    setenv: tuple[tuple[str, str], ...] = ()
+    """Process environment variables the simulator reads, set (if unset) before any import,
+    e.g. ``MUJOCO_GL=egl`` for headless MuJoCo rendering."""
     environment: str = ""
     """The name of the spec's ``environment`` section this family belongs to."""
 
     # ------------------------------------------------------------------ making episodes
     def import_modules(self) -> None:
+        for key, value in self.setenv:
+            os.environ.setdefault(key, value)
         for module in self.imports:
             importlib.import_module(module)
 
@@ -173,7 +179,8 @@ class GymFamily:
                 "imports": list(self.imports), "wrappers": list(self.wrappers),
                 "max_episode_steps": self.max_episode_steps, "outcome": self.outcome.as_dict(),
                 "descriptors": [d.as_dict() for d in self.descriptors],
-                "vectorise": self.vectorise}
+                "vectorise": self.vectorise,
+                **({"setenv": dict(self.setenv)} if self.setenv else {})}
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> GymFamily:
@@ -183,12 +190,14 @@ class GymFamily:
                    max_episode_steps=d.get("max_episode_steps"),
                    outcome=OutcomeRule.from_dict(d["outcome"]),
                    descriptors=tuple(Descriptor(**x) for x in d.get("descriptors") or ()),
-                   vectorise=d.get("vectorise", "dummy"))
+                   vectorise=d.get("vectorise", "dummy"),
+                   setenv=tuple(sorted((d.get("setenv") or {}).items())))
 
     def label(self) -> str:
         """``id`` (or entry point) with its kwargs, as people read it."""
         kw = ", ".join(f"{k}={v!r}" for k, v in sorted(self.kwargs.items()))
-        return f"{self.id or self.entry_point}({kw})"
+        limit = f", at most {self.max_episode_steps} steps" if self.max_episode_steps else ""
+        return f"{self.id or self.entry_point}({kw}){limit}"
 
 
 def _number(info: Mapping, key: str | None, family: str) -> float:

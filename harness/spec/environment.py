@@ -16,6 +16,7 @@ by name, as they pick scenarios: the expert's, the fine-tuning one, the shift ex
         collision: {terminated: true, reward_at_most: 0.0}
       descriptors: {}                    # name: {info: key, at: reset|end} or {function: m:f}
       vectorise: dummy                   # or subproc
+      setenv: {}                         # e.g. {MUJOCO_GL: egl}: set before any import
       families:                          # optional; default one family named after `name`
         s5: {}
         s6: {id: MiniGrid-LavaGapS6-v0}
@@ -29,6 +30,7 @@ from __future__ import annotations
 
 import difflib
 import importlib
+import os
 from pathlib import Path
 
 import gymnasium as gym
@@ -100,21 +102,30 @@ def _family_fields(f: Fields, name: str, environment: str, base: GymFamily | Non
     if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
         raise f.error("max_episode_steps", "a positive integer or null", limit)
     if base is not None:
-        for key in ("imports", "wrappers", "outcome", "descriptors", "vectorise"):
+        for key in ("imports", "wrappers", "outcome", "descriptors", "vectorise", "setenv"):
             if f.has(key):
                 raise f.error(key, "set once for the whole environment, not per family",
                               f.raw(key))
         imports, wrappers = base.imports, base.wrappers
         outcome, descriptors, vectorise = base.outcome, base.descriptors, base.vectorise
+        setenv = base.setenv
     else:
         imports = tuple(f.string_list("imports", [], min_len=0))
         wrappers = tuple(f.string_list("wrappers", [], min_len=0))
         outcome = _outcome(f.sub("outcome", required=True))
         descriptors = _descriptors(f)
         vectorise = f.string("vectorise", "dummy", choices=VECTORISE)
+        raw_env = f.raw("setenv", {}) or {}
+        if not isinstance(raw_env, dict) or not all(
+                isinstance(v, (str, int, float)) and not isinstance(v, bool)
+                for v in raw_env.values()):
+            raise f.error("setenv", "a mapping of environment variable names to values "
+                          "(e.g. MUJOCO_GL: egl)", raw_env)
+        setenv = tuple(sorted((str(k), str(v)) for k, v in raw_env.items()))
     return GymFamily(name=name, environment=environment, id=env_id, entry_point=entry,
                      kwargs=kwargs, imports=imports, wrappers=wrappers, max_episode_steps=limit,
-                     outcome=outcome, descriptors=descriptors, vectorise=vectorise)
+                     outcome=outcome, descriptors=descriptors, vectorise=vectorise,
+                     setenv=setenv)
 
 
 def _condition(f: Fields, key: str, required: bool) -> Condition | None:
@@ -169,6 +180,8 @@ def probe(family: GymFamily, f: Fields, where: str = "") -> None:
     """Check a family can be made and reports what its declaration reads (see the module
     docstring); raise :class:`SpecError` naming the field otherwise (``where``: the prefix of
     the family's own fields, e.g. ``families.narrow.``)."""
+    for key, value in family.setenv:
+        os.environ.setdefault(key, value)
     for i, module in enumerate(family.imports):
         try:
             importlib.import_module(module)
