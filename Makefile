@@ -16,7 +16,7 @@ ENVS_REPORTS ?= reports/envs
 SMOKE_STORE ?= artifacts-smoke
 SMOKE_REPORTS ?= reports/smoke
 
-.PHONY: study test bench lint clean-artifacts
+.PHONY: setup study test bench lint clean-artifacts
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,9 @@ $(STAMP): pyproject.toml constraints.txt
 $(RAY_STAMP): $(STAMP)
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev,ray]"
 	touch $(RAY_STAMP)
+
+# the pinned venv alone (e.g. before installing your own environment package into it)
+setup: $(STAMP)
 
 study: $(STAMP)
 	$(BIN)/pytest experiments/ -n $(WORKERS) --profile $(PROFILE)

@@ -130,11 +130,19 @@ def test_a_corrupted_copy_is_quarantined_with_a_located_message(dataset_stage, t
     for path in (copy, *copy.rglob("*")):
         path.chmod(path.stat().st_mode | 0o700 if path.is_dir() else 0o600)
     with h5py.File(copy / DATA_DIR / DATA_FILE, "a") as fh:
-        fh["episode_3"]["observations"][5, 2] = np.nan
+        g = fh["episode_3"]
+        # a NaN observation; an environment with integer observations (e.g. MiniGrid's
+        # images) cannot hold one, so a NaN reward there (rewards are float64 everywhere)
+        array = "observations" if g["observations"].dtype.kind == "f" else "rewards"
+        index = min(5, len(g["rewards"]) - 1)
+        if array == "observations":
+            g["observations"][index, 0] = np.nan
+        else:
+            g["rewards"][index] = np.nan
     report, moved = validate_and_quarantine(copy, store, dataset_stage.spec.min_episodes)
     assert not report.ok and moved is not None and moved.parent == store.root / "quarantine"
     located = [f for f in report.failures if f.check == "finite"]
-    assert located and located[0].episode == 3 and located[0].index == 5
-    assert located[0].array == "observations"
+    assert located and located[0].episode == 3 and located[0].index == index
+    assert located[0].array == array
     assert (moved / "validation.txt").read_text().count("episode 3") >= 1
     assert validate_dataset(ds.path, dataset_stage.spec.min_episodes).ok  # source untouched

@@ -15,6 +15,7 @@ from typing import Protocol
 import numpy as np
 
 from harness.envs import is_declared
+from harness.envs.runner import SlotQueue
 from harness.metrics import EvalSummary
 from harness.nav.core import NavBatch
 from harness.nav.mix import ScenarioMix, as_mix
@@ -88,30 +89,26 @@ def run_episodes(policy: Policy, scenario: Scenario, seeds: Sequence[int], n_env
     result = {name: np.zeros(total) for name in ("ret", "len", "path", "clear")}
     outcome = np.zeros(total, dtype=np.int64)
     contact = np.zeros(total, dtype=np.int64)
-    slot_episode = np.full(k, -1)
-    next_episode = 0
+    queue = SlotQueue(seeds, k)
     obs = np.zeros((k, scenario.obs_dim), dtype=np.float32)
 
     def start(slot: int) -> None:
-        nonlocal next_episode
-        if next_episode >= total:
-            slot_episode[slot] = -1
+        ep = queue.start(slot)
+        if ep is None:
             return
-        slot_episode[slot] = next_episode
-        obs[slot] = sim.reset(slot, seeds[next_episode])
+        obs[slot] = sim.reset(slot, seeds[ep])
         if on_reset is not None:
-            on_reset(next_episode, obs[slot].copy(), sim.layout_info(slot))
-        next_episode += 1
+            on_reset(ep, obs[slot].copy(), sim.layout_info(slot))
 
     for slot in range(k):
         start(slot)
-    while (slot_episode >= 0).any():
+    while queue.running:
         actions, _ = policy.predict(obs, deterministic=deterministic)
         actions = np.asarray(actions, dtype=np.float32).reshape(k, 2)
         res = sim.step(actions)
         done = res.terminated | res.truncated
-        for slot in np.flatnonzero(slot_episode >= 0):
-            ep = slot_episode[slot]
+        for slot in queue.live():
+            ep = queue.episode[slot]
             if on_step is not None:
                 info = sim.info(slot, int(res.outcome[slot]), int(res.contact[slot]))
                 on_step(ep, obs[slot].copy(), actions[slot].copy(), float(res.reward[slot]),

@@ -196,12 +196,15 @@ def _counts(values: list[int]) -> dict[str, int]:
     return out
 
 
-def write_dataset(folder: Path, dataset_id: str, episodes: list[Episode], scenarios: list[Scenario],
+def write_dataset(folder: Path, dataset_id: str, episodes: list[Episode], scenarios: list,
                   provenance: dict, mix: ScenarioMix | None = None) -> dict:
     """Write ``folder/data/{main_data.hdf5,metadata.json}``; returns the metadata written.
 
     Recorded over a ``mix``, ``scenarios`` are its families (each episode names its own, and
-    replays from ``env_config[family]`` and its seed); the env spec is the mix's.
+    replays from ``env_config[family]`` and its seed); the env spec is the mix's. A declared
+    Gymnasium environment's episodes keep its spaces' own shapes and dtypes, its descriptors
+    are episode attributes, and its env spec (id and kwargs, so that
+    ``minari.load_dataset(...).recover_environment()`` makes it) goes into the metadata.
 
     ``provenance`` carries the expert reference, seeds, git state, creation time and whether
     actions were deterministic; the rest of the mandatory metadata is derived here.
@@ -209,74 +212,40 @@ def write_dataset(folder: Path, dataset_id: str, episodes: list[Episode], scenar
     from minari import __version__ as minari_version
     from minari.serialization import serialize_space
 
-    if is_declared(scenarios[0]):
-        return _write_declared(folder, dataset_id, episodes, scenarios, provenance)
-    data = folder / DATA_DIR
-    data.mkdir(parents=True, exist_ok=True)
-    path = data / DATA_FILE
-    with h5py.File(path, "w") as fh:
-        for i, e in enumerate(episodes):
-            g = fh.create_group(f"episode_{i}")
-            g.create_dataset("observations", data=np.asarray(e.observations, dtype=np.float32))
-            g.create_dataset("actions", data=np.asarray(e.actions, dtype=np.float32).reshape(-1, 2))
-            g.create_dataset("rewards", data=np.asarray(e.rewards, dtype=np.float64))
-            g.create_dataset("terminations", data=np.asarray(e.terminations, dtype=bool))
-            g.create_dataset("truncations", data=np.asarray(e.truncations, dtype=bool))
-            infos = g.create_group("infos")
-            for key in INFO_KEYS:
-                infos.create_dataset(key, data=np.asarray([inf[key] for inf in e.infos]))
-            g.attrs.update({"id": i, "seed": e.seed, "total_steps": len(e.actions),
-                            "scenario": e.scenario, "outcome": e.outcome,
-                            "return": float(np.sum(e.rewards)),
-                            "start_goal_distance": e.layout["start_goal_distance"],
-                            "pedestrians": e.layout["pedestrians"],
-                            "obstacles": e.layout["obstacles"]})
     first = scenarios[0]
-    from harness.nav import env_id, mix_env_id
+    declared = is_declared(first)
+    if declared:
+        obs_space, act_space = first.observation_space, first.action_space
+        obs_contract, act_contract = declared_contracts(first)
+        keys = DECLARED_INFO_KEYS
+        names = sorted({k for e in episodes for k in e.layout if k != "scenario"})
 
-    metadata = {
-        # Minari's keys (minari.load_dataset / MinariDataset read these)
-        "dataset_id": dataset_id,
-        "minari_version": minari_version,
-        "data_format": "hdf5",
-        "total_episodes": len(episodes),
-        "total_steps": int(sum(len(e.actions) for e in episodes)),
-        "observation_space": serialize_space(observation_space(first)),
-        "action_space": serialize_space(action_space()),
-        "env_spec": gym.spec(mix_env_id(mix.name) if mix is not None else env_id(first.name))
-        .to_json(),
-        "algorithm_name": "expert PPO (stable-baselines3)",
-        # ours, all mandatory (schema.MANDATORY_KEYS)
-        "schema_version": SCHEMA_VERSION,
-        "observation_contract": observation_contract(first),
-        "action_contract": action_contract(),
-        "env_config": {s.name: asdict(s) for s in scenarios},
-        "coverage": coverage(episodes),
-        **({"mix": {"name": mix.name, "weights": mix.weights_by_family}}
-           if mix is not None else {}),
-        "data_sha256": file_sha256(path),
-        **provenance,
-    }
-    (data / METADATA_FILE).write_text(json.dumps(metadata, indent=1, default=json_default))
-    return metadata
+        def attrs(e: Episode) -> dict:
+            return {k: float(e.layout[k]) for k in names if k in e.layout}
 
+        base = first.make_base()
+        try:
+            env_spec = base.spec.to_json()
+        finally:
+            base.close()
+        own = {"env_config": {f.name: f.as_dict() for f in scenarios},
+               "info_keys": list(keys), "descriptors": names}
+    else:
+        from harness.nav import env_id, mix_env_id
 
+        obs_space, act_space = observation_space(first), action_space()
+        obs_contract, act_contract = observation_contract(first), action_contract()
+        keys = INFO_KEYS
 
-def _write_declared(folder: Path, dataset_id: str, episodes: list[Episode], families: list,
-                    provenance: dict) -> dict:
-    """:func:`write_dataset` for a declared Gymnasium environment: arrays in the spaces' own
-    shapes and dtypes, each episode's descriptors as attributes, the env's spec (id and kwargs,
-    so ``minari.load_dataset(...).recover_environment()`` can make it) in the metadata."""
-    from minari import __version__ as minari_version
-    from minari.serialization import serialize_space
+        def attrs(e: Episode) -> dict:
+            return {k: e.layout[k] for k in ("start_goal_distance", "pedestrians", "obstacles")}
 
-    first = families[0]
-    obs_space, act_space = first.observation_space, first.action_space
-    obs_contract, act_contract = declared_contracts(first)
+        env_spec = gym.spec(mix_env_id(mix.name) if mix is not None else env_id(first.name)) \
+            .to_json()
+        own = {"env_config": {s.name: asdict(s) for s in scenarios}}
     data = folder / DATA_DIR
     data.mkdir(parents=True, exist_ok=True)
     path = data / DATA_FILE
-    descriptors = sorted({k for e in episodes for k in e.layout if k != "scenario"})
     with h5py.File(path, "w") as fh:
         for i, e in enumerate(episodes):
             g = fh.create_group(f"episode_{i}")
@@ -288,18 +257,13 @@ def _write_declared(folder: Path, dataset_id: str, episodes: list[Episode], fami
             g.create_dataset("terminations", data=np.asarray(e.terminations, dtype=bool))
             g.create_dataset("truncations", data=np.asarray(e.truncations, dtype=bool))
             infos = g.create_group("infos")
-            for key in DECLARED_INFO_KEYS:
+            for key in keys:
                 infos.create_dataset(key, data=np.asarray([inf[key] for inf in e.infos]))
             g.attrs.update({"id": i, "seed": e.seed, "total_steps": len(e.actions),
                             "scenario": e.scenario, "outcome": e.outcome,
-                            "return": float(np.sum(e.rewards)),
-                            **{k: float(e.layout[k]) for k in descriptors if k in e.layout}})
-    base = first.make_base()
-    try:
-        env_spec = base.spec.to_json()
-    finally:
-        base.close()
+                            "return": float(np.sum(e.rewards)), **attrs(e)})
     metadata = {
+        # Minari's keys (minari.load_dataset / MinariDataset read these)
         "dataset_id": dataset_id,
         "minari_version": minari_version,
         "data_format": "hdf5",
@@ -309,13 +273,14 @@ def _write_declared(folder: Path, dataset_id: str, episodes: list[Episode], fami
         "action_space": serialize_space(act_space),
         "env_spec": env_spec,
         "algorithm_name": "expert PPO (stable-baselines3)",
+        # ours, all mandatory (schema.MANDATORY_KEYS)
         "schema_version": SCHEMA_VERSION,
         "observation_contract": obs_contract,
         "action_contract": act_contract,
-        "env_config": {f.name: f.as_dict() for f in families},
-        "info_keys": list(DECLARED_INFO_KEYS),
-        "descriptors": descriptors,
-        "coverage": coverage(episodes, declared=True),
+        **own,
+        "coverage": coverage(episodes, declared=declared),
+        **({"mix": {"name": mix.name, "weights": mix.weights_by_family}}
+           if mix is not None else {}),
         "data_sha256": file_sha256(path),
         **provenance,
     }

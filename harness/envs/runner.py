@@ -21,6 +21,33 @@ OUTCOME_CODES = {"success": 1, "collision": 2, "timeout": 3}
 """The built-in simulator's outcome codes (harness.nav.outcomes), shared by every table."""
 
 
+class SlotQueue:
+    """Deals a list of episode seeds to ``k`` slots in order: a slot whose episode ended starts
+    the next seed (the evaluation loop of the simulator and of any declared environment)."""
+
+    def __init__(self, seeds: Sequence[int], k: int):
+        self.seeds = seeds
+        self.episode = np.full(k, -1)
+        """The episode index each slot plays (-1: idle, the list is used up)."""
+        self._next = 0
+
+    def start(self, slot: int) -> int | None:
+        """Give ``slot`` the next episode; its index, or None when none is left."""
+        if self._next >= len(self.seeds):
+            self.episode[slot] = -1
+            return None
+        ep = self.episode[slot] = self._next
+        self._next += 1
+        return ep
+
+    def live(self) -> np.ndarray:
+        return np.flatnonzero(self.episode >= 0)
+
+    @property
+    def running(self) -> bool:
+        return bool((self.episode >= 0).any())
+
+
 def outcome_name(info: dict) -> str:
     for name in ("success", "collision"):
         if info.get(FLAGS[name]):
@@ -43,33 +70,29 @@ def run_family_episodes(policy, family: GymFamily, seeds: Sequence[int], n_envs:
     outcome = np.zeros(total, dtype=np.int64)
     ret = np.zeros(total)
     length = np.zeros(total)
-    slot_episode = np.full(k, -1)
+    queue = SlotQueue(seeds, k)
     slot_return = np.zeros(k)
     slot_steps = np.zeros(k, dtype=np.int64)
-    next_episode = 0
 
     def start(slot: int) -> None:
-        nonlocal next_episode
-        if next_episode >= total:
-            slot_episode[slot] = -1
+        ep = queue.start(slot)
+        if ep is None:
             return
-        slot_episode[slot] = next_episode
-        o, info = envs[slot].reset(seed=seeds[next_episode])
+        o, info = envs[slot].reset(seed=seeds[ep])
         obs[slot] = o
         slot_return[slot], slot_steps[slot] = 0.0, 0
         if on_reset is not None:
             layout = {"scenario": family.name, **family.describe_reset(envs[slot], o, info)}
-            on_reset(next_episode, obs[slot].copy(), layout)
-        next_episode += 1
+            on_reset(ep, obs[slot].copy(), layout)
 
     try:
         for slot in range(k):
             start(slot)
-        while (slot_episode >= 0).any():
+        while queue.running:
             actions, _ = policy.predict(obs, deterministic=deterministic)
             actions = np.asarray(actions)
-            for slot in np.flatnonzero(slot_episode >= 0):
-                ep = slot_episode[slot]
+            for slot in queue.live():
+                ep = queue.episode[slot]
                 a = actions[slot]
                 o, r, terminated, truncated, info = envs[slot].step(a)
                 slot_return[slot] += float(r)
