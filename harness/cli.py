@@ -217,8 +217,21 @@ def reevaluate(store: Store, artifact_id: str, episodes: int, scenario: str | No
     if not name:
         raise StoreError(f"{art.path}/manifest.json: field 'scenario': expected a scenario name "
                          f"(or pass --scenario), found none")
-    return evaluate(model.policy, load_scenario(name),
-                    evaluation_set("audit_eval", 0, episodes).seeds())
+    declared = _declared_family(store, art, name)
+    return evaluate(model.policy, declared or load_scenario(name),
+                    evaluation_set("audit_eval", 0, episodes).seeds()).to_json()
+
+
+def _declared_family(store: Store, art, name: str):
+    """The declared environment family ``name`` as the artefact (or the runs it was built from)
+    recorded it in its config; None for the built-in simulator's scenarios."""
+    from harness.envs import GymFamily
+
+    for a in [art, *(store.find(ref["id"]) for ref in art.manifest.get("inputs", []))]:
+        cfg = a.manifest.get("config", {}).get("scenario")
+        if isinstance(cfg, dict) and cfg.get("kind") == "gymnasium" and cfg["name"] == name:
+            return GymFamily.from_dict(cfg)
+    return None
 
 
 if __name__ == "__main__":

@@ -53,6 +53,14 @@ def test_evaluate_a_dataset(tiny, capsys):
     assert code == 2 and "a dataset is not a policy" in _one_line(err)
 
 
+def test_evaluate_a_policy_prints_its_summary(tiny, capsys):
+    code, out, _ = _run(capsys, "--artifacts-dir", str(tiny.store.root), "evaluate",
+                        tiny.expert.id, "--episodes", "4")
+    summary = json.loads(out)
+    assert code in (0, None) and summary["episodes"] == 4
+    assert summary["successes"] + summary["collisions"] + summary["timeouts"] == 4
+
+
 def test_evaluate_zero_episodes(tiny, capsys):
     with pytest.raises(SystemExit) as exit_:
         main(["--artifacts-dir", str(tiny.store.root), "evaluate", tiny.expert.id,
