@@ -9,8 +9,7 @@ BIN := $(VENV)/bin
 PROFILE ?= full
 WORKERS ?= 2
 STAMP := $(VENV)/.installed
-RAY_STAMP := $(VENV)/.installed-ray
-ENVS_STAMP := $(VENV)/.installed-envs
+TEST_STAMP := $(VENV)/.installed-test
 ENVS_STORE ?= artifacts-envs
 ENVS_REPORTS ?= reports/envs
 SMOKE_STORE ?= artifacts-smoke
@@ -18,18 +17,25 @@ SMOKE_REPORTS ?= reports/smoke
 
 .PHONY: setup study test bench lint clean-artifacts
 
-$(STAMP): pyproject.toml constraints.txt
+# a new venv: pip itself, torch first (2.13.0 is the CPU wheel on this machine; any other
+# resolves to a CUDA build), then the project with the extras $(1), pinned by constraints.txt
+define install
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
-	# torch first: 2.13.0 is the CPU wheel on this machine; any other resolves to a CUDA build.
 	$(BIN)/python -m pip install --quiet torch==2.13.0
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev]"
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[$(1)]"
+endef
+
+$(STAMP): pyproject.toml constraints.txt
+	$(call install,dev)
 	touch $(STAMP)
 
-# the tests also run the study on a local Ray cluster: the optional [ray] extra
-$(RAY_STAMP): $(STAMP)
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev,ray]"
-	touch $(RAY_STAMP)
+# the tests also run the study on a local Ray cluster ([ray]) and on third-party Gymnasium
+# environments ([envs]): one install with both extras (the study itself needs neither)
+TEST_EXTRAS := dev,ray,envs
+$(TEST_STAMP): pyproject.toml constraints.txt
+	$(call install,$(TEST_EXTRAS))
+	touch $(STAMP) $(TEST_STAMP)
 
 # the pinned venv alone (e.g. before installing your own environment package into it)
 setup: $(STAMP)
@@ -37,12 +43,7 @@ setup: $(STAMP)
 study: $(STAMP)
 	$(BIN)/pytest experiments/ -n $(WORKERS) --profile $(PROFILE)
 
-# ... and on third-party Gymnasium environments: the optional [envs] extra
-$(ENVS_STAMP): $(RAY_STAMP)
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev,ray,envs]"
-	touch $(ENVS_STAMP)
-
-test: $(ENVS_STAMP)
+test: $(TEST_STAMP)
 	$(BIN)/pytest tests/ -n $(WORKERS) -m "not ray and not envs"
 	$(BIN)/pytest experiments/ -n $(WORKERS) --profile smoke --artifacts-dir $(SMOKE_STORE) \
 		--reports-dir $(SMOKE_REPORTS)
@@ -56,7 +57,7 @@ test: $(ENVS_STAMP)
 	HARNESS_ENVS_STORE=$(ENVS_STORE) HARNESS_ENVS_REPORTS=$(ENVS_REPORTS) \
 		$(BIN)/pytest tests/envs -p no:xdist
 
-bench: $(RAY_STAMP)
+bench: $(TEST_STAMP)
 	$(BIN)/pytest tests/benchmarks --benchmark -p no:xdist -s
 
 lint: $(STAMP)

@@ -1,9 +1,10 @@
 """Deterministic evaluation on fixed episode seeds, with Wilson intervals (DESIGN.md section 4).
 
-:func:`run_episodes` drives the batched simulator over an explicit list of episode seeds:
-each of ``k`` slots starts the next seed of the list as soon as its episode ends, so the result of
-each episode depends only on its seed and the (deterministic) policy, never on which slot played
-it or what ran beside it. Recording (datasets) hooks into the same loop through ``on_step``.
+:func:`run_episodes` plays an explicit list of episode seeds in the environment's own runner
+(:func:`harness.envs.play`): each of ``k`` slots starts the next seed of the list as soon as its
+episode ends, so the result of each episode depends only on its seed and the (deterministic)
+policy, never on which slot played it or what ran beside it. Recording (datasets) hooks into the
+same loop through ``on_step``.
 """
 
 from __future__ import annotations
@@ -14,10 +15,8 @@ from typing import Protocol
 
 import numpy as np
 
-from harness.envs import is_declared
-from harness.envs.runner import SlotQueue
+from harness.envs import play
 from harness.metrics import EvalSummary
-from harness.nav.core import NavBatch
 from harness.nav.mix import ScenarioMix, as_mix
 from harness.nav.outcomes import (
     CONTACT_WALL,
@@ -78,70 +77,18 @@ StepHook = Callable[[int, np.ndarray, np.ndarray, float, np.ndarray, bool, bool,
 def run_episodes(policy: Policy, scenario: Scenario, seeds: Sequence[int], n_envs: int = 64,
                  deterministic: bool = True, on_step: StepHook | None = None,
                  on_reset: Callable[[int, np.ndarray, dict], None] | None = None) -> EpisodeTable:
-    """Play one episode per seed with ``policy`` and return their outcomes."""
+    """Play one episode per seed with ``policy`` and return their outcomes, through the
+    environment's own runner (:func:`harness.envs.play`: the simulator's batched one, or the
+    generic one of a declared environment, which measures no contact kind, path length or
+    clearance: NaN there, never zero)."""
     seeds = [int(s) for s in seeds]
-    if is_declared(scenario):
-        return _declared_episodes(policy, scenario, seeds, n_envs, deterministic, on_step,
-                                  on_reset)
-    total = len(seeds)
-    k = max(1, min(n_envs, total))
-    sim = NavBatch(scenario, k)
-    result = {name: np.zeros(total) for name in ("ret", "len", "path", "clear")}
-    outcome = np.zeros(total, dtype=np.int64)
-    contact = np.zeros(total, dtype=np.int64)
-    queue = SlotQueue(seeds, k)
-    obs = np.zeros((k, scenario.obs_dim), dtype=np.float32)
-
-    def start(slot: int) -> None:
-        ep = queue.start(slot)
-        if ep is None:
-            return
-        obs[slot] = sim.reset(slot, seeds[ep])
-        if on_reset is not None:
-            on_reset(ep, obs[slot].copy(), sim.layout_info(slot))
-
-    for slot in range(k):
-        start(slot)
-    while queue.running:
-        actions, _ = policy.predict(obs, deterministic=deterministic)
-        actions = np.asarray(actions, dtype=np.float32).reshape(k, 2)
-        res = sim.step(actions)
-        done = res.terminated | res.truncated
-        for slot in queue.live():
-            ep = queue.episode[slot]
-            if on_step is not None:
-                info = sim.info(slot, int(res.outcome[slot]), int(res.contact[slot]))
-                on_step(ep, obs[slot].copy(), actions[slot].copy(), float(res.reward[slot]),
-                        res.obs[slot].copy(), bool(res.terminated[slot]),
-                        bool(res.truncated[slot]), info)
-            if done[slot]:
-                outcome[ep] = res.outcome[slot]
-                contact[ep] = res.contact[slot]
-                result["ret"][ep] = sim.episode_return[slot]
-                result["len"][ep] = sim.t[slot]
-                result["path"][ep] = sim.path_length[slot]
-                result["clear"][ep] = sim.min_clearance[slot]
-                start(slot)
-            else:
-                obs[slot] = res.obs[slot]
-    return EpisodeTable(seeds=np.array(seeds), outcome=outcome, contact=contact,
-                        episode_return=result["ret"], length=result["len"],
-                        path_length=result["path"], min_clearance=result["clear"])
-
-
-def _declared_episodes(policy: Policy, family, seeds: list[int], n_envs: int,
-                       deterministic: bool, on_step: StepHook | None,
-                       on_reset: Callable | None) -> EpisodeTable:
-    """A declared Gymnasium environment's episodes (:mod:`harness.envs.runner`): it reports no
-    contact kind, path length or clearance (NaN: not measured, never zero)."""
-    from harness.envs.runner import run_family_episodes
-
-    res = run_family_episodes(policy, family, seeds, n_envs, deterministic, on_step, on_reset)
+    res = play(policy, scenario, seeds, n_envs, deterministic, on_step, on_reset)
     missing = np.full(len(seeds), np.nan)
     return EpisodeTable(seeds=np.array(seeds), outcome=res["outcome"],
-                        contact=np.zeros(len(seeds), dtype=np.int64),
-                        episode_return=res["ret"], length=res["len"], path_length=missing,
-                        min_clearance=missing.copy())
+                        contact=res.get("contact", np.zeros(len(seeds), dtype=np.int64)),
+                        episode_return=res["ret"], length=res["len"],
+                        path_length=res.get("path", missing),
+                        min_clearance=res.get("clear", missing.copy()))
 
 
 def evaluate(policy: Policy, scenario: Scenario, seeds: Sequence[int], n_envs: int = 64

@@ -3,8 +3,8 @@
 A study runs on the built-in simulator (:mod:`harness.nav`: its scenarios and mixes, with the
 native batched VecEnv and evaluation) or on any Gymnasium environment its spec declares
 (:class:`GymFamily`: an id or entry point, kwargs, wrappers, an outcome rule, descriptors).
-Stages ask this module for what differs between the two: the training VecEnv, the spaces, and
-(in :mod:`harness.evaluate`) the episode runner. Nothing here knows what a stage does with them.
+Stages ask this module for what differs between the two: the training VecEnv, the spaces and
+the episode runner (:func:`play`). Nothing here knows what a stage does with them.
 """
 
 from __future__ import annotations
@@ -27,6 +27,22 @@ def training_env(scenario, n_envs: int, seed_block: tuple[int, int]):
     return NavVecEnv(scenario, n_envs, seed_block=seed_block)
 
 
+def play(policy, scenario, seeds: list[int], n_envs: int, deterministic: bool,
+         on_step=None, on_reset=None) -> dict:
+    """One episode per seed in the environment's own runner: the simulator's batched one
+    (:mod:`harness.envs.native`) or the generic one (:mod:`harness.envs.runner`). Per-episode
+    arrays by name; only the simulator's include ``contact``, ``path`` and ``clear``."""
+    if is_declared(scenario):
+        from harness.envs.runner import run_family_episodes
+
+        return run_family_episodes(policy, scenario, seeds, n_envs, deterministic, on_step,
+                                   on_reset)
+    from harness.envs.native import run_native_episodes
+
+    return run_native_episodes(policy, scenario, seeds, n_envs, deterministic, on_step,
+                               on_reset)
+
+
 def observation_space(scenario) -> gym.Space:
     if is_declared(scenario):
         return scenario.observation_space
@@ -44,4 +60,5 @@ def action_space(scenario) -> gym.Space:
 
 
 __all__ = ["Condition", "DeclaredOutcome", "Descriptor", "GymFamily", "OutcomeRule",
-           "action_space", "is_declared", "load_object", "observation_space", "training_env"]
+           "action_space", "is_declared", "load_object", "observation_space", "play",
+           "training_env"]
