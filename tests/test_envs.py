@@ -275,3 +275,20 @@ def test_shift_coverage_of_a_declared_environment_names_its_gaps(tmp_path):
     assert any(g.startswith("start ") and "against" in g for g in cov.gaps), cov.gaps
     same = _declared_coverage(Art(), meta, fam, list(range(100)))
     assert same.gaps == [], same.gaps
+
+
+def test_subprocess_vectorisation_plays_the_same_block_streams():
+    """``vectorise: subproc`` (one process per slot) plays exactly the episodes the in-process
+    slots play: the streams live in the slots, not in the driver."""
+    results = []
+    for how in ("dummy", "subproc"):
+        venv = training_env(replace(line(discrete=True), vectorise=how), 2, (5000, 5100))
+        obs = [venv.reset()]
+        for _ in range(150):
+            o, r, d, _ = venv.step(np.full(2, 2, dtype=np.int64))
+            obs.append(o)
+        results.append((np.array(obs), venv.stream_state(), venv.seeds_played()))
+        venv.close()
+    (a, sa, pa), (b, sb, pb) = results
+    np.testing.assert_array_equal(a, b)
+    assert sa == sb and pa == pb and pa[1] > 5002
