@@ -72,10 +72,12 @@ from harness.store import (
 
 log = logging.getLogger("harness.executor")
 
-REMOTE_KINDS = ("expert_run", "arm_run", "dataset")
-"""The expensive builds (expert seed runs, arm runs with the shift runs, dataset recording): what
-:class:`RayExecutor` sends to the cluster. The rest (promotion, inspection, comparison, shift
-matrix) is cheap and reads the driver's store: it runs in the driver."""
+REMOTE_KINDS = ("expert_run", "arm_run", "dataset", "shift_run")
+"""The expensive builds (expert seed runs, arm runs with the shift experiment's arms, dataset
+recording, and the shift experiment's evaluation of every checkpoint of a run on every family,
+~35 s each in the full profile): what :class:`RayExecutor` sends to the cluster. The rest
+(promotion, inspection, comparison, shift matrix, summaries) is cheap and reads the driver's
+store: it runs in the driver."""
 MAX_RETRIES = 3
 """How often Ray re-runs a task whose worker or node died (an error raised by the build itself
 is never retried: it would fail again)."""

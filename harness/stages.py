@@ -135,6 +135,7 @@ class PretrainingStage:
         self._runs: dict[tuple[str, int], Artifact] = {}
         self._comparison: Artifact | None = None
         self._shift: Artifact | None = None
+        self._shift_runs: dict[tuple[str, int], Artifact] = {}
         self._sized: dict[tuple[str, int, int], Artifact] = {}
         self._size_study: Artifact | None = None
 
@@ -207,6 +208,15 @@ class PretrainingStage:
                                          self.datasets.experts.approved(), self.store)
         return self._comparison
 
+    def shift_evaluation(self, arm: str, seed: int) -> Artifact:
+        """The ``shift_run`` of (arm, seed): that run's checkpoints and policies on every
+        family of ``shift.eval_scenarios``."""
+        key = (arm, seed)
+        if key not in self._shift_runs:
+            self._shift_runs[key] = shift_run(self.study.shift, self.spec, self.run(arm, seed),
+                                              self.store)
+        return self._shift_runs[key]
+
     def shift(self) -> Artifact:
         """The shift experiment: the shifted-data and matched-data arms and the baseline on
         ``shift.seeds``, evaluated on every family of ``shift.eval_scenarios``."""
@@ -214,9 +224,8 @@ class PretrainingStage:
             sh = self.study.shift
             names = ("baseline", sh.shifted.name, sh.matched.name)
             keys = [(arm, s) for s in sh.seeds for arm in names]
-            built = self.runs(keys)
             evaluated = dict(zip(keys, self.scheduler.build_many(
-                keys, lambda k: shift_run(sh, self.spec, built[k], self.store)), strict=True))
+                keys, lambda k: self.shift_evaluation(*k)), strict=True))
             evaluations = {arm: [evaluated[(arm, s)] for s in sh.seeds] for arm in names}
             self._shift = shift_matrix(sh, self.spec, evaluations,
                                        {w: self.datasets.dataset(w)
@@ -279,12 +288,17 @@ def build_ahead(stages: StudyStages, study: Study) -> list[threading.Thread]:
     pairs = arm_matrix(study)
     jobs += [(f"{a} seed {s}", lambda a=a, s=s: stages.pretraining.run(a, s))
              for a, s in pairs if not pretrained[a]]
-    jobs += [(f"{w} dataset", lambda w=w: stages.dataset.dataset(w)) for w in ("study", "shift")]
+    jobs += [(f"{w} dataset", lambda w=w: stages.dataset.dataset(w))
+             for w in ("study", "shifted", "matched")]
     jobs += [(f"{a} seed {s}", lambda a=a, s=s: stages.pretraining.run(a, s))
              for a, s in pairs if pretrained[a]]
     jobs += [(f"{a} on {n} episodes seed {s}",
               lambda a=a, n=n, s=s: stages.pretraining.sized_run(a, n, s))
              for a, n, s in size_matrix(study)]  # the size study, as its subsets appear
+    sh = study.shift
+    jobs += [(f"shift evaluation {a} seed {s}",
+              lambda a=a, s=s: stages.pretraining.shift_evaluation(a, s))
+             for s in sh.seeds for a in ("baseline", sh.shifted.name, sh.matched.name)]
     threads = [threading.Thread(target=_ahead, args=job, daemon=True, name=f"ahead {job[0]}")
                for job in jobs]
     for t in threads:

@@ -153,3 +153,31 @@ def test_a_build_error_reaches_the_driver_with_its_message_even_if_it_cannot_be_
     sent = pickle.loads(pickle.dumps(_portable(invalid)))
     assert isinstance(sent, ExecutorError)
     assert str(sent).startswith("DatasetInvalid: ") and "too few episodes" in str(sent)
+
+
+def test_build_ahead_asks_for_every_dataset_and_every_shift_evaluation(tmp_path, monkeypatch):
+    """Every build the study needs is asked for ahead: the three datasets by their own names
+    (a wrong name once kept the shift experiment's two out) and each shift evaluation, which a
+    cluster runs as a task instead of the driver running them one after another."""
+    study = load_study("smoke")
+    stages = study_stages(study, Store(tmp_path / "s"))
+    asked, lock = [], threading.Lock()
+
+    def record(name):
+        def ask(*args):
+            with lock:
+                asked.append((name, args))
+            raise RuntimeError("not built: the test only records what was asked for")
+        return ask
+
+    monkeypatch.setattr(stages.expert, "run", record("expert"))
+    monkeypatch.setattr(stages.dataset, "dataset", record("dataset"))
+    for method in ("run", "sized_run", "shift_evaluation"):
+        monkeypatch.setattr(stages.pretraining, method, record(method))
+    for t in build_ahead(stages, study):
+        t.join(timeout=60)
+    assert sorted(a for n, a in asked if n == "dataset") == [("matched",), ("shifted",),
+                                                            ("study",)]
+    sh = study.shift
+    assert sorted(a for n, a in asked if n == "shift_evaluation") == sorted(
+        (a, s) for s in sh.seeds for a in ("baseline", sh.shifted.name, sh.matched.name))
