@@ -78,6 +78,10 @@ recording, and the shift experiment's evaluation of every checkpoint of a run on
 ~35 s each in the full profile): what :class:`RayExecutor` sends to the cluster. The rest
 (promotion, inspection, comparison, shift matrix, summaries) is cheap and reads the driver's
 store: it runs in the driver."""
+READ_FROM_INPUTS = {"arm_run": ("checkpoints",)}
+"""Of the sub-folders the store's quick verification skips (``UNUSED_DIRS``), those a remote
+build reads from an input of this kind, so they travel with it: an arm run's checkpoints (its
+shift evaluation plays every one of them). The rest (TensorBoard logs) stays on the driver."""
 MAX_RETRIES = 3
 """How often Ray re-runs a task whose worker or node died (an error raised by the build itself
 is never retried: it would fail again)."""
@@ -475,7 +479,9 @@ class RayExecutor:
         with self._blob_lock:
             if key not in self._blobs:
                 art.verify()
-                self._blobs[key] = self.ray.put(pack_folder(art.path, skip=UNUSED_DIRS))
+                keep = READ_FROM_INPUTS.get(art.kind, ())
+                self._blobs[key] = self.ray.put(pack_folder(
+                    art.path, skip=[d for d in UNUSED_DIRS if d not in keep]))
             return self._blobs[key]
 
     def _receive_quarantine(self, build: Build, result: NodeResult) -> None:
