@@ -68,6 +68,7 @@ from harness.store import (
     Store,
     StoreError,
     environment_versions,
+    under_way,
 )
 
 log = logging.getLogger("harness.executor")
@@ -108,6 +109,7 @@ class LocalExecutor:
     def execute(self, kind: str, builder: Callable[[Build], None], build: Build,
                 inputs: Sequence[Artifact] = ()) -> None:
         started = time.time()
+        under_way(build.artifact_id)
         builder(build)
         build.built_on = {**local_placement(), "build_seconds": round(time.time() - started, 3)}
 
@@ -444,6 +446,7 @@ class RayExecutor:
         submitted = time.time()
         ref = self._task.remote(payload, build.artifact_id, code_fingerprint(),
                                 self.torch_threads, refs, self.relay, self.name, *blobs)
+        under_way(build.artifact_id)  # submitted: Ray runs a scheduling class's tasks in order
         try:
             result: NodeResult = self.ray.get(ref)
             self.drain()  # the build's last rows, before its callbacks are forgotten

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from harness.arm_runs import train_arm
@@ -24,7 +25,7 @@ from harness.scheduling import Scheduler
 from harness.shift import shift_matrix, shift_run
 from harness.size_study import summarise_sizes
 from harness.spec.study import Arm, DatasetSpec, Study
-from harness.store import Artifact, Store
+from harness.store import Artifact, Store, reporting_under_way
 
 log = logging.getLogger("harness.stages")
 
@@ -270,44 +271,76 @@ def study_stages(study: Study, store: Store, progress: ProgressReporter | None =
     experts = ExpertStage(study, store, scheduler, progress)
     datasets = DatasetStage(study, experts, store)
     pretraining = PretrainingStage(study, datasets, store, scheduler, progress)
-    scheduler.add_independent([
-        (lambda a=a.name, s=s: pretraining.run(a, s))
-        for s in study.pretraining.seeds for a in study.pretraining.arms if not a.pretrained])
+    if not store.executor.concurrent:  # with Ray, build_ahead submits them in their turn
+        scheduler.add_independent([
+            (lambda a=a.name, s=s: pretraining.run(a, s))
+            for s in study.pretraining.seeds for a in study.pretraining.arms
+            if not a.pretrained])
     return StudyStages(experts, datasets, pretraining, scheduler)
 
 
-def build_ahead(stages: StudyStages, study: Study) -> list[threading.Thread]:
-    """Ask, each from its own thread, for every build of the study at once, for an executor
-    that runs builds concurrently elsewhere (a Ray cluster): the expert seeds and the
-    baseline runs start now, each dataset as soon as the expert is approved, each pre-trained
-    run (the size study's included) as soon as its dataset exists. The threads only wait
-    (the store's locks make the tests' own requests wait for or reuse what they build); a
-    failure here is left for the test that asks for the same artefact to report."""
-    jobs = [(f"expert seed {s}", lambda s=s: stages.expert.run(s)) for s in study.expert.seeds]
+WAVE_WAIT = 60.0
+"""Seconds :func:`build_ahead` waits for a wave's builds to be under way before it starts the
+next wave anyway (a job stuck upstream must not hold the rest back)."""
+
+
+def build_ahead(stages: StudyStages, study: Study) -> threading.Thread:
+    """Ask, each from its own thread, for every build of the study, for an executor that runs
+    builds concurrently elsewhere (a Ray cluster). The threads only wait (the store's locks make
+    the tests' own requests wait for or reuse what they build); a failure here is left for the
+    test that asks for the same artefact to report.
+
+    Order matters, because the cluster runs what it is given first come, first served: the
+    expert seeds are the critical path (every dataset and pre-trained run waits for the
+    promotion), so they are submitted first, in a wave of their own, and only once each is
+    under way (submitted, or being built by someone else) do the others follow: the baseline
+    runs (which depend on nothing), the datasets, each pre-trained run (the size study's
+    included) as soon as its dataset exists, and each shift evaluation as soon as its run does.
+    Submitted together, the expert seeds had raced the twenty baseline runs for the queue: on
+    the full profile the last seed started after 430 s instead of ~205 s, and the whole study
+    waited for it. Returns the thread that starts the waves."""
+    experts = [(f"expert seed {s}", lambda s=s: stages.expert.run(s)) for s in study.expert.seeds]
     pretrained = {a.name: a.pretrained for a in stages.pretraining.arms()}
     pairs = arm_matrix(study)
-    jobs += [(f"{a} seed {s}", lambda a=a, s=s: stages.pretraining.run(a, s))
-             for a, s in pairs if not pretrained[a]]
-    jobs += [(f"{w} dataset", lambda w=w: stages.dataset.dataset(w))
+    rest = [(f"{a} seed {s}", lambda a=a, s=s: stages.pretraining.run(a, s))
+            for a, s in pairs if not pretrained[a]]
+    rest += [(f"{w} dataset", lambda w=w: stages.dataset.dataset(w))
              for w in ("study", "shifted", "matched")]
-    jobs += [(f"{a} seed {s}", lambda a=a, s=s: stages.pretraining.run(a, s))
+    rest += [(f"{a} seed {s}", lambda a=a, s=s: stages.pretraining.run(a, s))
              for a, s in pairs if pretrained[a]]
-    jobs += [(f"{a} on {n} episodes seed {s}",
+    rest += [(f"{a} on {n} episodes seed {s}",
               lambda a=a, n=n, s=s: stages.pretraining.sized_run(a, n, s))
              for a, n, s in size_matrix(study)]  # the size study, as its subsets appear
     sh = study.shift
-    jobs += [(f"shift evaluation {a} seed {s}",
+    rest += [(f"shift evaluation {a} seed {s}",
               lambda a=a, s=s: stages.pretraining.shift_evaluation(a, s))
              for s in sh.seeds for a in ("baseline", sh.shifted.name, sh.matched.name)]
-    threads = [threading.Thread(target=_ahead, args=job, daemon=True, name=f"ahead {job[0]}")
-               for job in jobs]
-    for t in threads:
-        t.start()
-    return threads
+    coordinator = threading.Thread(target=_waves, args=([experts, rest],), daemon=True,
+                                   name="ahead")
+    coordinator.start()
+    return coordinator
 
 
-def _ahead(name: str, job) -> None:
+def _waves(waves: list[list[tuple[str, Callable[[], object]]]]) -> None:
+    for wave in waves:
+        for event in [_start_ahead(name, job) for name, job in wave]:
+            event.wait(WAVE_WAIT)
+
+
+def _start_ahead(name: str, job: Callable[[], object]) -> threading.Event:
+    """Run ``job`` in a thread of its own; the event is set once its first build is under way
+    (or the job has returned)."""
+    event = threading.Event()
+    threading.Thread(target=_ahead, args=(name, job, event), daemon=True,
+                     name=f"ahead {name}").start()
+    return event
+
+
+def _ahead(name: str, job: Callable[[], object], event: threading.Event) -> None:
     try:
-        job()
+        with reporting_under_way(lambda _id: event.set()):
+            job()
     except Exception as exc:  # the test asking for it raises it with its context
         log.info("build ahead of %s stopped: %r", name, exc)
+    finally:
+        event.set()

@@ -21,7 +21,7 @@ from harness.executor import (
 from harness.progress import ProgressReporter
 from harness.spec.study import load_study
 from harness.stages import arm_matrix, build_ahead, study_stages
-from harness.store import UNUSED_DIRS, Build, IntegrityError, Store
+from harness.store import UNUSED_DIRS, Build, IntegrityError, Store, under_way
 
 
 def _publish(store: Store, name: str, data: bytes):
@@ -106,8 +106,9 @@ def test_a_local_build_records_where_it_ran(tmp_path):
 
 
 class _GateExecutor:
-    """A concurrent executor that builds nothing: the first ``n`` builds must all be waiting at
-    once (a barrier), then every build fails, so the study stops right there."""
+    """A concurrent executor that builds nothing: it reports each build under way (as a real
+    one does once it has submitted it), the first ``n`` builds must all be waiting at once (a
+    barrier), then every build fails, so the study stops right there."""
 
     concurrent = True
 
@@ -120,23 +121,37 @@ class _GateExecutor:
         with self.lock:
             self.kinds.append(kind)
             first = len(self.kinds) <= self.barrier.parties
+        under_way(build.artifact_id)
         if first:
             self.barrier.wait()  # BrokenBarrierError unless all of them are in flight together
         raise RuntimeError("not built: the test stops the study here")
 
 
-def test_build_ahead_starts_every_expert_seed_and_baseline_run_at_once(tmp_path):
+def test_build_ahead_submits_the_expert_seeds_first_then_every_baseline_run_at_once(tmp_path):
+    """The expert seeds are the critical path: each is handed to the executor before any
+    baseline run is (a cluster serves its queue in order), and all of them are in flight
+    together, without one result being waited for."""
     study = load_study("smoke")
     baselines = [(a, s) for a, s in arm_matrix(study) if a == "baseline"]
-    n = len(study.expert.seeds) + len(baselines)
+    experts = len(study.expert.seeds)
+    n = experts + len(baselines)
     gate = _GateExecutor(n)
-    threads = build_ahead(study_stages(study, Store(tmp_path / "s", executor=gate)), study)
-    for t in threads:
-        t.join(timeout=120)
+    stages = study_stages(study, Store(tmp_path / "s", executor=gate))
+    build_ahead(stages, study).join(timeout=120)
     assert not gate.barrier.broken
-    assert sorted(gate.kinds[:n]) == sorted(["expert_run"] * len(study.expert.seeds)
-                                            + ["arm_run"] * len(baselines))
+    assert gate.kinds[:experts] == ["expert_run"] * experts
+    assert gate.kinds[experts:n] == ["arm_run"] * len(baselines)
     assert "dataset" not in gate.kinds  # nothing downstream of an expert that never came
+
+
+def test_with_a_concurrent_executor_a_test_waiting_for_a_build_does_not_start_another(tmp_path):
+    """With Ray, build_ahead submits every build in its turn: a test thread that finds its
+    artefact being built waits for it instead of submitting an unrelated baseline run ahead
+    of the expert seeds (the scheduler's independent work is for xdist workers only)."""
+    study = load_study("smoke")
+    assert study_stages(study, Store(tmp_path / "a", executor=_GateExecutor(1))
+                        ).scheduler._independent == []
+    assert study_stages(study, Store(tmp_path / "b")).scheduler._independent
 
 
 def test_a_build_error_reaches_the_driver_with_its_message_even_if_it_cannot_be_pickled():
@@ -174,8 +189,7 @@ def test_build_ahead_asks_for_every_dataset_and_every_shift_evaluation(tmp_path,
     monkeypatch.setattr(stages.dataset, "dataset", record("dataset"))
     for method in ("run", "sized_run", "shift_evaluation"):
         monkeypatch.setattr(stages.pretraining, method, record(method))
-    for t in build_ahead(stages, study):
-        t.join(timeout=60)
+    build_ahead(stages, study).join(timeout=120)
     assert sorted(a for n, a in asked if n == "dataset") == [("matched",), ("shifted",),
                                                             ("study",)]
     sh = study.shift

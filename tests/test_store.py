@@ -194,3 +194,59 @@ def test_a_relative_store_root_gives_absolute_artefact_paths(tmp_path, monkeypat
     monkeypatch.chdir(tmp_path)
     store = Store("relative-store")
     assert store.root.is_absolute() and store.root == tmp_path / "relative-store"
+
+
+def test_threads_waiting_for_one_build_sleep_on_a_gate_and_say_it_is_under_way(tmp_path,
+                                                                                monkeypatch):
+    """Threads of one process asking for an artefact another thread is building wait on an
+    in-process gate: only the builder holds (or polls) the file lock, each waiter tells its
+    under-way callback before it sleeps, and all of them get the one published artefact. A
+    thread in non-blocking mode gets Busy at once."""
+    import threading
+
+    import harness.store as store_module
+    from harness.store import Busy, reporting_under_way
+
+    attempts = []
+
+    class CountingLock(store_module.FileLock):
+        def acquire(self, *args, **kwargs):
+            attempts.append(threading.current_thread().name)
+            return super().acquire(*args, **kwargs)
+
+    monkeypatch.setattr(store_module, "FileLock", CountingLock)
+    store = Store(tmp_path)
+    building, release = threading.Event(), threading.Event()
+
+    def slow(build):
+        building.set()
+        assert release.wait(30)
+        _write(build)
+
+    results, told = {}, []
+
+    def ask(name):
+        with reporting_under_way(lambda artifact_id: told.append((name, artifact_id))):
+            results[name] = store.get_or_build("thing", {"a": 1}, [0], slow)
+
+    builder = threading.Thread(target=ask, args=("builder",), name="builder")
+    builder.start()
+    assert building.wait(30)
+    waiters = [threading.Thread(target=ask, args=(f"w{i}",), name=f"w{i}") for i in range(8)]
+    for t in waiters:
+        t.start()
+    deadline = time.time() + 30
+    while len(told) < 9 and time.time() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.3)  # six poll intervals of the file lock: a polling waiter would show here
+    assert attempts == ["builder"]
+    with pytest.raises(Busy, match="another thread"), store.nonblocking():
+        store.get_or_build("thing", {"a": 1}, [0], slow)
+    release.set()
+    for t in [builder, *waiters]:
+        t.join(30)
+    artifact_id = results["builder"].id
+    assert sorted(told) == sorted([("builder", artifact_id)]
+                                  + [(f"w{i}", artifact_id) for i in range(8)])
+    assert {a.id for a in results.values()} == {artifact_id} and len(results) == 9
+    assert results["builder"].built and not any(results[f"w{i}"].built for i in range(8))
