@@ -19,6 +19,7 @@ from pathlib import Path
 import torch
 from stable_baselines3 import PPO
 from stable_baselines3.common.callbacks import BaseCallback, CallbackList
+from stable_baselines3.common.logger import Logger
 from stable_baselines3.common.utils import set_random_seed
 
 from harness.envs import training_env
@@ -60,9 +61,12 @@ def build_ppo(cfg: PPOConfig, scenario: Scenario, seeds: RunSeeds, tensorboard: 
     """
     set_random_seed(seeds.init)
     env = training_env(scenario, cfg.n_envs, (seeds.block.start, seeds.block.stop))
-    return cls("MlpPolicy", env, device="cpu", verbose=0,
-               tensorboard_log=str(tensorboard) if tensorboard else None, **cfg.sb3_kwargs(),
-               **extra)
+    model = cls("MlpPolicy", env, device="cpu", verbose=0,
+                tensorboard_log=str(tensorboard) if tensorboard else None, **cfg.sb3_kwargs(),
+                **extra)
+    if tensorboard is None:  # else SB3 leaves an empty /tmp/SB3-<time> folder at every learn()
+        model.set_logger(Logger(folder=None, output_formats=[]))
+    return model
 
 
 def training_seeds_played(model: PPO, block: SeedRange) -> SeedRange:

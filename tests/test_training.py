@@ -35,6 +35,17 @@ def test_a_learning_rate_set_after_construction_is_caught():
         check_hyperparameters(model, replace(cfg, learning_rate=1e-5))
 
 
+def test_training_without_tensorboard_leaves_nothing_in_the_temp_folder(tmp_path, monkeypatch):
+    """SB3's default logger makes an empty ``SB3-<time>`` folder in the temp folder at every
+    ``learn()`` without TensorBoard: a study's tests left dozens behind."""
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    cfg = PPOConfig(n_envs=4, n_steps=16, batch_size=64, n_epochs=1)
+    build_ppo(cfg, load_scenario("open"), SEEDS, None).learn(64)
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith("SB3-")] == []
+
+
 @pytest.mark.training
 def test_same_spec_and_seed_reproduce_the_same_numbers(tmp_path):
     smoke = load_study("smoke").expert
