@@ -296,7 +296,7 @@ def build_ahead(stages: StudyStages, study: Study) -> threading.Thread:
     under way (submitted, or being built by someone else) do the others follow: the baseline
     runs (which depend on nothing), the datasets, each pre-trained run (the size study's
     included) as soon as its dataset exists, and each shift evaluation as soon as its run does.
-    Submitted together, the expert seeds had raced the twenty baseline runs for the queue: on
+    Submitted together, the expert seeds had raced the ten baseline runs for the queue: on
     the full profile the last seed started after 430 s instead of ~205 s, and the whole study
     waited for it. Returns the thread that starts the waves."""
     experts = [(f"expert seed {s}", lambda s=s: stages.expert.run(s)) for s in study.expert.seeds]

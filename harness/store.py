@@ -59,6 +59,9 @@ UNUSED_DIRS = ("checkpoints", "tb")
 """Sub-folders no stage reads from a published artefact (recovery points, logs): hashed by a full
 audit (:meth:`Store.verify`), skipped by the verification on reuse to keep it fast."""
 _BLOCKING: contextvars.ContextVar[bool] = contextvars.ContextVar("store_blocking", default=True)
+SCHEMA_VERSION = 1
+KEY_PACKAGES = ("torch", "stable-baselines3", "imitation", "gymnasium", "numpy", "numba",
+                "h5py", "minari", "jinja2", "weasyprint")
 _UNDER_WAY: contextvars.ContextVar[Callable[[str], None] | None] = contextvars.ContextVar(
     "store_under_way", default=None)
 _GATES: dict[str, threading.Lock] = {}
@@ -94,9 +97,6 @@ def _gate(lock_path: Path) -> threading.Lock:
     running on the same machine."""
     with _GATES_GUARD:
         return _GATES.setdefault(str(lock_path), threading.Lock())
-SCHEMA_VERSION = 1
-KEY_PACKAGES = ("torch", "stable-baselines3", "imitation", "gymnasium", "numpy", "numba",
-                "h5py", "minari", "jinja2", "weasyprint")
 
 
 class StoreError(RuntimeError):
