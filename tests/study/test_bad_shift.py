@@ -43,6 +43,7 @@ def test_a_bad_shift_fails_the_shift_criterion(tmp_path):
     assert not row["passed"] and row["measured"] != "0"
     assert "shifted-data arm on doorway (fine-tuned)" in row["detail"], row
     assert "95% CI of the difference [-" in row["detail"], row
+    assert row["deviation"].startswith("one seed per arm (0)"), row  # specs/bad_shift.yaml
     regressions = context["shift"]["regressions"]
     assert regressions and all(r["ci"][1] < 0 and r["drop"] > r["margin"]
                                for r in regressions), regressions
