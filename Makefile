@@ -15,15 +15,20 @@ ENVS_REPORTS ?= reports/envs
 SMOKE_STORE ?= artifacts-smoke
 SMOKE_REPORTS ?= reports/smoke
 
-.PHONY: setup study test bench lint clean-artifacts
+.PHONY: setup study test bench lint lock clean-artifacts
 
 # a new venv: pip itself, torch first (2.13.0 is the CPU wheel on this machine; any other
-# resolves to a CUDA build), then the project with the extras $(1), pinned by constraints.txt
+# resolves to a CUDA build), then the project with the extras $(1), pinned by the lock
+# (constraints.txt), then imitation without its dependencies: imitation 1.0.1 still declares
+# stable-baselines3~=2.2.1 and gymnasium~=0.29, which this stack replaces; what its BC imports
+# is in the project's own requirements (README "Dependencies"; tests/test_stack.py checks it)
+IMITATION := imitation==1.0.1
 define install
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
 	$(BIN)/python -m pip install --quiet torch==2.13.0
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[$(1)]"
+	$(BIN)/python -m pip install --quiet --no-deps -c constraints.txt "$(IMITATION)"
 endef
 
 $(STAMP): pyproject.toml constraints.txt
@@ -62,6 +67,20 @@ bench: $(TEST_STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check harness tests experiments conftest.py
+
+# re-resolve the lock: a throw-away venv gets the newest releases the project's ranges admit
+# (every extra), imitation without its dependencies, and `pip freeze` becomes constraints.txt
+LOCK_VENV := .lock-venv
+lock:
+	rm -rf $(LOCK_VENV) && $(PYTHON) -m venv $(LOCK_VENV)
+	$(LOCK_VENV)/bin/python -m pip install --quiet --upgrade "pip>=24"
+	$(LOCK_VENV)/bin/python -m pip install --quiet torch==2.13.0
+	$(LOCK_VENV)/bin/python -m pip install --quiet -e ".[$(TEST_EXTRAS)]"
+	$(LOCK_VENV)/bin/python -m pip install --quiet --no-deps "$(IMITATION)"
+	( echo "# The lock: exact versions of the whole dependency set (make lock writes it)."; \
+	  echo "# imitation is installed with --no-deps (Makefile, README \"Dependencies\")."; \
+	  $(LOCK_VENV)/bin/python -m pip freeze --exclude-editable | sed 's/+cpu$$//' ) > constraints.txt
+	rm -rf $(LOCK_VENV)
 
 clean-artifacts:
 	rm -rf artifacts reports/*/

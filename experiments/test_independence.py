@@ -11,7 +11,7 @@ evaluation and selection, recording, comparison periodic and final evaluation, s
 import pytest
 
 from harness.seeds import TRAINING_PURPOSES, SeedRange, disjoint_pairs
-from harness.stages import arm_matrix, size_matrix
+from harness.stages import arm_matrix, dataset_kinds, size_matrix
 
 pytestmark = pytest.mark.stage(4)
 
@@ -30,12 +30,12 @@ def _ranges(artifact) -> list[tuple[str, SeedRange]]:
 def test_runs_and_purposes_use_disjoint_episode_seeds(expert_stage, dataset_stage,
                                                       pretraining_stage, criteria):
     cmp = pretraining_stage.comparison()
-    shift = pretraining_stage.shift()
+    study = pretraining_stage.study
+    shift = [pretraining_stage.shift()] if study.shift is not None else []
     runs = [*expert_stage.runs(),
             *pretraining_stage.runs(arm_matrix(pretraining_stage.study)).values(),
             *(pretraining_stage.sized_run(*k) for k in size_matrix(pretraining_stage.study))]
-    artifacts = [*runs, *(dataset_stage.dataset(w) for w in ("study", "shifted", "matched")),
-                 shift]
+    artifacts = [*runs, *(dataset_stage.dataset(w) for w in dataset_kinds(study)), *shift]
     ranges = [lr for a in artifacts for lr in _ranges(a)]
     own = [lr for lr in ranges if lr[1].purpose in OWN_BLOCK]
     shared_eval = [lr for lr in ranges if lr[1].purpose not in OWN_BLOCK]

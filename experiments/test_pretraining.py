@@ -148,6 +148,10 @@ def test_distribution_shift(pretraining_stage, criteria):
     """SHIFT: the shifted-data arm (demonstrations from other families) against the
     matched-data arm (demonstrations from the fine-tuning scenario) and the baseline, per
     evaluated family: no regression beyond the margin with an interval below zero."""
+    if pretraining_stage.study.shift is None:
+        reason = "no distribution-shift experiment declared (the spec has no shift: section)"
+        criteria.not_run("SHIFT", "no distribution-shift regression", reason)
+        pytest.skip(reason)
     shift = pretraining_stage.shift()
     cfg = shift.manifest["config"]
     m = ShiftMetrics.from_json(shift.metrics)

@@ -150,7 +150,7 @@ def success_auc(curve: list[dict], budget: int) -> float:
     if x[-1] < budget:
         x, y = np.append(x, budget), np.append(y, y[-1])
     keep = x <= budget
-    return float(np.trapz(y[keep], x[keep]) / budget)
+    return float(np.trapezoid(y[keep], x[keep]) / budget)
 
 
 def unlearning_drop(bc_success: list[float], curve: list[dict]) -> float:

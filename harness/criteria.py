@@ -64,6 +64,9 @@ class Criterion:
     detail: str = ""
     deviation: str | None = None
     test: str = ""
+    not_run: str | None = None
+    """Why the criterion was not evaluated (its experiment was not declared): such a row is
+    neither passed nor failed, and the report shows it as not run."""
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -71,6 +74,10 @@ class Criterion:
     @classmethod
     def from_json(cls, data: dict) -> Criterion:
         return cls(**data)
+
+    @property
+    def status(self) -> str:
+        return "not run" if self.not_run else ("passed" if self.passed else "failed")
 
     def message(self) -> str:
         interval = f" {self.interval}" if self.interval else ""
@@ -129,6 +136,15 @@ class Criteria:
                           measured=measured or text, threshold=threshold,
                           interval=format_interval(interval, interval_fmt), artifact=artifact,
                           detail=detail, deviation=deviation)
+
+    def not_run(self, cid: str, name: str, reason: str) -> Criterion:
+        """Record that criterion ``cid`` was not evaluated, and why (e.g. the spec declares no
+        distribution-shift experiment); the caller then skips its test."""
+        row = Criterion(id=cid, name=name, passed=False, measured="not run", threshold="",
+                        detail=reason, test=self.test, not_run=reason)
+        self.rows.append(row)
+        self.sink(row)
+        return row
 
     def holds(self, cid: str, name: str, passed: bool, *, measured: str, threshold: str,
               interval: str | None = None, artifact: str | None = None, detail: str = "",

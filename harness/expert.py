@@ -14,6 +14,7 @@ import shutil
 
 from stable_baselines3 import PPO
 
+from harness.envs import advice
 from harness.evaluate import evaluate_families
 from harness.metrics import CurvePoint, ExpertMetrics, ExpertRunMetrics
 from harness.promotion import decide
@@ -72,7 +73,8 @@ def promote(spec: ExpertSpec, runs: list[Artifact], store: Store) -> Artifact:
               for a in runs}
     converged = {seed: m.converged_at for seed, m in metrics.items()}
     decision = decide(finals, curves, converged, spec.promotion, spec.min_seeds, spec.budget,
-                      spec.convergence.consecutive, by_family, spec.family_names)
+                      spec.convergence.consecutive, by_family, spec.family_names,
+                      advice(spec.scenario))
     def build(b: Build) -> None:
         (b.dir / "promotion.json").write_text(json.dumps(decision.to_json(), indent=1))
         if decision.status == "approved":

@@ -9,6 +9,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from harness.envs import NAV_ADVICE, Advice
 from harness.metrics import Decision, EvalSummary, SeedCheck
 from harness.spec.study import Thresholds
 from harness.stats import first_sustained
@@ -47,29 +48,34 @@ def check_seed(seed: int, final: EvalSummary, gate: Thresholds,
                      passed=not failures, failures=tuple(failures), family=family)
 
 
-def diagnose(check: SeedCheck, curve: list[dict], budget: int, gate: Thresholds) -> list[str]:
+def diagnose(check: SeedCheck, curve: list[dict], budget: int, gate: Thresholds,
+             advice: Advice = NAV_ADVICE) -> list[str]:
     """What failed for one seed (or one of its families), by how much, whether it plateaued,
-    and what to try."""
+    and what to try: PPO's own knobs, and ``advice`` in the environment's own terms."""
     if check.passed:
         return []
     who = f"seed {check.seed}" + (f", family {check.family}" if check.family else "")
     out = [f"{who}: " + "; ".join(check.failures)]
-    flat, gain, span = plateau(_family_curve(curve, check.family))
+    own = _family_curve(curve, check.family)
+    flat, gain, span = plateau(own)
     last = curve[-1]["timesteps"] if curve else 0
-    if flat:
+    if len(own) < 4:  # too few points to fit a trend: say so instead of printing NaN
+        out.append(f"{who}: only {len(own)} periodic evaluation(s) before the budget of "
+                   f"{budget:,} steps ran out at {last:,}: too few to tell a plateau from "
+                   f"progress; raise expert.budget (e.g. to {2 * budget:,}) or evaluate more "
+                   f"often (a smaller expert.eval.every)")
+    elif flat:
         out.append(f"{who}: learning curve plateaued (success {gain:+.3f} over the "
-                   f"last {span:,} steps): try a lower learning_rate, a larger net_arch, more "
-                   f"n_envs, or an ent_coef > 0 to keep exploring")
-    elif curve:
+                   f"last {span:,} steps): try a lower expert.ppo.learning_rate, a larger "
+                   f"net_arch, more n_envs, or an ent_coef > 0 to keep exploring")
+    else:
         out.append(f"{who}: still improving ({gain:+.3f} success over the last "
                    f"{span:,} steps) when the budget of {budget:,} steps ran out at {last:,}: "
                    f"raise expert.budget (e.g. to {2 * budget:,})")
     if check.collision_rate > gate.collision:
-        out.append(f"{who}: collisions {check.collision_rate:.1%}: make "
-                   f"reward.collision more negative in the scenario, or lower robot.max_speed")
+        out.append(f"{who}: collisions {check.collision_rate:.1%}: {advice.collisions}")
     if check.timeout_rate > 1.0 - gate.success:
-        out.append(f"{who}: time-outs {check.timeout_rate:.1%}: raise episode_steps "
-                   f"or reward.progress in the scenario")
+        out.append(f"{who}: time-outs {check.timeout_rate:.1%}: {advice.timeouts}")
     return out
 
 
@@ -102,14 +108,15 @@ def _rank(check: SeedCheck, cells: list[SeedCheck]) -> tuple:
 def decide(finals: dict[int, EvalSummary], curves: dict[int, list[dict]],
            converged_at: dict[int, int | None], gate: Thresholds, min_seeds: int, budget: int,
            consecutive: int, finals_by_family: dict[int, dict[str, EvalSummary]] | None = None,
-           families: tuple[str, ...] = ()) -> Decision:
+           families: tuple[str, ...] = (), advice: Advice = NAV_ADVICE) -> Decision:
     """Approve only when at least ``min_seeds`` seeds ran and every one converged within the
     budget (K consecutive periodic evaluations at the thresholds) and passes the final gate.
 
     With ``finals_by_family`` (an expert of a scenario mix), the gate and convergence hold per
     family: a seed passes only when every one of ``families`` passes on its own final
     episodes, and a failing family is named in the diagnostics with its seed, criterion and
-    margin."""
+    margin. ``advice``: what the diagnostics may suggest in the environment's own terms
+    (:func:`harness.envs.advice`)."""
     checks, cells = [], []
     diagnostics: list[str] = []
     for s in sorted(finals):
@@ -136,10 +143,10 @@ def decide(finals: dict[int, EvalSummary], curves: dict[int, list[dict]],
                 diagnostics.append(f"seed {s}: {why} within {budget:,} steps")
         checks.append(c)
         if finals_by_family is None:
-            diagnostics += diagnose(c, curves.get(s, []), budget, gate)
+            diagnostics += diagnose(c, curves.get(s, []), budget, gate, advice)
         else:
             for x in own:
-                diagnostics += diagnose(x, curves.get(s, []), budget, gate)
+                diagnostics += diagnose(x, curves.get(s, []), budget, gate, advice)
             diagnostics += [f"seed {s}, family {name}: no final evaluation recorded"
                             for name in families if name not in finals_by_family.get(s, {})]
     if len(checks) < min_seeds:

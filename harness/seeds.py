@@ -5,15 +5,24 @@ that another purpose trained, selected or recorded on; and inside a training pur
 expert seed, an arm and seed of the comparison, a shift run), like every recorded dataset, owns a
 block of its own, so no two runs share an episode stream.
 
-Layout (episode seeds are non-negative 64-bit integers; an episode is reproducible from
-(scenario, episode seed)):
+Every episode seed lies in ``[0, 2**32)`` (:data:`SEED_LIMIT`): many environments seed NumPy's
+legacy generator (``np.random.seed``, ``RandomState``) with the seed ``reset`` receives, and that
+generator takes nothing larger. The layout of those 2**32 seeds (:data:`LAYOUT`):
 
-- purpose ``p`` (its index in :data:`PURPOSES`, from 1) owns ``[p * PURPOSE_SPAN, (p + 1) *
-  PURPOSE_SPAN)``: every range lies above the seeds a default-seeded environment draws
-  (< 2**31), so ad-hoc episodes never collide with a study's either;
-- a training run or a dataset owns a block of :data:`BLOCK` consecutive seeds, numbered by its
-  stream (:data:`STREAMS`) and its run seed; a run plays at most one episode per environment
-  step, so a block outlasts any budget below :data:`BLOCK` steps (the spec checks this);
+=========================  ===================  ========================================
+purpose                    range                holds
+=========================  ===================  ========================================
+expert_training            [0, 2**30)           32 run seeds x a block of 2**25 episodes
+comparison_training        [2**30, 3 * 2**30)   64 streams x 32 run seeds x 2**20 episodes
+dataset_recording          2**26 seeds          128 streams x 32 run seeds x 2**14 episodes
+each evaluation purpose    2**26 seeds          67,108,864 evaluation episodes
+(9 slots of 2**26 free for purposes to come)
+=========================  ===================  ========================================
+
+- a training run or a dataset owns a block, numbered by its stream (:data:`STREAMS`) and its run
+  seed; a run plays at most one episode per environment step, so a block of ``B`` seeds outlasts
+  any budget below ``B`` steps (the spec checks this: an expert's budget is at most ~33.5M steps,
+  a comparison run's ~1.05M steps, a dataset at most 16,384 episodes);
 - evaluation ``i`` of a purpose with ``n`` episodes per evaluation plays ``[base + i * n, base +
   (i + 1) * n)``: consecutive evaluations are disjoint, and every run of the purpose is evaluated
   on the same sets (matched evaluation).
@@ -39,31 +48,99 @@ PURPOSES = (
     "shift_eval",
     "audit_eval",
 )
-"""Every purpose of the study's episodes; each draws from its own disjoint range."""
+"""Every purpose of the study's episodes; each draws from its own disjoint range (:data:`LAYOUT`)."""
 TRAINING_PURPOSES = ("expert_training", "comparison_training")
-PURPOSE_SPAN = 2**48
-BLOCK = 2**24
-"""Episode seeds reserved for one training run or one dataset."""
-MAX_RUN_SEED = 2**16
+SEED_LIMIT = 2**32
+"""Every episode seed handed to ``reset`` is below this (NumPy's legacy generator's bound)."""
+MAX_RUN_SEED = 32
 """Run seeds (``expert.seeds``, ``pretraining.seeds``) must lie in ``[0, MAX_RUN_SEED)``."""
+SMALL_SPAN = 2**26
+"""The range of the recording purpose and of each evaluation purpose."""
+
+
+@dataclass(frozen=True)
+class Region:
+    """Where one purpose's seeds lie: ``[start, start + span)``; a training or recording purpose
+    splits it into blocks of ``block`` seeds, ``MAX_RUN_SEED`` per stream."""
+
+    start: int
+    span: int
+    block: int | None = None
+    streams: tuple[str, ...] = ()
+    """The named streams of a blocked purpose (slot = index)."""
+
+    @property
+    def stop(self) -> int:
+        return self.start + self.span
+
+
 STREAMS = ("expert", "baseline", "pretrained", "naive", "shifted", "dataset", "shift_dataset",
            "matched", "shift_matched_dataset")
-"""Named streams inside the training and recording purposes; a new arm needs a new name here.
-The shift experiment has two arms (``shifted``, ``matched``) and two datasets (``shift_dataset``
-recorded on ``shift.dataset_scenarios``, ``shift_matched_dataset`` on the fine-tuning scenario);
-names are only ever appended, so the blocks of the earlier streams stay where they were."""
+"""Named streams of the training and recording purposes; a new arm needs a new name here (and
+in its purpose's entry of :data:`LAYOUT`, appended: the blocks of the others stay where they
+are). The shift experiment has two arms (``shifted``, ``matched``) and two datasets
+(``shift_dataset`` recorded on ``shift.dataset_scenarios``, ``shift_matched_dataset`` on the
+fine-tuning scenario)."""
 SIZED_BASE = 16
-"""Stream slots below this are the named :data:`STREAMS` (room to add names); above it lie the
-streams of the dataset-size study: arm ``a`` at size index ``k`` is slot
-``SIZED_BASE + STREAMS.index(a) * MAX_SIZES + k`` (:func:`sized_stream`)."""
-MAX_SIZES = 32
+"""Stream slots of comparison_training below this are named streams (room to add names); above
+lie the streams of the dataset-size study: arm ``a`` at size index ``k`` is slot
+``SIZED_BASE + SIZABLE.index(a) * MAX_SIZES + k`` (:func:`sized_stream`)."""
+MAX_SIZES = 24
 """Sizes a dataset-size study may declare."""
-STREAM_SLOTS = PURPOSE_SPAN // BLOCK // MAX_RUN_SEED
-"""Streams a purpose has room for (256)."""
-SIZABLE = STREAMS[:7]
-"""The streams that may have sized variants: ``SIZED_BASE + 7 * MAX_SIZES`` slots fit in
-:data:`STREAM_SLOTS`; names appended later (the shift experiment's ``matched`` arm and its
-dataset) are never sized, so that no sized slot moves when a name is added."""
+SIZABLE = ("pretrained", "naive")
+"""The streams that may have sized variants (the pre-trained arms)."""
+STREAM_SLOTS = 64
+"""Streams comparison_training has room for: ``SIZED_BASE + len(SIZABLE) * MAX_SIZES``."""
+
+
+def _small(index: int) -> int:
+    return 3 * 2**30 + index * SMALL_SPAN
+
+
+LAYOUT: dict[str, Region] = {
+    "expert_training": Region(0, 2**30, block=2**25, streams=("expert",)),
+    "comparison_training": Region(2**30, 2**31, block=2**20,
+                                  streams=("baseline", "pretrained", "naive", "shifted",
+                                           "matched")),
+    "dataset_recording": Region(_small(0), SMALL_SPAN, block=2**14,
+                                streams=("dataset", "shift_dataset", "shift_matched_dataset")),
+    "expert_periodic_eval": Region(_small(1), SMALL_SPAN),
+    "expert_final_eval": Region(_small(2), SMALL_SPAN),
+    "comparison_periodic_eval": Region(_small(3), SMALL_SPAN),
+    "comparison_final_eval": Region(_small(4), SMALL_SPAN),
+    "shift_eval": Region(_small(5), SMALL_SPAN),
+    "audit_eval": Region(_small(6), SMALL_SPAN),
+}
+"""Every purpose's region (see the module docstring's table)."""
+BLOCK = max(r.block for r in LAYOUT.values() if r.block)
+"""The largest block of any purpose (a run's budget is checked against its own purpose's)."""
+
+
+def block_size(purpose: str) -> int:
+    """Episode seeds one run or dataset of ``purpose`` owns."""
+    region = _region(purpose)
+    if region.block is None:
+        raise ValueError(f"{purpose!r} is not a training or recording purpose")
+    return region.block
+
+
+def capacity() -> dict[str, str]:
+    """What each purpose holds, in words (README, report's definitions)."""
+    out = {}
+    for name, r in LAYOUT.items():
+        if r.block is None:
+            out[name] = f"{r.span:,} evaluation episodes"
+        else:
+            runs = r.span // r.block
+            out[name] = (f"{runs // MAX_RUN_SEED} streams x {MAX_RUN_SEED} run seeds, "
+                         f"{r.block:,} episodes each")
+    return out
+
+
+def _region(purpose: str) -> Region:
+    if purpose not in LAYOUT:
+        raise ValueError(f"unknown seed purpose {purpose!r}; known: {PURPOSES}")
+    return LAYOUT[purpose]
 
 
 def sized_stream(arm: str, size_index: int) -> str:
@@ -76,14 +153,18 @@ def sized_stream(arm: str, size_index: int) -> str:
     return f"{arm}/size{size_index}"
 
 
-def _stream_slot(stream: str) -> int:
-    if stream in STREAMS:
-        return STREAMS.index(stream)
+def _stream_slot(purpose: str, stream: str) -> int:
+    region = _region(purpose)
+    if stream in region.streams:
+        return region.streams.index(stream)
     arm, _, size = stream.partition("/size")
-    if arm in SIZABLE and size.isdigit() and int(size) < MAX_SIZES:
+    if purpose == "comparison_training" and arm in SIZABLE and size.isdigit() \
+            and int(size) < MAX_SIZES:
         return SIZED_BASE + SIZABLE.index(arm) * MAX_SIZES + int(size)
-    raise ValueError(f"unknown seed stream {stream!r}; known: {STREAMS} and "
-                     f"'<stream>/size<k>' for k < {MAX_SIZES}")
+    sized = " and '<stream>/size<k>' of " + str(SIZABLE) if purpose == "comparison_training" \
+        else ""
+    raise ValueError(f"unknown seed stream {stream!r} of {purpose!r}; known: "
+                     f"{region.streams}{sized}")
 
 
 @dataclass(frozen=True)
@@ -99,6 +180,9 @@ class SeedRange:
             raise ValueError(f"unknown seed purpose {self.purpose!r}; known: {PURPOSES}")
         if not 0 <= self.start <= self.stop:
             raise ValueError(f"seed range [{self.start}, {self.stop}) is not a range")
+        if self.stop > SEED_LIMIT:
+            raise ValueError(f"seed range [{self.start}, {self.stop}) reaches past 2**32: "
+                             f"environments that seed NumPy's legacy generator reject it")
 
     def __len__(self) -> int:
         return self.stop - self.start
@@ -118,13 +202,12 @@ class SeedRange:
 
 
 def purpose_base(purpose: str) -> int:
-    if purpose not in PURPOSES:
-        raise ValueError(f"unknown seed purpose {purpose!r}; known: {PURPOSES}")
-    return (PURPOSES.index(purpose) + 1) * PURPOSE_SPAN
+    """The first episode seed of ``purpose``'s region."""
+    return _region(purpose).start
 
 
-def _block_index(stream: str, seed: int) -> int:
-    slot = _stream_slot(stream)
+def _block_index(purpose: str, stream: str, seed: int) -> int:
+    slot = _stream_slot(purpose, stream)
     if not 0 <= int(seed) < MAX_RUN_SEED:
         raise ValueError(f"run seed {seed} outside [0, {MAX_RUN_SEED}) of the seed plan")
     return slot * MAX_RUN_SEED + int(seed)
@@ -132,41 +215,48 @@ def _block_index(stream: str, seed: int) -> int:
 
 def training_block(purpose: str, stream: str, seed: int) -> SeedRange:
     """The block of episode seeds reserved for run ``seed`` of ``stream`` in ``purpose``."""
-    if purpose not in TRAINING_PURPOSES + ("dataset_recording",):
+    region = _region(purpose)
+    if region.block is None:
         raise ValueError(f"{purpose!r} is not a training or recording purpose")
-    start = purpose_base(purpose) + _block_index(stream, seed) * BLOCK
-    return SeedRange(purpose, start, start + BLOCK)
+    start = region.start + _block_index(purpose, stream, seed) * region.block
+    if start + region.block > region.stop:
+        raise ValueError(f"stream {stream!r} seed {seed} lies outside {purpose!r}")
+    return SeedRange(purpose, start, start + region.block)
 
 
 def recording_seeds(stream: str, episodes: int) -> SeedRange:
     """The episodes of the dataset recorded under ``stream`` (its first ``episodes`` seeds)."""
-    if episodes > BLOCK:
-        raise ValueError(f"{episodes} episodes exceed the {BLOCK} seeds of a dataset block")
     block = training_block("dataset_recording", stream, 0)
+    if episodes > len(block):
+        raise ValueError(f"{episodes} episodes exceed the {len(block)} seeds of a dataset block")
     return SeedRange("dataset_recording", block.start, block.start + episodes)
 
 
 def evaluation_set(purpose: str, index: int, episodes: int) -> SeedRange:
     """Evaluation ``index`` of ``purpose``: its own ``episodes`` seeds, disjoint from the other
     evaluations' of the purpose."""
-    if purpose in TRAINING_PURPOSES + ("dataset_recording",):
+    region = _region(purpose)
+    if region.block is not None:
         raise ValueError(f"{purpose!r} is not an evaluation purpose")
-    start = purpose_base(purpose) + index * episodes
-    if index < 0 or start + episodes > purpose_base(purpose) + PURPOSE_SPAN:
-        raise ValueError(f"evaluation {index} of {episodes} episodes outside {purpose!r}")
+    start = region.start + index * episodes
+    if index < 0 or start + episodes > region.stop:
+        raise ValueError(f"evaluation {index} of {episodes} episodes outside {purpose!r} "
+                         f"({region.span:,} seeds)")
     return SeedRange(purpose, start, start + episodes)
 
 
 def evaluation_span(purpose: str, count: int, episodes: int) -> SeedRange:
     """The union of evaluations ``0 .. count - 1`` of ``purpose`` (one contiguous range)."""
     first = evaluation_set(purpose, 0, episodes)
+    if count > 0:
+        evaluation_set(purpose, count - 1, episodes)  # the last one fits too
     return SeedRange(purpose, first.start, first.start + count * episodes)
 
 
 def init_seed(purpose: str, stream: str, seed: int) -> int:
     """The seed of a run's network initialisation and sampling RNGs: a function of the run's
     identity, so that no two runs of a study start from the same parameters."""
-    entropy = [PURPOSES.index(purpose), _block_index(stream, seed)]
+    entropy = [PURPOSES.index(purpose), _block_index(purpose, stream, seed)]
     return int(np.random.SeedSequence(entropy).generate_state(1)[0] & 0x7FFFFFFF)
 
 

@@ -95,6 +95,8 @@ class DatasetStage:
         if which == "study":
             return self.spec
         sh = self.study.shift
+        if sh is None:
+            raise KeyError(f"no dataset '{which}': the spec declares no shift experiment")
         sources = {"shifted": (sh.dataset_scenarios, "shift_dataset"),
                    "matched": ((self.study.pretraining.scenario,), "shift_matched_dataset")}
         if which not in sources:
@@ -142,7 +144,8 @@ class PretrainingStage:
 
     def arms(self) -> tuple[Arm, ...]:
         """Every arm of the stage: the comparison's, then the shift experiment's two."""
-        return (*self.spec.arms, *self.study.shift.arms)
+        shift = self.study.shift
+        return (*self.spec.arms, *(shift.arms if shift is not None else ()))
 
     def arm(self, name: str) -> Arm:
         for a in self.arms():
@@ -223,6 +226,8 @@ class PretrainingStage:
         ``shift.seeds``, evaluated on every family of ``shift.eval_scenarios``."""
         if self._shift is None:
             sh = self.study.shift
+            if sh is None:
+                raise KeyError("the spec declares no shift experiment")
             names = ("baseline", sh.shifted.name, sh.matched.name)
             keys = [(arm, s) for s in sh.seeds for arm in names]
             evaluated = dict(zip(keys, self.scheduler.build_many(
@@ -244,13 +249,18 @@ def size_matrix(study: Study) -> list[tuple[str, int, int]]:
     return [(a, n, s) for n in sz.sizes for s in sz.seeds for a in arms]
 
 
+def dataset_kinds(study: Study) -> tuple[str, ...]:
+    """The datasets a study records: its own, and the shift experiment's two when declared."""
+    return ("study", "shifted", "matched") if study.shift is not None else ("study",)
+
+
 def arm_matrix(study: Study) -> list[tuple[str, int]]:
     """(arm, seed) of every run of the pre-training stage, the shift experiment's arms included,
     seed-major so that workers finish whole seeds early."""
     pairs = []
     for s in study.pretraining.seeds:
         pairs += [(a.name, s) for a in study.pretraining.arms]
-        if s in study.shift.seeds:
+        if study.shift is not None and s in study.shift.seeds:
             pairs += [(a.name, s) for a in study.shift.arms]
     return pairs
 
@@ -305,7 +315,7 @@ def build_ahead(stages: StudyStages, study: Study) -> threading.Thread:
     rest = [(f"{a} seed {s}", lambda a=a, s=s: stages.pretraining.run(a, s))
             for a, s in pairs if not pretrained[a]]
     rest += [(f"{w} dataset", lambda w=w: stages.dataset.dataset(w))
-             for w in ("study", "shifted", "matched")]
+             for w in dataset_kinds(study)]
     rest += [(f"{a} seed {s}", lambda a=a, s=s: stages.pretraining.run(a, s))
              for a, s in pairs if pretrained[a]]
     rest += [(f"{a} on {n} episodes seed {s}",
@@ -314,7 +324,8 @@ def build_ahead(stages: StudyStages, study: Study) -> threading.Thread:
     sh = study.shift
     rest += [(f"shift evaluation {a} seed {s}",
               lambda a=a, s=s: stages.pretraining.shift_evaluation(a, s))
-             for s in sh.seeds for a in ("baseline", sh.shifted.name, sh.matched.name)]
+             for s in (sh.seeds if sh is not None else ())
+             for a in ("baseline", sh.shifted.name, sh.matched.name)]
     coordinator = threading.Thread(target=_waves, args=([experts, rest],), daemon=True,
                                    name="ahead")
     coordinator.start()

@@ -27,6 +27,7 @@ from harness.nav.outcomes import OUTCOME_COLLISION, OUTCOME_SUCCESS
 from harness.pretrain import load_demonstrations
 from harness.spec.environment import parse_environment, replayable
 from harness.spec.errors import Fields, SpecError
+from harness.spec.seed_plan import largest_seed, study_ranges
 from harness.spec.study import load_study, study_file
 
 RULE = OutcomeRule(success=Condition(info="reached"), collision=Condition(info="crashed"))
@@ -148,6 +149,38 @@ def test_a_study_names_families_of_its_environment(tmp_path):
     with pytest.raises(SpecError) as err:
         load_study("full", p)
     assert err.value.field == "pretraining.scenario" and "wide" in err.value.expected
+
+
+def _line_study(tmp_path, entry: str) -> Path:
+    raw = yaml.safe_load(study_file().read_text())
+    raw.update(env_section(entry_point=entry))
+    raw["expert"].pop("mix")
+    raw["expert"]["scenario"] = "wide"
+    raw["pretraining"]["scenario"] = "wide"
+    raw["shift"].update(dataset_scenarios=["narrow"], eval_scenarios=["wide", "narrow"])
+    p = tmp_path / "s.yaml"
+    p.write_text(yaml.safe_dump(raw))
+    return p
+
+
+def test_the_probe_resets_with_the_largest_seed_the_study_uses(tmp_path):
+    """An environment that cannot take the seed plan's seeds is refused at load, naming the
+    file, the family and the largest seed, before any training (issue 21)."""
+    study = load_study("full", _line_study(tmp_path, "tests.toy_envs:LegacySeededLineWorld"))
+    top = largest_seed(study)
+    assert 2**31 < top.range.stop - 1 < 2**32  # legacy-seeded envs take every seed of it
+    with pytest.raises(SpecError) as err:
+        load_study("full", _line_study(tmp_path, "tests.toy_envs:Int31LineWorld"))
+    assert err.value.field in ("environment.families.wide", "environment.families.narrow")
+    assert "s.yaml" in str(err.value) and f"{top.range.stop - 1:,}" in err.value.expected
+    assert "signed 32-bit" in str(err.value.found)
+
+
+def test_every_seed_a_study_hands_to_reset_is_accepted_by_numpys_legacy_generator():
+    for profile in ("smoke", "full", "sizes"):
+        for r in study_ranges(load_study(profile)):
+            np.random.RandomState(r.range.start)
+            np.random.RandomState(r.range.stop - 1)
 
 
 # ----------------------------------------------------------------------------- vectorisation

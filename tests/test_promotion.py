@@ -125,3 +125,39 @@ def test_a_mix_expert_that_never_converged_names_the_family_that_never_held():
     assert d.status == "rejected"
     assert any(x.startswith("seed 0: did not converge") and "never held by doorway" in x
                for x in d.diagnostics), d.diagnostics
+
+
+def _declared_family():
+    from harness.envs import Condition, GymFamily, OutcomeRule
+
+    rule = OutcomeRule(success=Condition(info="landed"), collision=Condition(info="crashed"))
+    return GymFamily(name="lander", environment="lander", id="LunarLanderContinuous-v3",
+                     outcome=rule, max_episode_steps=400)
+
+
+def test_a_declared_environment_gets_advice_in_its_own_terms_never_the_simulators():
+    """Issue 21: a rejected expert of a declared environment was told to lower
+    robot.max_speed; its advice names its own outcome rule, episode limit and PPO's knobs."""
+    from harness.envs import advice
+
+    finals = {0: final(0.0, 1.0), 1: final(0.04, 0.0), 2: final(0.95, 0.0)}
+    curves = {0: curve([0.0, 0.0]), 1: curve([0.0, 0.01, 0.02, 0.03, 0.04])}
+    d = decide(finals, curves, {0: None, 1: None, 2: 1}, GATE, 3, 200_000, 3,
+               advice=advice(_declared_family()))
+    text = " | ".join(d.diagnostics)
+    assert d.status == "rejected"
+    for nav_only in ("robot.", "reward.collision", "reward.progress", "episode_steps or",
+                     "in the scenario"):
+        assert nav_only not in text, nav_only
+    assert "info['crashed']" in text and "info['landed']" in text
+    assert "environment.max_episode_steps = 400" in text and "expert.budget" in text
+
+
+def test_no_diagnostic_has_nan_or_a_span_of_zero_steps_on_a_two_evaluation_curve():
+    finals = {0: final(0.0, 1.0), 1: final(0.5, 0.2), 2: final(0.95, 0.0)}
+    curves = {0: curve([0.0, 0.0], every=4096), 1: curve([0.1], every=4096)}
+    d = decide(finals, curves, {0: None, 1: None, 2: 1}, GATE, 3, 8192, 3)
+    text = " | ".join(d.diagnostics)
+    assert "nan" not in text.lower() and "over the last 0 steps" not in text
+    assert "only 2 periodic evaluation(s)" in text and "only 1 periodic evaluation(s)" in text
+    assert "raise expert.budget (e.g. to 16,384)" in text

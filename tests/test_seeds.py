@@ -14,6 +14,7 @@ from harness import seeds as plan
 from harness.nav.vec_env import NavVecEnv
 from harness.spec.ppo import PPOConfig
 from harness.spec.scenarios import load_scenario
+from harness.spec.seed_plan import study_ranges as planned
 from harness.spec.study import load_study
 from harness.train import RunSeeds, build_ppo
 
@@ -22,28 +23,7 @@ CFG = PPOConfig(n_envs=8, n_steps=32, batch_size=128, n_epochs=1)
 
 def study_ranges(study) -> list[tuple[str, plan.SeedRange]]:
     """Every range the spec reserves, labelled by purpose and run."""
-    e, p, sh = study.expert, study.pretraining, study.shift
-    out = [(f"expert seed {s}", plan.training_block("expert_training", "expert", s))
-           for s in e.seeds]
-    out += [(f"{a.name} seed {s}", plan.training_block("comparison_training", a.name, s))
-            for a in p.arms for s in p.seeds]
-    out += [(f"{a.name} seed {s}", plan.training_block("comparison_training", a.name, s))
-            for a in sh.arms for s in sh.seeds]
-    if p.sizes is not None:  # the size study: every pre-trained arm at every size and seed
-        for n in p.sizes.sizes:
-            for a in p.arms:
-                if a.pretrained:
-                    arm = p.sized_arm(a.name, n)
-                    out += [(f"{arm.name} seed {s}", plan.training_block(
-                        "comparison_training", arm.seed_stream, s)) for s in p.sizes.seeds]
-    out += [("dataset", study.dataset.seed_range()),
-            ("shifted dataset", plan.recording_seeds("shift_dataset", sh.episodes_per_dataset)),
-            ("matched dataset", plan.recording_seeds("shift_matched_dataset",
-                                                     sh.episodes_per_dataset)),
-            ("expert periodic", e.eval.span(e.budget)), ("expert final", e.final_set()),
-            ("comparison periodic", p.eval.span(p.budget)), ("comparison final", p.final_set()),
-            ("shift eval", sh.span(len(p.eval.grid(sh.budget))))]
-    return out
+    return [(r.label, r.range) for r in planned(study)]
 
 
 @pytest.mark.parametrize("profile", ["smoke", "full", "sizes"])
@@ -52,6 +32,7 @@ def test_every_purpose_and_every_run_has_its_own_episode_seeds(profile):
     assert plan.disjoint_pairs(ranges) == []
     purposes = {r.purpose for _, r in ranges}
     assert purposes == set(plan.PURPOSES) - {"audit_eval"}
+    assert all(0 <= r.start < r.stop <= 2**32 for _, r in ranges)  # every seed below 2**32
 
 
 def test_consecutive_evaluations_play_disjoint_episode_sets():
@@ -102,18 +83,42 @@ def test_runs_of_the_same_seed_start_from_different_networks_and_streams():
 def test_the_plan_rejects_unknown_streams_and_out_of_range_seeds():
     with pytest.raises(ValueError, match="unknown seed stream"):
         plan.training_block("comparison_training", "mystery", 0)
+    with pytest.raises(ValueError, match="unknown seed stream"):  # streams have their purpose
+        plan.training_block("expert_training", "baseline", 0)
     with pytest.raises(ValueError, match="outside"):
         plan.training_block("expert_training", "expert", plan.MAX_RUN_SEED)
+    with pytest.raises(ValueError, match="2\\*\\*32"):
+        plan.SeedRange("audit_eval", 2**32 - 1, 2**32 + 1)
     assert len({plan.init_seed("comparison_training", a, s) for a in ("baseline", "naive")
-                for s in range(50)}) == 100
-    assert np.iinfo(np.int64).max > plan.purpose_base(plan.PURPOSES[-1]) + plan.PURPOSE_SPAN
+                for s in range(plan.MAX_RUN_SEED)}) == 2 * plan.MAX_RUN_SEED
+
+
+def test_the_layout_fits_32_bits_and_its_regions_are_disjoint():
+    regions = sorted(plan.LAYOUT.items(), key=lambda kv: kv[1].start)
+    assert [name for name, _ in regions][:2] == ["expert_training", "comparison_training"]
+    assert set(plan.LAYOUT) == set(plan.PURPOSES)
+    for (_, a), (_, b) in zip(regions, regions[1:]):
+        assert a.stop <= b.start
+    assert regions[-1][1].stop <= plan.SEED_LIMIT == 2**32
+    for name, region in plan.LAYOUT.items():
+        if region.block:  # the last block of the last stream and seed lies inside the region
+            slots = plan.STREAM_SLOTS if name == "comparison_training" else len(region.streams)
+            assert slots * plan.MAX_RUN_SEED * region.block <= region.span, name
+            last = region.streams[-1]
+            block = plan.training_block(name, last, plan.MAX_RUN_SEED - 1)
+            assert block.stop <= region.stop
+    # the capacities the README states
+    assert plan.block_size("expert_training") == 2**25
+    assert plan.block_size("comparison_training") == 2**20
+    assert plan.block_size("dataset_recording") == 2**14
 
 
 def test_sized_streams_are_disjoint_from_every_named_stream_and_each_other():
-    assert plan.SIZED_BASE > len(plan.STREAMS)
+    region = plan.LAYOUT["comparison_training"]
+    assert plan.SIZED_BASE >= len(region.streams)
     assert plan.SIZED_BASE + len(plan.SIZABLE) * plan.MAX_SIZES <= plan.STREAM_SLOTS
     named = [(f"{s}/{k}", plan.training_block("comparison_training", s, k))
-             for s in plan.STREAMS for k in (0, plan.MAX_RUN_SEED - 1)]
+             for s in region.streams for k in (0, plan.MAX_RUN_SEED - 1)]
     sized = [(f"{s}@{i}/{k}", plan.training_block("comparison_training",
                                                  plan.sized_stream(s, i), k))
              for s in plan.SIZABLE for i in (0, 1, plan.MAX_SIZES - 1)
@@ -122,11 +127,11 @@ def test_sized_streams_are_disjoint_from_every_named_stream_and_each_other():
     last = plan.training_block("comparison_training", plan.sized_stream(plan.SIZABLE[-1],
                                                                         plan.MAX_SIZES - 1),
                                plan.MAX_RUN_SEED - 1)
-    assert last.stop <= plan.purpose_base("comparison_training") + plan.PURPOSE_SPAN
-    with pytest.raises(ValueError, match="size index 32"):
+    assert last.stop <= region.stop
+    with pytest.raises(ValueError, match="outside"):
         plan.sized_stream("pretrained", plan.MAX_SIZES)
-    for later in set(plan.STREAMS) - set(plan.SIZABLE):  # appended names are never sized
+    for other in set(region.streams) - set(plan.SIZABLE):
         with pytest.raises(ValueError, match="no sized variants"):
-            plan.sized_stream(later, 0)
-    with pytest.raises(ValueError, match="unknown seed stream 'pretrained/sizeX'"):
+            plan.sized_stream(other, 0)
+    with pytest.raises(ValueError, match="unknown seed stream"):
         plan.training_block("comparison_training", "pretrained/sizeX", 0)

@@ -8,6 +8,7 @@ import pytest
 import yaml
 
 from harness.spec.errors import SpecError
+from harness.spec.seed_plan import study_ranges
 from harness.spec.study import load_study, study_file
 
 TEXT = study_file().read_text()
@@ -76,13 +77,29 @@ def test_a_bad_base_value_hidden_by_the_profile_is_still_an_error(tmp_path):
     (lambda d: d["profiles"]["smoke"]["pretraining"]["finetune"].update(
         actor_warmup_steps=150_000), "profiles.smoke.pretraining.finetune.actor_warmup_steps",
      "< pretraining.budget = 150000"),
-    (lambda d: d["shift"].update(seeds=[0, 42]), "shift.seeds", "pre-training seeds"),
+    (lambda d: d["shift"].update(seeds=[0, 17]), "shift.seeds", "pre-training seeds"),
+    (lambda d: d["shift"].update(seeds=[0, 42]), "shift.seeds", "run seeds in [0, 32)"),
+    (lambda d: d["profiles"]["smoke"]["pretraining"].update(budget=2_000_000),
+     "profiles.smoke.pretraining.budget", "block of 1,048,576 episode seeds"),
+    (lambda d: d["profiles"]["smoke"]["expert"].update(budget=40_000_000),
+     "profiles.smoke.expert.budget", "block of 33,554,432 episode seeds"),
+    (lambda d: d["profiles"]["smoke"]["pretraining"]["eval"].update(episodes=10_000_000),
+     "profiles.smoke.pretraining.eval.episodes", "fit the seed plan"),
+    (lambda d: d["dataset"].update(episodes=20_000), "dataset.episodes", "fit the seed plan"),
 ])
 def test_cross_field_rules_are_checked_at_load(tmp_path, mutate, field, expected):
     path = _write(tmp_path, _mutated(mutate))
     with pytest.raises(SpecError) as err:
         load_study("smoke", path)
     assert err.value.field == field and expected in err.value.expected, str(err.value)
+
+
+def test_a_study_without_a_shift_section_loads_without_the_shift_experiment(tmp_path):
+    path = _write(tmp_path, _mutated(lambda d: (d.pop("shift"), d["profiles"]["smoke"].pop(
+        "shift"))))
+    study = load_study("smoke", path)
+    assert study.shift is None
+    assert all("shift" not in r.label for r in study_ranges(study))
 
 
 def test_a_profile_that_is_not_a_mapping(tmp_path):

@@ -84,3 +84,25 @@ class DictWorld(LineWorld):
 def start_distance(env, obs, info) -> float:
     """A descriptor function (``tests.toy_envs:start_distance``): distance from start to goal."""
     return float(1.0 - env.x)
+
+
+class LegacySeededLineWorld(LineWorld):
+    """Seeds NumPy's legacy generator with the episode seed, as many simulators do:
+    ``np.random.RandomState(seed)`` rejects seeds of 2**32 and above (``ValueError: Seed must be
+    between 0 and 2**32 - 1``)."""
+
+    def reset(self, *, seed: int | None = None, options: dict | None = None):
+        if seed is not None:
+            legacy = np.random.RandomState(seed)  # raises for seed >= 2**32
+            seed = int(legacy.randint(0, 2**31 - 1))
+        return super().reset(seed=seed, options=options)
+
+
+class Int31LineWorld(LineWorld):
+    """Takes only seeds below 2**31 (a C library's signed 32-bit seed): the harness's seed plan
+    uses larger ones, so the spec's probe must refuse it before any training."""
+
+    def reset(self, *, seed: int | None = None, options: dict | None = None):
+        if seed is not None and not 0 <= seed < 2**31:
+            raise ValueError(f"seed {seed} does not fit a signed 32-bit int")
+        return super().reset(seed=seed, options=options)

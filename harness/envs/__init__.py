@@ -9,6 +9,8 @@ the episode runner (:func:`play`). Nothing here knows what a stage does with the
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import gymnasium as gym
 
 from harness.envs.gym_family import Descriptor, GymFamily, is_declared, load_object
@@ -59,6 +61,42 @@ def action_space(scenario) -> gym.Space:
     return nav_space()
 
 
-__all__ = ["Condition", "DeclaredOutcome", "Descriptor", "GymFamily", "OutcomeRule",
-           "action_space", "is_declared", "load_object", "observation_space", "play",
+@dataclass(frozen=True)
+class Advice:
+    """What a rejected expert's diagnostics may suggest, in the environment's own terms (never
+    the knobs of another environment)."""
+
+    collisions: str
+    """What to try when too many episodes end in a collision."""
+    timeouts: str
+    """What to try when too many episodes end neither in success nor in collision."""
+
+
+NAV_ADVICE = Advice(
+    collisions="make reward.collision more negative in the scenario, or lower robot.max_speed",
+    timeouts="raise episode_steps or reward.progress in the scenario")
+
+
+def advice(scenario) -> Advice:
+    """The diagnostics' advice for the environment of ``scenario`` (a built-in scenario or mix,
+    or a declared family): the simulator's scenario fields, or the declared environment's own
+    outcome rule, episode limit, wrappers and reward scale."""
+    if not is_declared(scenario):
+        return NAV_ADVICE
+    rule = scenario.outcome.describe()
+    limit = (f"environment.max_episode_steps = {scenario.max_episode_steps:,}"
+             if scenario.max_episode_steps else "the registered episode limit")
+    return Advice(
+        collisions=(f"the outcome rule counts '{rule['collision']}' as a collision: check that "
+                    f"it names the environment's failures; make them cost more than the "
+                    f"return of ending early (a reward-scaling wrapper in "
+                    f"environment.wrappers), or give PPO more expert.budget"),
+        timeouts=(f"no episode ending met '{rule['success']}' before {limit}: check the "
+                  f"outcome rule's success clause against what the environment reports at the "
+                  f"goal, raise the episode limit if the task needs longer, shape or scale the "
+                  f"reward with a wrapper, or give PPO more expert.budget"))
+
+
+__all__ = ["Advice", "Condition", "DeclaredOutcome", "Descriptor", "GymFamily", "OutcomeRule",
+           "action_space", "advice", "is_declared", "load_object", "observation_space", "play",
            "training_env"]

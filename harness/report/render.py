@@ -88,11 +88,12 @@ def build_context(study, results: dict, store: Store, started: float, exitstatus
         c["artifact"] for c in results["criteria"] if c.get("artifact")])
     git = git_state()
     criteria = sorted((provenance_flags(c, artifacts, git) for c in results["criteria"]),
-                      key=lambda c: (c["passed"], c["id"], c["test"]))
+                      key=lambda c: (c["passed"] or bool(c.get("not_run")), c["id"], c["test"]))
     tests = sorted(results["tests"], key=lambda t: (t["outcome"] == "passed", t["nodeid"]))
     failed_tests = [t for t in tests if t["outcome"] == "failed"]
-    verdict = (exitstatus == 0 and all(c["passed"] for c in criteria) and not failed_tests
-               and bool(criteria))
+    decided = [c for c in criteria if not c.get("not_run")]
+    verdict = (exitstatus == 0 and all(c["passed"] for c in decided) and not failed_tests
+               and bool(decided))
     return {
         "title": f"Study report: {study.name}",
         "study": {"name": study.name, "profile": study.profile, "file": study.file,
@@ -111,6 +112,7 @@ def build_context(study, results: dict, store: Store, started: float, exitstatus
         "dataset": dataset_section(study, artifacts),
         "pretraining": pretraining_section(artifacts),
         "shift": shift_section(artifacts),
+        "shift_declared": study.shift is not None,
         "sizes": size_section(artifacts),
         "seed_plan": seed_plan(artifacts),
         "index": artifact_index(artifacts),

@@ -19,14 +19,17 @@ Cross-field rules (each names the field that breaks it and the value it must agr
   on its grid step (the vectorised env advances ``n_envs`` steps at a time).
 - a budget fits the block of episode seeds every training run owns (:mod:`harness.seeds`).
 - the size study's sizes lie below ``dataset.episodes`` (the full dataset is the comparison's).
+- every range of episode seeds the study reserves fits its purpose (:mod:`harness.spec.seed_plan`),
+  and every declared family's ``reset`` takes the largest seed the study will use.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from harness.seeds import BLOCK
+from harness.seeds import block_size
 from harness.spec.errors import SpecError
+from harness.spec.seed_plan import probe_largest_seed, study_ranges
 from harness.spec.study import Study, deep_merge, parse_study
 
 
@@ -38,8 +41,10 @@ def checked_study(base: dict, override: object, profile: str, path: str | Path) 
     try:
         study = parse_study(deep_merge(base, override), path, profile)
         check_rules(study)
+        study_ranges(study)  # every range fits its purpose of the seed plan
     except SpecError as exc:
         raise relocate(exc, override, profile) from None
+    probe_largest_seed(study)
     if override:
         base_study = parse_study(base, path, "<base>")
         check_rules(base_study)
@@ -72,10 +77,13 @@ def check_rules(study: Study) -> None:
             near = n_envs * max(1, round(every / n_envs))
             raise SpecError(f, field, f"a multiple of expert.ppo.n_envs = {n_envs}, so that each "
                             f"evaluation lands exactly on its grid step (e.g. {near})", every)
-    for field, budget in (("expert.budget", ex.budget), ("pretraining.budget", pre.budget)):
-        if budget + rollout > BLOCK:
-            raise SpecError(f, field, f"at most {BLOCK - rollout} steps: a run's episodes must "
-                            f"fit its block of {BLOCK} episode seeds", budget)
+    for field, budget, purpose in (("expert.budget", ex.budget, "expert_training"),
+                                   ("pretraining.budget", pre.budget, "comparison_training")):
+        block = block_size(purpose)
+        if budget + rollout > block:
+            raise SpecError(f, field, f"at most {block - rollout:,} steps: a run plays at most "
+                            f"one episode per step, and its episodes must fit its block of "
+                            f"{block:,} episode seeds ({purpose}, harness.seeds.LAYOUT)", budget)
     if ex.eval.every > ex.budget:
         raise SpecError(f, "expert.eval.every", f"<= expert.budget = {ex.budget}",
                         ex.eval.every)
@@ -102,14 +110,14 @@ def check_rules(study: Study) -> None:
                         f"critic_warmup_steps + actor_warmup_steps < pretraining.budget = "
                         f"{pre.budget}", f"{recipe.critic_warmup_steps} + "
                         f"{recipe.actor_warmup_steps}")
-    if sh.budget != pre.budget:
+    if sh is not None and sh.budget != pre.budget:
         raise SpecError(f, "shift.budget", f"pretraining.budget = {pre.budget} (the shift "
                         f"experiment reuses the comparison's baseline runs)", sh.budget)
     if pre.sizes is not None and pre.sizes.sizes[-1] >= study.dataset.episodes:
         raise SpecError(f, "pretraining.sizes.episodes", f"sizes below dataset.episodes = "
                         f"{study.dataset.episodes} (the full dataset is the comparison itself)",
                         list(pre.sizes.sizes))
-    outside = [s for s in sh.seeds if s not in pre.seeds]
+    outside = [s for s in sh.seeds if s not in pre.seeds] if sh is not None else []
     if outside:
         raise SpecError(f, "shift.seeds", f"pre-training seeds, a subset of {list(pre.seeds)} "
                         f"(the shift experiment reuses the comparison's baseline runs)",

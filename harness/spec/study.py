@@ -171,7 +171,7 @@ class ExpertSpec:
                               "per_family": self.is_mix, "requires_convergence": True}}
 
 
-SEED_PLAN_VERSION = 2
+SEED_PLAN_VERSION = 3
 """Bumped whenever :mod:`harness.seeds` assigns different episodes, so no cached artefact built
 under an older plan is reused."""
 
@@ -487,7 +487,8 @@ class Study:
     expert: ExpertSpec
     dataset: DatasetSpec
     pretraining: PretrainSpec
-    shift: ShiftSpec
+    shift: ShiftSpec | None
+    """The distribution-shift experiment; None when the spec declares none (SHIFT not run)."""
     environment: dict | None = None
     """The declared environment's families by name (None: the built-in simulator)."""
 
@@ -542,7 +543,9 @@ def parse_study(data: dict, path: str | Path, profile: str) -> Study:
     expert = _parse_expert(f.sub("expert", required=True), catalogue)
     dataset = _parse_dataset(f.sub("dataset", required=True), expert, catalogue)
     pretraining = _parse_pretraining(f.sub("pretraining", required=True), expert, catalogue)
-    shift = _parse_shift(f.sub("shift", required=True), pretraining, dataset, catalogue)
+    shift = None  # optional: a study with no distribution-shift question has no `shift:`
+    if f.raw("shift", None) is not None:
+        shift = _parse_shift(f.sub("shift"), pretraining, dataset, catalogue)
     f.done()
     return Study(name=name, profile=profile, file=str(path), resolved=data, expert=expert,
                  dataset=dataset, pretraining=pretraining, shift=shift, environment=declared)
