@@ -48,7 +48,7 @@ PURPOSES = (
     "shift_eval",
     "audit_eval",
 )
-"""Every purpose of the study's episodes; each draws from its own disjoint range (:data:`LAYOUT`)."""
+"""Every purpose of the study's episodes; each draws from its own disjoint range (LAYOUT)."""
 TRAINING_PURPOSES = ("expert_training", "comparison_training")
 SEED_LIMIT = 2**32
 """Every episode seed handed to ``reset`` is below this (NumPy's legacy generator's bound)."""

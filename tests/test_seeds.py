@@ -5,7 +5,6 @@ streams and network initialisation, and the pre-training evaluations reused the 
 selection episodes.
 """
 
-import numpy as np
 import pytest
 import torch
 from stable_baselines3 import PPO
@@ -97,7 +96,7 @@ def test_the_layout_fits_32_bits_and_its_regions_are_disjoint():
     regions = sorted(plan.LAYOUT.items(), key=lambda kv: kv[1].start)
     assert [name for name, _ in regions][:2] == ["expert_training", "comparison_training"]
     assert set(plan.LAYOUT) == set(plan.PURPOSES)
-    for (_, a), (_, b) in zip(regions, regions[1:]):
+    for (_, a), (_, b) in zip(regions, regions[1:], strict=False):
         assert a.stop <= b.start
     assert regions[-1][1].stop <= plan.SEED_LIMIT == 2**32
     for name, region in plan.LAYOUT.items():
