@@ -216,9 +216,10 @@ def pretrain_critic(model: PPO, demos: Demonstrations, cfg: CriticConfig, seed: 
     policy = model.policy
     params = critic_parameters(policy)
     opt = torch.optim.Adam(params, lr=cfg.learning_rate)
-    obs = torch.as_tensor(demos.train.obs)
+    # copies: the demonstrations may be read-only views of the dataset (torch warns on those)
+    obs = torch.tensor(demos.train.obs)
     target = torch.as_tensor(demos.train_returns, dtype=torch.float32)
-    vobs = torch.as_tensor(demos.val_obs)
+    vobs = torch.tensor(demos.val_obs)
     vtarget = torch.as_tensor(demos.val_returns, dtype=torch.float32)
     gen = torch.Generator().manual_seed(seed)
     curve = []

@@ -271,6 +271,27 @@ def test_an_environment_that_ignores_the_seed_is_not_replayed(tmp_path):
     assert rows[0]["replay"] == NOT_REPLAYABLE and rows[0]["matches"] is None
 
 
+def test_an_env_that_rebuilds_its_action_space_in_reset_is_replayable():
+    """highway-env makes a new action space in ``reset``: the replay probe seeds it after
+    ``reset`` (seeded before, every such env looked non-deterministic and lost playback)."""
+    assert replayable(line(entry="tests.toy_envs:RespacingLineWorld"))
+    assert replayable(line(entry="tests.toy_envs:RespacingLineWorld", discrete=True))
+
+
+def test_an_episode_ending_terminated_and_truncated_at_once_validates(tmp_path):
+    """Gymnasium allows both flags on the last step (a crash as the time runs out); a declared
+    environment's dataset with such episodes is valid, and its outcome is the rule's."""
+    fam = replace(line(entry="tests.toy_envs:DeadlineCrashWorld"), max_episode_steps=5)
+    record(tmp_path, fam, False)
+    with h5py.File(tmp_path / DATA_DIR / DATA_FILE, "r") as fh:
+        ep = fh["episode_0"]
+        assert bool(ep["terminations"][-1]) and bool(ep["truncations"][-1])
+        assert len(ep["actions"]) == 5
+    report = validate_dataset(tmp_path, 12)
+    assert report.ok, report.text()
+    assert all(r.matches for r in replay_all(tmp_path))
+
+
 def test_minari_recreates_a_declared_environment(tmp_path, monkeypatch):
     import minari
 

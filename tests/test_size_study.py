@@ -82,7 +82,8 @@ def _spec(tmp_path, **sizes):
     ({"episodes": [10, 5]}, "pretraining.sizes.episodes", "ascending"),
     ({"episodes": [5, 5]}, "pretraining.sizes.episodes", "distinct"),
     ({"episodes": [5, 200]}, "pretraining.sizes.episodes", "below dataset.episodes = 200"),
-    ({"episodes": [5], "seeds": [0, 1, 42]}, "pretraining.sizes.seeds", "pre-training seeds"),
+    ({"episodes": [5], "seeds": [0, 1, 42]}, "pretraining.sizes.seeds", r"run seeds in \[0, 32\)"),
+    ({"episodes": [5], "seeds": [0, 1, 17]}, "pretraining.sizes.seeds", "pre-training seeds"),
     ({"episodes": [5], "seeds": [0, 1]}, "pretraining.sizes.reason", "fewer than the 5"),
 ])
 def test_bad_sizes_name_the_field(tmp_path, sizes, field, expected):

@@ -106,3 +106,30 @@ class Int31LineWorld(LineWorld):
         if seed is not None and not 0 <= seed < 2**31:
             raise ValueError(f"seed {seed} does not fit a signed 32-bit int")
         return super().reset(seed=seed, options=options)
+
+
+class RespacingLineWorld(LineWorld):
+    """Builds a new action space in every ``reset``, as highway-env does: a probe that seeds the
+    space before ``reset`` plays unseeded actions."""
+
+    def reset(self, *, seed: int | None = None, options: dict | None = None):
+        self.action_space = gym.spaces.Discrete(3) if self.discrete else \
+            gym.spaces.Box(-1.0, 1.0, shape=(1,), dtype=np.float32)
+        return super().reset(seed=seed, options=options)
+
+
+class DeadlineCrashWorld(LineWorld):
+    """Crashes on its 5th step whatever the actions: with ``max_episode_steps: 5`` Gymnasium's
+    time limit truncates the same step, so the episode ends terminated and truncated at once
+    (highway-env does this when a crash falls on the last step)."""
+
+    def reset(self, *, seed: int | None = None, options: dict | None = None):
+        self.t = 0
+        return super().reset(seed=seed, options=options)
+
+    def step(self, action):
+        obs, _, _, _, info = super().step(action)
+        self.t += 1
+        crashed = self.t >= 5
+        info = {**info, "reached": False, "crashed": crashed}
+        return obs, (-1.0 if crashed else -0.01), crashed, False, info

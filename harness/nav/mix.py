@@ -26,6 +26,7 @@ nearest thing to a ray or the robot, so a mix episode replays its family's episo
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -35,6 +36,8 @@ import numpy as np
 from harness.nav.scenario import LidarParams, ObservationParams, Scenario
 
 MIX_SALT = 0x6D6978  # "mix": keeps the family draw independent of the layout draw
+SHORT_WINDOW_RISK = 1e-9
+"""The chance, per evaluation, that a mix's window holds too few episodes of some family."""
 STEP_FIELDS = ("dt", "goal_radius", "pedestrian_radius", "robot", "lidar", "reward",
                "pedestrians", "observation")
 """Scenario fields the step reads as batch-wide constants: equal across a mix's families."""
@@ -86,11 +89,16 @@ class ScenarioMix:
 
     def evaluation_window(self, per_family: int) -> int:
         """How many consecutive seeds an evaluation of ``per_family`` episodes of every family
-        reserves: ``per_family`` for one family, else twice the expected need of the rarest
-        family, so that a short window is a > 6-sigma event (:meth:`pick` refuses it)."""
+        reserves: ``per_family`` for one family, else the smallest window in which the chance
+        that some family gets fewer than ``per_family`` episodes is below
+        :data:`SHORT_WINDOW_RISK` (exact binomial tails, summed over the families: a union
+        bound). :meth:`pick` refuses a short window, so that risk is the chance an evaluation
+        fails for want of episodes. (The window used to be twice the rarest family's expected
+        need, which is a 1.6-sigma margin at 4 episodes per family: a study's seed plan hit it.)
+        """
         if len(self.families) == 1:
             return per_family
-        return int(math.ceil(2 * per_family / float(self.probabilities.min())))
+        return _window(tuple(float(p) for p in self.probabilities), per_family)
 
     def pick(self, seeds: Sequence[int], per_family: int) -> dict[str, list[int]]:
         """The first ``per_family`` seeds of ``seeds`` that each family plays, by family name
@@ -172,3 +180,29 @@ def mix_incompatibility(families: tuple[Scenario, ...]) -> str | None:
                         f"{first.name} has {getattr(first, name)!r}, {f.name} has "
                         f"{getattr(f, name)!r}")
     return None
+
+
+def _binomial_below(n: int, p: float, k: int) -> float:
+    """P(Binomial(n, p) < k), summed in log space (exact for the window sizes evaluations use)."""
+    if k <= 0:
+        return 0.0
+    if p >= 1.0:
+        return 0.0 if n >= k else 1.0
+    lp, lq = math.log(p), math.log1p(-p)
+    return math.fsum(math.exp(math.lgamma(n + 1) - math.lgamma(i + 1) - math.lgamma(n - i + 1)
+                              + i * lp + (n - i) * lq) for i in range(min(k, n + 1)))
+
+
+@functools.lru_cache(maxsize=256)
+def _window(probabilities: tuple[float, ...], per_family: int) -> int:
+    def short(n: int) -> bool:
+        return sum(_binomial_below(n, p, per_family) for p in probabilities) >= SHORT_WINDOW_RISK
+
+    lo = int(math.ceil(per_family / min(probabilities)))  # the risk falls as the window grows
+    hi = 2 * lo
+    while short(hi):
+        lo, hi = hi, 2 * hi
+    while lo < hi:
+        mid = (lo + hi) // 2
+        lo, hi = (lo, mid) if not short(mid) else (mid + 1, hi)
+    return lo

@@ -230,8 +230,8 @@ def _probe_keys(family: GymFamily, env: gym.Env) -> set[str]:
     """Every info key the environment itself (inside the outcome wrapper) reports in one
     random-action episode, reset info included."""
     inner = env.env if isinstance(env, DeclaredOutcome) else env
-    inner.action_space.seed(0)
     _, info = inner.reset(seed=0)
+    inner.action_space.seed(0)  # after reset, which may rebuild the space (see replayable)
     seen = set(info)
     for _ in range(PROBE_STEPS):
         _, _, terminated, truncated, info = inner.step(inner.action_space.sample())
@@ -248,8 +248,10 @@ def replayable(family: GymFamily, steps: int = 200) -> bool:
     for _ in range(2):
         env = family.make()
         try:
-            env.action_space.seed(1)
             obs, _ = env.reset(seed=12345)
+            # seeded after reset: an env may build its action space in reset (highway-env
+            # does), and an unseeded new space would make any env look non-deterministic
+            env.action_space.seed(1)
             trace = [np.asarray(obs, dtype=float).ravel()]
             for _ in range(steps):
                 obs, r, terminated, truncated, _ = env.step(env.action_space.sample())

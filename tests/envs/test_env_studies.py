@@ -1,7 +1,8 @@
 """The whole study on environments nobody here wrote (issue 13), as a user runs it.
 
-For each spec under ``specs/envs/`` (Gymnasium's MuJoCo InvertedPendulum-v4; MiniGrid's
-LavaGap from the ``minigrid`` package) the study runs on its ``ci`` profile exactly as the
+For each spec under ``specs/envs/`` (Gymnasium's MuJoCo InvertedPendulum-v5; MiniGrid's
+LavaGap from the ``minigrid`` package; ``highway-fast-v0`` from ``highway-env``, a package that
+requires Gymnasium >= 1.0, issue 21) the study runs on its ``ci`` profile exactly as the
 README says a lab runs its own simulator, ``pytest experiments/ -n 2 --study-spec <spec>``, and
 must come out complete: expert gate decided, dataset recorded, validated and played back, BC,
 comparison, shift check and the report. Needs the ``[envs]`` extra (``make test`` installs it);
@@ -23,7 +24,8 @@ REPORTS = Path(os.environ.get("HARNESS_ENVS_REPORTS", ROOT / "reports" / "envs")
 pytestmark = pytest.mark.envs
 
 SPECS = {"inverted_pendulum": ("inverted-pendulum", "mujoco"),
-         "lava_gap": ("lava-gap", "minigrid")}
+         "lava_gap": ("lava-gap", "minigrid"),
+         "highway": ("highway", "highway_env")}
 
 
 @pytest.mark.parametrize("spec", sorted(SPECS))
