@@ -23,12 +23,14 @@ SMOKE_REPORTS ?= reports/smoke
 # stable-baselines3~=2.2.1 and gymnasium~=0.29, which this stack replaces; what its BC imports
 # is in the project's own requirements (README "Dependencies"; tests/test_stack.py checks it)
 IMITATION := imitation==1.0.1
+# (--no-compile: Python compiles each module when first imported instead of pip compiling
+# every file of torch and Ray up front)
 define install
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
-	$(BIN)/python -m pip install --quiet torch==2.13.0
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[$(1)]"
-	$(BIN)/python -m pip install --quiet --no-deps -c constraints.txt "$(IMITATION)"
+	$(BIN)/python -m pip install --quiet --no-compile torch==2.13.0
+	$(BIN)/python -m pip install --quiet --no-compile -c constraints.txt -e ".[$(1)]"
+	$(BIN)/python -m pip install --quiet --no-compile --no-deps -c constraints.txt "$(IMITATION)"
 endef
 
 $(STAMP): pyproject.toml constraints.txt
