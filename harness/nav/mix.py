@@ -32,6 +32,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import stats
 
 from harness.nav.scenario import LidarParams, ObservationParams, Scenario
 
@@ -183,14 +184,8 @@ def mix_incompatibility(families: tuple[Scenario, ...]) -> str | None:
 
 
 def _binomial_below(n: int, p: float, k: int) -> float:
-    """P(Binomial(n, p) < k), summed in log space (exact for the window sizes evaluations use)."""
-    if k <= 0:
-        return 0.0
-    if p >= 1.0:
-        return 0.0 if n >= k else 1.0
-    lp, lq = math.log(p), math.log1p(-p)
-    return math.fsum(math.exp(math.lgamma(n + 1) - math.lgamma(i + 1) - math.lgamma(n - i + 1)
-                              + i * lp + (n - i) * lq) for i in range(min(k, n + 1)))
+    """P(Binomial(n, p) < k)."""
+    return float(stats.binom.cdf(k - 1, n, p))
 
 
 @functools.lru_cache(maxsize=256)
