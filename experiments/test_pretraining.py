@@ -149,8 +149,10 @@ def test_distribution_shift(pretraining_stage, criteria):
     matched-data arm (demonstrations from the fine-tuning scenario) and the baseline, per
     evaluated family: no regression beyond the margin with an interval below zero."""
     if pretraining_stage.study.shift is None:
-        reason = "no distribution-shift experiment declared (the spec has no shift: section)"
-        criteria.not_run("SHIFT", "no distribution-shift regression", reason)
+        reason = (pretraining_stage.study.shift_deviation
+                  or "no distribution-shift experiment declared (the spec has no shift: section)")
+        criteria.not_run("SHIFT", "no distribution-shift regression", reason,
+                         deviation=pretraining_stage.study.shift_deviation)
         pytest.skip(reason)
     shift = pretraining_stage.shift()
     cfg = shift.manifest["config"]

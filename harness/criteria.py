@@ -137,11 +137,13 @@ class Criteria:
                           interval=format_interval(interval, interval_fmt), artifact=artifact,
                           detail=detail, deviation=deviation)
 
-    def not_run(self, cid: str, name: str, reason: str) -> Criterion:
+    def not_run(self, cid: str, name: str, reason: str,
+                deviation: str | None = None) -> Criterion:
         """Record that criterion ``cid`` was not evaluated, and why (e.g. the spec declares no
-        distribution-shift experiment); the caller then skips its test."""
+        distribution-shift experiment); ``deviation`` when not running it departs from the study
+        as declared (a profile removed it). The caller then skips its test."""
         row = Criterion(id=cid, name=name, passed=False, measured="not run", threshold="",
-                        detail=reason, test=self.test, not_run=reason)
+                        detail=reason, test=self.test, not_run=reason, deviation=deviation)
         self.rows.append(row)
         self.sink(row)
         return row

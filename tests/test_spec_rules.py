@@ -98,8 +98,16 @@ def test_a_study_without_a_shift_section_loads_without_the_shift_experiment(tmp_
     path = _write(tmp_path, _mutated(lambda d: (d.pop("shift"), d["profiles"]["smoke"].pop(
         "shift"))))
     study = load_study("smoke", path)
-    assert study.shift is None
+    assert study.shift is None and study.shift_deviation is None
     assert all("shift" not in r.label for r in study_ranges(study))
+
+
+def test_a_profile_that_removes_the_declared_shift_is_a_deviation(tmp_path):
+    path = _write(tmp_path, _mutated(lambda d: d["profiles"]["smoke"].update(shift=None)))
+    study = load_study("smoke", path)
+    assert study.shift is None
+    assert "profiles.smoke.shift: null" in study.shift_deviation
+    assert load_study("full", path).shift_deviation is None
 
 
 def test_a_profile_that_is_not_a_mapping(tmp_path):

@@ -76,6 +76,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--batch-size", type=int, default=2048)
     ap.add_argument("--n-epochs", type=int, default=5)
     ap.add_argument("--lr", type=float, default=3e-4)
+    ap.add_argument("--lr-anneal", action="store_true",
+                    help="learning rate decays linearly to 0 at --steps")
     ap.add_argument("--gamma", type=float, default=0.99)
     ap.add_argument("--ent-coef", type=float, default=0.0)
     ap.add_argument("--out", default=None)
@@ -92,6 +94,8 @@ def main(argv: list[str] | None = None) -> int:
     if seeds.block.start < EVAL_BASE + args.episodes and EVAL_BASE < seeds.block.stop:
         raise SystemExit(f"evaluation seeds overlap the training block {seeds.block}")
     model = build_ppo(cfg, mix, seeds, tensorboard=None)
+    if args.lr_anneal:
+        model.lr_schedule = lambda _p: args.lr * max(0.0, 1 - model.num_timesteps / args.steps)
     settings = {k: v for k, v in vars(args).items() if k not in ("out",)}
     names = [f.name for f in mix.families]
     print(f"# {json.dumps(settings)}", flush=True)

@@ -113,6 +113,7 @@ def build_context(study, results: dict, store: Store, started: float, exitstatus
         "pretraining": pretraining_section(artifacts),
         "shift": shift_section(artifacts),
         "shift_declared": study.shift is not None,
+        "shift_deviation": study.shift_deviation,
         "sizes": size_section(artifacts),
         "seed_plan": seed_plan(artifacts),
         "index": artifact_index(artifacts),

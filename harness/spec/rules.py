@@ -25,6 +25,7 @@ Cross-field rules (each names the field that breaks it and the value it must agr
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from harness.seeds import block_size
@@ -48,6 +49,10 @@ def checked_study(base: dict, override: object, profile: str, path: str | Path) 
     if override:
         base_study = parse_study(base, path, "<base>")
         check_rules(base_study)
+        if study.shift is None and base_study.shift is not None:
+            study = replace(study, shift_deviation=(
+                f"the base spec declares a distribution-shift experiment and profile "
+                f"'{profile}' removes it (profiles.{profile}.shift: null): SHIFT was not run"))
     return study
 
 

@@ -491,6 +491,9 @@ class Study:
     """The distribution-shift experiment; None when the spec declares none (SHIFT not run)."""
     environment: dict | None = None
     """The declared environment's families by name (None: the built-in simulator)."""
+    shift_deviation: str | None = None
+    """Why SHIFT is not run although the base spec declares it (a profile's ``shift: null``):
+    a deviation from the study as declared, shown as such in the report."""
 
     @property
     def config_hash(self) -> str:

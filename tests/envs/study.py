@@ -70,3 +70,8 @@ def run_env_study(spec: str) -> None:
     shift = next(c for c in context["criteria"] if c["id"] == "SHIFT")
     # a profile without a shift experiment shows SHIFT as not run, never as passed
     assert bool(shift.get("not_run")) == (context["shift"] is None), shift
+    # ... and, when the profile removed the base spec's shift, as a deviation
+    assert bool(shift.get("deviation")) == bool(context["shift_deviation"]), shift
+    if context["shift_deviation"]:
+        html = (report / "report.html").read_text()
+        assert "DEVIATION: " + context["shift_deviation"] in html
