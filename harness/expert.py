@@ -35,7 +35,7 @@ def train_expert_seed(spec: ExpertSpec, seed: int, store: Store,
         seeds = RunSeeds.of("expert_training", "expert", seed)
         model = build_ppo(spec.ppo, spec.scenario, seeds, b.dir / "tb")
         target = Target(spec.convergence.thresholds, spec.convergence.consecutive,
-                        spec.convergence.early_stop)
+                        spec.convergence.early_stop, spec.convergence.stop_at)
         result = train_run(model, spec.scenario, spec.budget, spec.eval, target, b.dir, seeds,
                            progress, cfg=spec.ppo, resume_dir=b.resume_dir)
         final_set = spec.final_set()

@@ -44,3 +44,51 @@ def first_sustained(passed: list[bool] | np.ndarray, k: int) -> int | None:
         if run >= k:
             return i - k + 1
     return None
+
+
+def sustained_probability(q: float, k: int, trials: int) -> float:
+    """P(at least one run of ``k`` consecutive passes in ``trials`` independent evaluations that
+    each pass with probability ``q``) (exact: a chain over the current run's length)."""
+    if trials < k:
+        return 0.0
+    state = np.zeros(k)  # state[j]: no run of k yet, current run of j passes
+    state[0] = 1.0
+    done = 0.0
+    for _ in range(trials):
+        new = np.zeros(k)
+        new[0] = state.sum() * (1 - q)
+        new[1:] = state[:-1] * q
+        done += state[-1] * q
+        state = new
+    return float(done)
+
+
+def allowed_count(level: float, n: int, upper: bool) -> int:
+    """The most "bad" episodes of ``n`` a rate criterion admits: collisions when ``upper``
+    (collision rate <= level), failures otherwise (success rate >= level)."""
+    if upper:
+        return int(np.floor(level * n + 1e-9))
+    return n - int(np.ceil(level * n - 1e-9))
+
+
+def early_stop_risk(limit: float, stop_level: float, upper: bool, episodes: int, final: int,
+                    consecutive: int, evaluations: int) -> tuple[float, float]:
+    """Worst case of P(early stop fires, then the final gate fails), for one family and one
+    criterion, over the policy's true rate held fixed through the run; returns (risk, the true
+    rate of the "bad" outcome at which it is worst: collision, or 1 - success).
+
+    The stop fires at the first ``consecutive`` periodic evaluations (``episodes`` each, their
+    own sets) inside ``stop_level``, within ``evaluations`` evaluations; the gate then needs the
+    rate inside ``limit`` on ``final`` fresh episodes. ``upper``: the criterion is an upper
+    bound (collisions), else a lower bound (success). A stop at the gate's own level
+    (``stop_level == limit``) promotes a policy sitting on it about half the time."""
+    stop_k = allowed_count(stop_level, episodes, upper)
+    gate_k = allowed_count(limit, final, upper)
+    worst = (0.0, 0.0)
+    for p in np.linspace(0.0, 0.5, 1001):
+        q = float(stats.binom.cdf(stop_k, episodes, p))
+        fail = float(stats.binom.sf(gate_k, final, p))
+        risk = sustained_probability(q, consecutive, evaluations) * fail
+        if risk > worst[0]:
+            worst = (risk, float(p))
+    return worst

@@ -25,6 +25,7 @@ from stable_baselines3.common.utils import set_random_seed
 from harness.envs import training_env
 from harness.evaluate import evaluate_families
 from harness.metrics import CurvePoint, FamilyRates
+from harness.nav.features import LidarProximity
 from harness.nav.mix import ScenarioMix
 from harness.nav.scenario import Scenario
 from harness.seeds import SeedRange, evaluation_span, init_seed, training_block
@@ -62,11 +63,20 @@ def build_ppo(cfg: PPOConfig, scenario: Scenario, seeds: RunSeeds, tensorboard: 
     set_random_seed(seeds.init)
     env = training_env(scenario, cfg.n_envs, (seeds.block.start, seeds.block.stop))
     model = cls("MlpPolicy", env, device="cpu", verbose=0,
-                tensorboard_log=str(tensorboard) if tensorboard else None, **cfg.sb3_kwargs(),
-                **extra)
+                tensorboard_log=str(tensorboard) if tensorboard else None,
+                **cfg.sb3_kwargs(lidar_layout(scenario)), **extra)
     if tensorboard is None:  # else SB3 leaves an empty /tmp/SB3-<time> folder at every learn()
         model.set_logger(Logger(folder=None, output_formats=[]))
     return model
+
+
+def lidar_layout(scenario) -> tuple[int, float] | None:
+    """(lidar entries at the start of the observation, lidar range in metres) of a built-in
+    simulator's scenario or mix; None for a declared environment (it has no known lidar)."""
+    if not isinstance(scenario, (Scenario, ScenarioMix)):
+        return None
+    lidar = scenario.lidar
+    return lidar.rays * lidar.history, lidar.range
 
 
 def training_seeds_played(model: PPO, block: SeedRange) -> SeedRange:
@@ -111,6 +121,8 @@ def effective_hyperparameters(model: PPO) -> dict:
         "activation": act,
         "log_std": (float(policy.log_std.detach().mean()) if hasattr(policy, "log_std")
                     else None),  # a discrete action space has no log std
+        "lidar_proximity": (policy.features_extractor.scale
+                            if isinstance(policy.features_extractor, LidarProximity) else None),
     }
 
 
@@ -138,6 +150,16 @@ class Target:
     thresholds: Thresholds
     consecutive: int
     early_stop: bool
+    stop_at: Thresholds | None = None
+    """With ``early_stop``: the levels the K evaluations must meet to stop (None: the
+    thresholds); convergence is still judged at ``thresholds``."""
+
+    def stops(self, curve: list[dict]) -> bool:
+        """Whether training stops after the evaluations in ``curve``."""
+        if not self.early_stop:
+            return False
+        level = self.stop_at or self.thresholds
+        return first_sustained([at_target(r, level) for r in curve], self.consecutive) is not None
 
 
 class PeriodicEvaluation(BaseCallback):
@@ -147,8 +169,8 @@ class PeriodicEvaluation(BaseCallback):
     (``schedule.episode_set(i)``), so the k consecutive evaluations that confirm a target are k
     independent samples, and no evaluation happens off the grid (none at the end of training).
     Persists a learning curve;
-    stops training once ``target`` has held for K consecutive evaluations when
-    ``target.early_stop``; saves a checkpoint at every evaluation.
+    stops training once ``target`` has held for K consecutive evaluations (at its ``stop_at``
+    levels when it has them) when ``target.early_stop``; saves a checkpoint at every evaluation.
     """
 
     def __init__(self, scenario: Scenario, schedule: EvalSchedule, target: Target,
@@ -179,7 +201,7 @@ class PeriodicEvaluation(BaseCallback):
     def _on_step(self) -> bool:
         if len(self.curve) < len(self.grid) and self._steps() >= self.grid[len(self.curve)]:
             self._evaluate()
-            if self.converged_at is not None and self.target.early_stop:
+            if self.converged_at is not None and self.target.stops(self.curve):
                 return False
         return True
 

@@ -131,13 +131,32 @@ def test_a_study_on_a_declared_environment_refuses_a_mix(tmp_path):
     assert err.value.field == "expert.mix"
 
 
-def test_a_study_names_families_of_its_environment(tmp_path):
+def _env_study(entry: str | None = None) -> dict:
+    """The built-in study's file on a declared environment's families (the policy without the
+    built-in simulator's lidar features, which a declared environment has no lidar for)."""
     raw = yaml.safe_load(study_file().read_text())
-    raw.update(env_section())
+    raw.update(env_section(**({"entry_point": entry} if entry else {})))
     raw["expert"].pop("mix")
     raw["expert"]["scenario"] = "wide"
+    raw["expert"]["ppo"]["lidar_proximity"] = None
     raw["pretraining"]["scenario"] = "wide"
     raw["shift"].update(dataset_scenarios=["narrow"], eval_scenarios=["wide", "narrow"])
+    return raw
+
+
+def test_lidar_features_are_refused_on_a_declared_environment(tmp_path):
+    raw = _env_study()
+    raw["expert"]["ppo"]["lidar_proximity"] = 0.5
+    p = tmp_path / "s.yaml"
+    p.write_text(yaml.safe_dump(raw))
+    with pytest.raises(SpecError) as err:
+        load_study("full", p)
+    assert err.value.field == "expert.ppo.lidar_proximity" and str(p) in str(err.value)
+    assert "declared environment" in err.value.expected
+
+
+def test_a_study_names_families_of_its_environment(tmp_path):
+    raw = _env_study()
     bad = copy.deepcopy(raw)
     p = tmp_path / "s.yaml"
     p.write_text(yaml.safe_dump(raw))
@@ -152,12 +171,7 @@ def test_a_study_names_families_of_its_environment(tmp_path):
 
 
 def _line_study(tmp_path, entry: str) -> Path:
-    raw = yaml.safe_load(study_file().read_text())
-    raw.update(env_section(entry_point=entry))
-    raw["expert"].pop("mix")
-    raw["expert"]["scenario"] = "wide"
-    raw["pretraining"]["scenario"] = "wide"
-    raw["shift"].update(dataset_scenarios=["narrow"], eval_scenarios=["wide", "narrow"])
+    raw = _env_study(entry)
     p = tmp_path / "s.yaml"
     p.write_text(yaml.safe_dump(raw))
     return p

@@ -35,7 +35,8 @@ EVAL_BASE = 10**9
 
 
 def trial_mix(potential: str | None, history: int | None,
-              passage_margin: float | None = None, waypoint: bool | None = None) -> ScenarioMix:
+              passage_margin: float | None = None, waypoint: bool | None = None,
+              collision: float | None = None) -> ScenarioMix:
     """The declared ``all`` mix with the learner's reward potential / lidar history set on every
     family (they must agree: they are step parameters of the batch); None keeps the spec's."""
     mix = load_mixes()["all"]
@@ -45,6 +46,8 @@ def trial_mix(potential: str | None, history: int | None,
             f = replace(f, reward=replace(f.reward, potential=potential))
         if passage_margin is not None:
             f = replace(f, reward=replace(f.reward, passage_margin=passage_margin))
+        if collision is not None:
+            f = replace(f, reward=replace(f.reward, collision=collision))
         if waypoint is not None:
             f = replace(f, observation=replace(f.observation, waypoint=waypoint))
         if history is not None:
@@ -70,6 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--history", type=int)
     ap.add_argument("--passage-margin", type=float)
     ap.add_argument("--waypoint", action="store_true", default=None)
+    ap.add_argument("--collision", type=float, help="the collision reward of every family")
     ap.add_argument("--net", default="64,64")
     ap.add_argument("--n-envs", type=int, default=64)
     ap.add_argument("--n-steps", type=int, default=128)
@@ -80,15 +84,18 @@ def main(argv: list[str] | None = None) -> int:
                     help="learning rate decays linearly to 0 at --steps")
     ap.add_argument("--gamma", type=float, default=0.99)
     ap.add_argument("--ent-coef", type=float, default=0.0)
+    ap.add_argument("--lidar-proximity", type=float, default=None,
+                    help="ppo.lidar_proximity: the policy also reads exp(-d / this) of each ray")
     ap.add_argument("--out", default=None)
     ap.add_argument("--save", default=None, help="write the final model to this .zip")
     args = ap.parse_args(argv)
 
     torch.set_num_threads(1)
-    mix = trial_mix(args.potential, args.history, args.passage_margin, args.waypoint)
+    mix = trial_mix(args.potential, args.history, args.passage_margin, args.waypoint,
+                    args.collision)
     cfg = PPOConfig(n_envs=args.n_envs, n_steps=args.n_steps, batch_size=args.batch_size,
                     n_epochs=args.n_epochs, learning_rate=args.lr, gamma=args.gamma,
-                    ent_coef=args.ent_coef,
+                    ent_coef=args.ent_coef, lidar_proximity=args.lidar_proximity,
                     net_arch=tuple(int(x) for x in args.net.split(",")))
     seeds = RunSeeds.of("expert_training", "expert", args.seed)
     if seeds.block.start < EVAL_BASE + args.episodes and EVAL_BASE < seeds.block.stop:

@@ -34,12 +34,30 @@ class PPOConfig:
     activation: str = "tanh"
     log_std_init: float = 0.0
     """Initial log standard deviation of the Gaussian action noise."""
+    lidar_proximity: float | None = None
+    """Metres. When set, the policy also reads ``exp(-d / lidar_proximity)`` of each lidar
+    reading ``d`` (:class:`harness.nav.features.LidarProximity`; the built-in simulator's
+    families only). None: the observation as it is."""
 
-    def sb3_kwargs(self) -> dict:
-        """Keyword arguments of ``stable_baselines3.PPO`` (policy_kwargs included)."""
+    def sb3_kwargs(self, lidar: tuple[int, float] | None = None) -> dict:
+        """Keyword arguments of ``stable_baselines3.PPO`` (policy_kwargs included).
+
+        ``lidar`` = (lidar entries at the start of the observation, lidar range in metres), which
+        :attr:`lidar_proximity` needs."""
         import torch.nn as nn
 
         act = {"tanh": nn.Tanh, "relu": nn.ReLU}[self.activation]
+        features = {}
+        if self.lidar_proximity is not None:
+            if lidar is None:
+                raise ValueError("ppo.lidar_proximity needs a lidar: the built-in simulator's "
+                                 "families have one, a declared environment does not")
+            from harness.nav.features import LidarProximity
+
+            features = {"features_extractor_class": LidarProximity,
+                        "features_extractor_kwargs": {"lidar_entries": lidar[0],
+                                                      "max_range": lidar[1],
+                                                      "scale": self.lidar_proximity}}
         return {
             "n_steps": self.n_steps, "batch_size": self.batch_size, "n_epochs": self.n_epochs,
             "learning_rate": self.learning_rate, "gamma": self.gamma,
@@ -47,7 +65,8 @@ class PPOConfig:
             "ent_coef": self.ent_coef, "vf_coef": self.vf_coef,
             "max_grad_norm": self.max_grad_norm,
             "policy_kwargs": {"net_arch": {"pi": list(self.net_arch), "vf": list(self.net_arch)},
-                              "activation_fn": act, "log_std_init": self.log_std_init},
+                              "activation_fn": act, "log_std_init": self.log_std_init,
+                              **features},
         }
 
     def as_dict(self) -> dict:
@@ -78,6 +97,8 @@ def parse_ppo(f: Fields, base: PPOConfig | None = None) -> PPOConfig:
         net_arch=tuple(arch),
         activation=f.string("activation", b.activation, choices=ACTIVATIONS),
         log_std_init=f.number("log_std_init", b.log_std_init, lo=-5.0, hi=2.0),
+        lidar_proximity=(None if f.raw("lidar_proximity", b.lidar_proximity) is None else
+                         f.number("lidar_proximity", b.lidar_proximity, lo=0.01, hi=100.0)),
     )
     f.done()
     if (cfg.n_envs * cfg.n_steps) % cfg.batch_size:

@@ -119,6 +119,16 @@ class Convergence:
     """K: consecutive periodic evaluations at the thresholds."""
     early_stop: bool
     """Stop training once converged (the budget is the cap either way)."""
+    stop_at: Thresholds | None = None
+    """Stricter levels the K consecutive evaluations must meet before an early stop (None: the
+    convergence thresholds). Stopping at the first K evaluations that merely touch the gate's
+    thresholds promotes a policy that sits on them (the winner's curse); this margin, set from
+    :func:`harness.stats.early_stop_risk`, bounds how often a stopped run then fails its final
+    200-episode gate. Convergence itself (what promotion requires) stays at the thresholds."""
+
+    @property
+    def stop_thresholds(self) -> Thresholds:
+        return self.stop_at or self.thresholds
 
 
 @dataclass(frozen=True)
@@ -158,7 +168,9 @@ class ExpertSpec:
                 "convergence": {"success": self.convergence.thresholds.success,
                                 "collision": self.convergence.thresholds.collision,
                                 "consecutive": self.convergence.consecutive,
-                                "early_stop": self.convergence.early_stop},
+                                "early_stop": self.convergence.early_stop,
+                                **({"stop_at": self.convergence.stop_at.as_dict()}
+                                   if self.convergence.stop_at else {})},
                 "final_episodes": self.final_episodes, "seed_plan": SEED_PLAN_VERSION}
 
     def gate_config(self) -> dict:
@@ -809,15 +821,31 @@ def _scenario_or_mix(f: Fields, catalogue: Catalogue) -> Scenario | ScenarioMix:
 def _parse_expert(f: Fields, catalogue: Catalogue) -> ExpertSpec:
     scenario = _scenario_or_mix(f, catalogue)
     seeds = _run_seeds(f, "seeds")
-    ppo = parse_ppo(f.sub("ppo"))
+    ppo_f = f.sub("ppo")
+    ppo = parse_ppo(ppo_f)
+    if ppo.lidar_proximity is not None and not isinstance(scenario, (Scenario, ScenarioMix)):
+        raise ppo_f.error("lidar_proximity", "null: proximity features read the built-in "
+                          "simulator's lidar, and a declared environment has none the harness "
+                          "knows", ppo.lidar_proximity)
     budget = f.integer("budget", lo=1)
     schedule = _schedule(f.sub("eval", required=True), "expert_periodic_eval")
     if isinstance(scenario, ScenarioMix):
         schedule = schedule.for_mix(scenario)
     conv = f.sub("convergence", required=True)
-    convergence = Convergence(thresholds=_thresholds(conv),
+    thresholds = _thresholds(conv)
+    stop_at = None
+    if conv.has("stop_at"):
+        stop_f = conv.sub("stop_at")
+        stop_at = Thresholds(success=stop_f.number("success", thresholds.success, lo=0.0, hi=1.0),
+                             collision=stop_f.number("collision", thresholds.collision, lo=0.0,
+                                                     hi=1.0))
+        stop_f.done()
+        if stop_at.weaker_than(thresholds):
+            raise conv.error("stop_at", f"levels at least as strict as the convergence "
+                             f"thresholds ({thresholds.as_dict()})", stop_at.as_dict())
+    convergence = Convergence(thresholds=thresholds,
                               consecutive=conv.integer("consecutive", 2, lo=1),
-                              early_stop=conv.boolean("early_stop", True))
+                              early_stop=conv.boolean("early_stop", True), stop_at=stop_at)
     conv.done()
     final = f.sub("final_eval", required=True)
     final_episodes = final.integer("episodes", lo=200)  # DESIGN.md 4: promotion needs >= 200
