@@ -14,6 +14,7 @@ from harness.nav.vec_env import NavVecEnv
 from harness.spec.mixes import load_mixes
 from harness.spec.scenarios import load_scenarios
 from harness.spec.study import load_study
+from harness.train import lidar_layout
 
 pytestmark = pytest.mark.benchmark
 
@@ -58,7 +59,8 @@ def test_ppo_training_throughput(capsys):
     for name, scenario in (("mix:" + expert.scenario.name, expert.scenario),
                            ("crowd", load_scenarios()["crowd"])):
         env = NavVecEnv(scenario, cfg.n_envs, seed=0)
-        model = PPO("MlpPolicy", env, seed=0, device="cpu", **cfg.sb3_kwargs())
+        model = PPO("MlpPolicy", env, seed=0, device="cpu",
+                    **cfg.sb3_kwargs(lidar_layout(scenario)))
         model.learn(cfg.n_envs * cfg.n_steps)  # warm-up: compile kernels, allocate buffers
         budget = 40 * cfg.n_envs * cfg.n_steps
         start = time.perf_counter()
