@@ -121,7 +121,7 @@ def test_a_corrupted_copy_is_quarantined_with_a_located_message(dataset_stage, t
     store must not turn this check into a PermissionError)."""
     import os
 
-    from harness.store import Store
+    from harness.core.store import Store
 
     store = Store(tmp_path / "store")  # the study's own quarantine keeps only real failures
     ds = dataset_stage.dataset()

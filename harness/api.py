@@ -13,8 +13,8 @@ from pathlib import Path
 
 from stable_baselines3 import PPO
 
-from harness.paths import artifacts_dir
-from harness.store import Artifact, IntegrityError, Store, StoreError
+from harness.core.paths import artifacts_dir
+from harness.core.store import Artifact, IntegrityError, Store, StoreError
 
 POLICY_KINDS = ("expert", "expert_run", "arm_run")
 """Artefact kinds that hold a policy (``model.zip``)."""

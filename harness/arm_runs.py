@@ -15,6 +15,7 @@ import torch
 from stable_baselines3 import PPO
 
 from harness import compare
+from harness.core.store import Artifact, Build, Store
 from harness.evaluate import evaluate
 from harness.metrics import ArmRunMetrics
 from harness.nav.scenario import Scenario
@@ -28,7 +29,6 @@ from harness.pretrain import (
 )
 from harness.spec.ppo import PPOConfig
 from harness.spec.study import Arm, PretrainSpec
-from harness.store import Artifact, Build, Store
 from harness.train import ProgressFn, RunSeeds, Target, build_ppo, train_run
 
 

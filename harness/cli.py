@@ -24,8 +24,8 @@ import sys
 from pathlib import Path
 
 from harness.api import open_store
+from harness.core.store import MANIFEST, Artifact, Store, StoreError
 from harness.spec.errors import SpecError
-from harness.store import MANIFEST, Artifact, Store, StoreError
 
 
 class UsageError(Exception):

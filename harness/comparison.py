@@ -14,6 +14,7 @@ import json
 import numpy as np
 
 from harness import compare
+from harness.core.store import Artifact, Build, Store
 from harness.metrics import (
     ArmRow,
     ArmRunMetrics,
@@ -27,7 +28,6 @@ from harness.metrics import (
     SensitivityLevel,
 )
 from harness.spec.study import PretrainSpec, TargetLevel
-from harness.store import Artifact, Build, Store
 
 
 def summarise(spec: PretrainSpec, runs: dict[str, list[Artifact]], dataset: Artifact,

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from harness import paths
+from harness.core import paths
 
 CRITERION = "harness_criterion"
 ARTIFACT = "harness_artifact"
@@ -103,9 +103,9 @@ def _preflight(config: pytest.Config) -> None:
     """Before anything runs: the spec loads and passes every rule, and the store takes new
     files; otherwise one line (exit status 4, with or without xdist) and no report. Leftovers
     of killed runs (progress files, staging folders, zero-byte locks) are swept."""
+    from harness.core.store import Store, StoreError
     from harness.spec.errors import SpecError
-    from harness.spec.study import load_study
-    from harness.store import Store, StoreError
+    from harness.spec.loader import load_study
 
     try:
         load_study(config.getoption("--profile"), config.getoption("--study-spec"))
@@ -168,7 +168,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 @pytest.fixture(scope="session")
 def study_spec(pytestconfig: pytest.Config):
     """The resolved study spec of the chosen profile (:class:`harness.spec.study.Study`)."""
-    from harness.spec.study import load_study
+    from harness.spec.loader import load_study
 
     return load_study(pytestconfig.getoption("--profile"), pytestconfig.getoption("--study-spec"))
 
@@ -176,11 +176,13 @@ def study_spec(pytestconfig: pytest.Config):
 @pytest.fixture(scope="session")
 def executor(pytestconfig: pytest.Config):
     """Where the expensive builds run (``--executor``): this process, or Ray tasks."""
-    from harness.executor import make_executor
+    from harness.core.executor import make_executor
+    from harness.stages import READ_FROM_INPUTS, REMOTE_KINDS
 
     ex = make_executor(pytestconfig.getoption("--executor"),
                        pytestconfig.getoption("--ray-address"),
-                       pytestconfig.getoption("--ray-num-gpus"))
+                       pytestconfig.getoption("--ray-num-gpus"),
+                       remote_kinds=REMOTE_KINDS, read_from_inputs=READ_FROM_INPUTS)
     yield ex
     ex.close()
 
@@ -188,7 +190,7 @@ def executor(pytestconfig: pytest.Config):
 @pytest.fixture(scope="session")
 def store(pytestconfig: pytest.Config, executor):
     """The shared artefact store (file-locked across xdist workers)."""
-    from harness.store import Store
+    from harness.core.store import Store
 
     root = pytestconfig.getoption("--artifacts-dir") or paths.artifacts_dir()
     fresh = pytestconfig._harness_started if pytestconfig.getoption("--fresh") else None
@@ -198,7 +200,7 @@ def store(pytestconfig: pytest.Config, executor):
 @pytest.fixture(scope="session")
 def progress(pytestconfig: pytest.Config, store):
     """A callback that training runs call at every evaluation (live progress)."""
-    from harness.progress import ProgressReporter
+    from harness.core.progress import ProgressReporter
 
     reporter = ProgressReporter(pytestconfig, store.root / ".progress")
     if store.executor.concurrent:
@@ -285,7 +287,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     xdist = bool(getattr(config.option, "numprocesses", None) or 0)
     ray_driver = config.getoption("--executor") == "ray"
     if not _is_worker(config) and (xdist or ray_driver):
-        from harness.progress import ProgressTail
+        from harness.core.progress import ProgressTail
 
         root = Path(config.getoption("--artifacts-dir") or paths.artifacts_dir())
         reporter = config.pluginmanager.get_plugin("terminalreporter")
@@ -359,7 +361,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         set(metafunc.fixturenames)
     if not names:
         return
-    from harness.spec.study import load_study
+    from harness.spec.loader import load_study
     from harness.stages import arm_matrix, size_matrix
 
     config = metafunc.config

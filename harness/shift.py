@@ -34,6 +34,7 @@ from stable_baselines3 import PPO
 
 from harness import compare
 from harness.arm_runs import load_bc_policy, load_checkpoint, load_final_policy
+from harness.core.store import Artifact, Build, Store
 from harness.datasets.schema import DATA_DIR, METADATA_FILE
 from harness.envs import is_declared
 from harness.evaluate import run_episodes
@@ -49,7 +50,6 @@ from harness.nav.outcomes import OUTCOME_COLLISION, OUTCOME_SUCCESS
 from harness.nav.scenario import Scenario
 from harness.spec.study import SEED_PLAN_VERSION, PretrainSpec, ShiftSpec
 from harness.stats import wilson_interval
-from harness.store import Artifact, Build, Store
 
 FINE_TUNED, BC = "fine-tuned", "bc"
 OUTCOMES = "outcomes.json"

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from harness import compare
 from harness.comparison import arm_row, recipe_versus
+from harness.core.store import Artifact, Build, Store
 from harness.metrics import (
     ArmRow,
     DatasetMetrics,
@@ -22,7 +23,6 @@ from harness.metrics import (
     SizeStudyMetrics,
 )
 from harness.spec.study import PretrainSpec
-from harness.store import Artifact, Build, Store
 
 
 def summarise_sizes(spec: PretrainSpec, baseline: dict[int, Artifact],

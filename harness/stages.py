@@ -2,7 +2,7 @@
 
 Each stage asks the stage modules (:mod:`harness.expert`, :mod:`harness.datasets.stage`,
 :mod:`harness.arm_runs`, :mod:`harness.comparison`, :mod:`harness.shift`) for its artefacts and
-keeps what it got for the session; :class:`~harness.scheduling.Scheduler` decides the order of
+keeps what it got for the session; :class:`~harness.core.scheduling.Scheduler` decides the order of
 builds. :func:`study_stages` builds the three stages of one study and registers the builds that
 depend on nothing upstream (the baseline runs) as independent work for the scheduler.
 """
@@ -16,18 +16,29 @@ from dataclasses import dataclass, replace
 
 from harness.arm_runs import train_arm
 from harness.comparison import summarise
+from harness.core.progress import ProgressReporter
+from harness.core.scheduling import Scheduler
+from harness.core.store import Artifact, Store, reporting_under_way
 from harness.datasets.inspect import inspect_dataset
 from harness.datasets.stage import record_dataset
 from harness.datasets.subset import subset_dataset
 from harness.expert import promote, require_approved, train_expert_seed
-from harness.progress import ProgressReporter
-from harness.scheduling import Scheduler
 from harness.shift import shift_matrix, shift_run
 from harness.size_study import summarise_sizes
 from harness.spec.study import Arm, DatasetSpec, Study
-from harness.store import Artifact, Store, reporting_under_way
 
 log = logging.getLogger("harness.stages")
+
+REMOTE_KINDS = ("expert_run", "arm_run", "dataset", "shift_run")
+"""The expensive builds (expert seed runs, arm runs with the shift experiment's arms, dataset
+recording, and the shift experiment's evaluation of every checkpoint of a run on every family,
+~35 s each in the full profile): what a Ray executor sends to the cluster. The rest
+(promotion, inspection, comparison, shift matrix, summaries) is cheap and reads the driver's
+store: it runs in the driver."""
+READ_FROM_INPUTS = {"arm_run": ("checkpoints",)}
+"""Of the sub-folders the store's quick verification skips, those a remote build reads from an
+input of this kind, so they travel with it: an arm run's checkpoints (its shift evaluation
+plays every one of them). The rest (TensorBoard logs) stays on the driver."""
 
 
 class ExpertStage:

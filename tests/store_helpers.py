@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.store import Artifact, Build, Store
+from harness.core.store import Artifact, Build, Store
 from tests.dataset_helpers import make_dataset
 
 DATASET_EPISODES = 4

@@ -7,10 +7,10 @@ import pytest
 from scipy import stats as sps
 
 from harness.comparison import summarise
+from harness.core.store import Build, Store
 from harness.metrics import ArmRunMetrics, ComparisonMetrics, EvalSummary
-from harness.spec.study import load_study
+from harness.spec.loader import load_study
 from harness.stats import distribution
-from harness.store import Build, Store
 
 EVERY, BUDGET = 10, 40  # evaluations at 0, 10, 20, 30, 40
 

@@ -13,13 +13,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from harness.core.hashing import file_sha256
+from harness.core.store import Store
 from harness.datasets.analytics import analyse
 from harness.datasets.playback import replay_all, replay_episode
 from harness.datasets.schema import DATA_DIR, DATA_FILE, MANDATORY_KEYS, METADATA_FILE
 from harness.datasets.stage import validate_and_quarantine
 from harness.datasets.validate import validate_dataset
-from harness.hashing import file_sha256
-from harness.store import Store
 from tests.dataset_helpers import make_dataset
 
 EPISODES = 12

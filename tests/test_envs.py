@@ -27,8 +27,8 @@ from harness.nav.outcomes import OUTCOME_COLLISION, OUTCOME_SUCCESS
 from harness.pretrain import load_demonstrations
 from harness.spec.environment import parse_environment, replayable
 from harness.spec.errors import Fields, SpecError
+from harness.spec.loader import load_study, study_file
 from harness.spec.seed_plan import largest_seed, study_ranges
-from harness.spec.study import load_study, study_file
 
 RULE = OutcomeRule(success=Condition(info="reached"), collision=Condition(info="crashed"))
 

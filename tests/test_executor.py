@@ -8,7 +8,7 @@ import threading
 
 import pytest
 
-from harness.executor import (
+from harness.core.executor import (
     _NODE,
     ArtifactRef,
     _materialise,
@@ -18,10 +18,10 @@ from harness.executor import (
     pack_folder,
     unpack_folder,
 )
-from harness.progress import ProgressReporter
-from harness.spec.study import load_study
+from harness.core.progress import ProgressReporter
+from harness.core.store import UNUSED_DIRS, Build, IntegrityError, Store, under_way
+from harness.spec.loader import load_study
 from harness.stages import arm_matrix, build_ahead, study_stages
-from harness.store import UNUSED_DIRS, Build, IntegrityError, Store, under_way
 
 
 def _publish(store: Store, name: str, data: bytes):
@@ -86,7 +86,7 @@ def test_a_result_that_differs_from_what_the_node_reported_is_refused(tmp_path):
     folder = tmp_path / "result"
     folder.mkdir()
     (folder / "model.zip").write_bytes(b"abc")
-    from harness.executor import file_hashes
+    from harness.core.executor import file_hashes
 
     expected = file_hashes(folder)
     check_received("arm_run-1", folder, expected)
@@ -155,8 +155,8 @@ def test_with_a_concurrent_executor_a_test_waiting_for_a_build_does_not_start_an
 
 
 def test_a_build_error_reaches_the_driver_with_its_message_even_if_it_cannot_be_pickled():
+    from harness.core.executor import ExecutorError, _portable
     from harness.datasets.validate import DatasetInvalid, ValidationReport
-    from harness.executor import ExecutorError, _portable
 
     plain = ValueError("bad value")
     assert _portable(plain) is plain

@@ -11,9 +11,9 @@ import sys
 import pytest
 from filelock import FileLock
 
-from harness.paths import ROOT
-from harness.spec.study import study_file
-from harness.store import Store, StoreNotWritable
+from harness.core.paths import ROOT
+from harness.core.store import Store, StoreNotWritable
+from harness.spec.loader import study_file
 
 
 def _pytest(*args, cwd=ROOT):

@@ -5,11 +5,11 @@ from dataclasses import replace
 
 import pytest
 
+from harness.core.store import Store
 from harness.datasets.stage import record_dataset
 from harness.expert import ExpertNotApproved, load_expert_policy, promote, train_expert_seed
 from harness.metrics import ExpertMetrics
-from harness.spec.study import load_study
-from harness.store import Store
+from harness.spec.loader import load_study
 
 
 @pytest.fixture(scope="module")

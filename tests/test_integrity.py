@@ -8,11 +8,11 @@ import time
 
 import pytest
 
-from harness import store as store_module
 from harness.api import load_policy
 from harness.cli import main
+from harness.core import store as store_module
+from harness.core.store import MANIFEST, IntegrityError, Store
 from harness.datasets.schema import DATA_DIR, DATA_FILE
-from harness.store import MANIFEST, IntegrityError, Store
 from tests.store_helpers import build_tiny_study, save_untrained_policy
 
 

@@ -3,8 +3,8 @@
 import contextlib
 from pathlib import Path
 
-from harness.scheduling import Scheduler
-from harness.store import _BLOCKING, Artifact, Busy
+from harness.core.scheduling import Scheduler
+from harness.core.store import _BLOCKING, Artifact, Busy
 
 
 class FakeStore:

@@ -2,7 +2,7 @@
 
 import time
 
-from harness.progress import ProgressReporter, ProgressTail, eta_seconds, format_row
+from harness.core.progress import ProgressReporter, ProgressTail, eta_seconds, format_row
 
 
 def test_eta_and_line_format():

@@ -4,11 +4,11 @@ artefacts built by another commit or from a dirty tree (audit finding 7)."""
 import json
 import re
 
+from harness.core.paths import templates_dir
+from harness.core.store import Artifact, Store
 from harness.metrics import EvalSummary
-from harness.paths import templates_dir
 from harness.report.render import expert_section, provenance_flags
 from harness.stats import distribution
-from harness.store import Artifact, Store
 
 
 def _final(success: float, collision: float, n: int) -> dict:

@@ -11,10 +11,10 @@ from stable_baselines3 import PPO
 
 from harness import seeds as plan
 from harness.nav.vec_env import NavVecEnv
+from harness.spec.loader import load_study
 from harness.spec.ppo import PPOConfig
 from harness.spec.scenarios import load_scenario
 from harness.spec.seed_plan import study_ranges as planned
-from harness.spec.study import load_study
 from harness.train import RunSeeds, build_ppo
 
 CFG = PPOConfig(n_envs=8, n_steps=32, batch_size=128, n_epochs=1)

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from harness import compare, shift
+from harness.spec.loader import load_study
 from harness.spec.scenarios import load_scenario
-from harness.spec.study import load_study
 
 EPISODES = 50
 

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import yaml
 
+from harness.core.store import Store, StoreError
 from harness.datasets.schema import DATA_DIR, DATA_FILE, METADATA_FILE
 from harness.datasets.subset import subset_dataset
 from harness.datasets.validate import validate_dataset
@@ -15,8 +16,8 @@ from harness.metrics import ArmRow, RecipeVersus, SizeRow
 from harness.pretrain import bc_schedule
 from harness.size_study import _needed
 from harness.spec.errors import SpecError
-from harness.spec.study import BCConfig, load_study, study_file
-from harness.store import Store, StoreError
+from harness.spec.loader import load_study, study_file
+from harness.spec.study import BCConfig
 from tests.dataset_helpers import make_dataset
 
 BASE = yaml.safe_load(study_file().read_text())

@@ -8,8 +8,8 @@ import pytest
 import yaml
 
 from harness.spec.errors import SpecError
+from harness.spec.loader import load_study, study_file
 from harness.spec.seed_plan import study_ranges
-from harness.spec.study import load_study, study_file
 
 TEXT = study_file().read_text()
 BASE = yaml.safe_load(TEXT)

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from harness.store import MANIFEST, Store, StoreError
+from harness.core.store import MANIFEST, Store, StoreError
 
 
 def _write(build, text="x"):
@@ -119,9 +119,9 @@ def test_two_processes_asking_for_the_same_artifact_build_it_once(tmp_path):
 KILL_SCRIPT = textwrap.dedent("""
     import sys
     from dataclasses import replace
-    from harness.spec.study import load_study
+    from harness.spec.loader import load_study
     from harness.expert import train_expert_seed
-    from harness.store import Store
+    from harness.core.store import Store
     spec = load_study("smoke").expert
     spec = replace(spec, budget=int(sys.argv[2]))
     train_expert_seed(spec, 0, Store(sys.argv[1]))
@@ -133,7 +133,7 @@ def test_sigkill_during_training_leaves_nothing_complete_and_the_next_run_recove
     from dataclasses import replace
 
     from harness.expert import train_expert_seed
-    from harness.spec.study import load_study
+    from harness.spec.loader import load_study
 
     root = tmp_path / "store"
     budget = 60_000
@@ -178,7 +178,7 @@ def test_nonblocking_mode_skips_an_artifact_another_process_is_building(tmp_path
 
 
 def _try_nonblocking(root: str) -> None:
-    from harness.store import Busy
+    from harness.core.store import Busy
 
     store = Store(root)
     try:
@@ -204,8 +204,8 @@ def test_threads_waiting_for_one_build_sleep_on_a_gate_and_say_it_is_under_way(t
     thread in non-blocking mode gets Busy at once."""
     import threading
 
-    import harness.store as store_module
-    from harness.store import Busy, reporting_under_way
+    import harness.core.store as store_module
+    from harness.core.store import Busy, reporting_under_way
 
     attempts = []
 

@@ -5,7 +5,7 @@ import yaml
 
 from harness.nav.seeding import SEED_BOUND
 from harness.spec.errors import SpecError
-from harness.spec.study import load_study, study_file
+from harness.spec.loader import load_study, study_file
 
 BASE = yaml.safe_load(study_file().read_text())
 

@@ -10,6 +10,7 @@ import gymnasium as gym
 import h5py
 import numpy as np
 
+from harness.core.hashing import file_sha256, json_default
 from harness.datasets.schema import (
     DATA_DIR,
     DATA_FILE,
@@ -21,7 +22,6 @@ from harness.datasets.schema import (
 )
 from harness.envs import is_declared
 from harness.evaluate import Policy, run_episodes
-from harness.hashing import file_sha256, json_default
 from harness.nav.env import action_space, observation_space
 from harness.nav.mix import ScenarioMix
 from harness.nav.observation import observation_fields

@@ -11,13 +11,13 @@ import json
 import shutil
 from pathlib import Path
 
+from harness.core.store import Artifact, Build, Store, StoreError, git_state, now_iso
 from harness.datasets.record import collect, write_dataset
 from harness.datasets.validate import DatasetInvalid, ValidationReport, validate_dataset
 from harness.envs import is_declared
 from harness.expert import load_expert_policy, require_approved
 from harness.metrics import DatasetMetrics, ValidationSummary
 from harness.spec.study import DatasetSpec
-from harness.store import Artifact, Build, Store, StoreError, git_state, now_iso
 
 
 def dataset_config(spec: DatasetSpec) -> dict:

@@ -13,11 +13,11 @@ import json
 
 import h5py
 
+from harness.core.hashing import file_sha256
+from harness.core.store import Artifact, Build, Store, StoreError, now_iso
 from harness.datasets.record import coverage_of, declared_coverage
 from harness.datasets.schema import DATA_DIR, DATA_FILE, METADATA_FILE
 from harness.datasets.stage import publish_validated
-from harness.hashing import file_sha256
-from harness.store import Artifact, Build, Store, StoreError, now_iso
 
 SUBSET_VERSION = 1
 """Part of a subset's identity: bump when how a subset is drawn changes."""

@@ -19,6 +19,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 
+from harness.core.hashing import file_sha256
 from harness.datasets.schema import (
     DATA_DIR,
     DATA_FILE,
@@ -27,7 +28,6 @@ from harness.datasets.schema import (
     METADATA_FILE,
     OUTCOMES,
 )
-from harness.hashing import file_sha256
 from harness.nav.outcomes import OUTCOME_FLAGS
 
 MINARI_KEYS = ("dataset_id", "minari_version", "data_format", "total_episodes", "total_steps",

@@ -13,9 +13,9 @@ Each scenario mix file (``specs/mixes/*.yaml``) gets one id too, e.g. ``harness/
 
 from gymnasium.envs.registration import register, registry
 
+from harness.core.paths import specs_dir
 from harness.nav.mix import ScenarioMix
 from harness.nav.scenario import LidarParams, RewardWeights, RobotParams, Scenario
-from harness.paths import specs_dir
 
 ENV_ID = "harness/Nav-v0"
 

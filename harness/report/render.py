@@ -11,6 +11,8 @@ from pathlib import Path
 
 import jinja2
 
+from harness.core.paths import templates_dir
+from harness.core.store import Artifact, Store, StoreError, environment_versions, git_state
 from harness.metrics import (
     ArmRunMetrics,
     ComparisonMetrics,
@@ -20,9 +22,7 @@ from harness.metrics import (
     ShiftMetrics,
     SizeStudyMetrics,
 )
-from harness.paths import templates_dir
 from harness.report import figures
-from harness.store import Artifact, Store, StoreError, environment_versions, git_state
 
 LOADERS = {
     "expert": ("from harness.api import load_policy",
@@ -42,7 +42,7 @@ def render_study_report(profile: str, spec_path: str | None, results: dict,
                         artifacts_root: Path, out_dir: Path, started: float,
                         exitstatus: int) -> tuple[Path, Path]:
     """Write ``<out_dir>/<study>/report.html`` and ``report.pdf``; return both paths."""
-    from harness.spec.study import load_study
+    from harness.spec.loader import load_study
 
     study = load_study(profile, spec_path)
     store = Store(artifacts_root)

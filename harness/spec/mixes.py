@@ -17,9 +17,9 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
+from harness.core.paths import specs_dir
 from harness.nav.mix import ScenarioMix, mix_incompatibility
 from harness.nav.scenario import Scenario
-from harness.paths import specs_dir
 from harness.spec.errors import Fields, SpecError
 from harness.spec.scenarios import load_scenarios, read_yaml
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import yaml
 
+from harness.core.paths import specs_dir
 from harness.nav.scenario import (
     LAYOUTS,
     POTENTIALS,
@@ -17,7 +18,6 @@ from harness.nav.scenario import (
     RobotParams,
     Scenario,
 )
-from harness.paths import specs_dir
 from harness.spec.errors import Fields, SpecError
 
 

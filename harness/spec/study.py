@@ -11,10 +11,9 @@ import copy
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
-from harness.hashing import config_hash
+from harness.core.hashing import config_hash
 from harness.nav.mix import ScenarioMix, as_mix
 from harness.nav.scenario import Scenario
-from harness.paths import specs_dir
 from harness.seeds import (
     MAX_RUN_SEED,
     MAX_SIZES,
@@ -24,9 +23,9 @@ from harness.seeds import (
     recording_seeds,
     sized_stream,
 )
-from harness.spec.errors import Fields, SpecError
+from harness.spec.errors import Fields
 from harness.spec.ppo import PPOConfig, parse_ppo
-from harness.spec.scenarios import load_scenarios, read_yaml
+from harness.spec.scenarios import load_scenarios
 
 
 @dataclass(frozen=True)
@@ -527,25 +526,6 @@ def deep_merge(base: dict, override: dict) -> dict:
         else:
             out[key] = copy.deepcopy(value)
     return out
-
-
-def study_file() -> Path:
-    return specs_dir() / "study.yaml"
-
-
-def load_study(profile: str = "full", path: str | Path | None = None) -> Study:
-    """Load the study spec with ``profile`` merged over its base."""
-    path = Path(path or study_file())
-    raw = read_yaml(path)
-    top = Fields(raw, path)
-    profiles = top.raw("profiles", {})
-    if not isinstance(profiles, dict) or profile not in profiles:
-        names = list(profiles) if isinstance(profiles, dict) else []
-        raise SpecError(path, "profiles", f"a profile named one of {names}", profile)
-    base = {k: v for k, v in raw.items() if k != "profiles"}
-    from harness.spec.rules import checked_study  # cross-field rules, base alone, real paths
-
-    return checked_study(base, profiles[profile] or {}, profile, path)
 
 
 def parse_study(data: dict, path: str | Path, profile: str) -> Study:

@@ -21,9 +21,9 @@ import time
 import pytest
 
 import tests.ray.cluster  # noqa: F401  (first: loopback-only Ray, set before ray is imported)
-from harness.benchmark import publish
-from harness.paths import ROOT
-from harness.store import Store
+from harness.core.benchmark import publish
+from harness.core.paths import ROOT
+from harness.core.store import Store
 
 pytestmark = pytest.mark.benchmark
 PROFILE = os.environ.get("HARNESS_BENCH_PROFILE", "smoke")

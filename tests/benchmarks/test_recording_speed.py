@@ -12,12 +12,12 @@ from pathlib import Path
 import pytest
 import torch
 
-from harness.benchmark import publish
+from harness.core.benchmark import publish
+from harness.core.paths import artifacts_dir
+from harness.core.store import Store, git_state, now_iso
 from harness.datasets.record import collect, write_dataset
 from harness.datasets.validate import validate_dataset
-from harness.paths import artifacts_dir
-from harness.spec.study import load_study
-from harness.store import Store, git_state, now_iso
+from harness.spec.loader import load_study
 
 pytestmark = pytest.mark.benchmark
 

@@ -8,12 +8,12 @@ import torch
 from stable_baselines3 import PPO
 from stable_baselines3.common.vec_env import DummyVecEnv
 
-from harness.benchmark import publish
+from harness.core.benchmark import publish
 from harness.nav.env import NavEnv
 from harness.nav.vec_env import NavVecEnv
+from harness.spec.loader import load_study
 from harness.spec.mixes import load_mixes
 from harness.spec.scenarios import load_scenarios
-from harness.spec.study import load_study
 from harness.train import lidar_layout
 
 pytestmark = pytest.mark.benchmark

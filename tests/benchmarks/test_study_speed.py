@@ -13,8 +13,8 @@ import time
 
 import pytest
 
-from harness.benchmark import publish
-from harness.paths import ROOT
+from harness.core.benchmark import publish
+from harness.core.paths import ROOT
 
 pytestmark = pytest.mark.benchmark
 PROFILE = os.environ.get("HARNESS_BENCH_PROFILE", "smoke")

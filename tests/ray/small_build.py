@@ -8,11 +8,13 @@ import sys
 from dataclasses import replace
 
 import tests.ray.cluster  # noqa: F401  (loopback-only Ray: before ray is imported)
-from harness.executor import RayExecutor
+from harness.core.executor import RayExecutor
+from harness.core.progress import ProgressReporter
+from harness.core.store import Artifact, Store
 from harness.expert import train_expert_seed
-from harness.progress import ProgressReporter
-from harness.spec.study import ExpertSpec, load_study
-from harness.store import Artifact, Store
+from harness.spec.loader import load_study
+from harness.spec.study import ExpertSpec
+from harness.stages import REMOTE_KINDS
 
 
 def small_expert() -> ExpertSpec:
@@ -28,7 +30,7 @@ def build(store: Store) -> Artifact:
 
 
 def main(root: str, address: str) -> None:
-    executor = RayExecutor(address=address)
+    executor = RayExecutor(address=address, kinds=REMOTE_KINDS)
     try:
         art = build(Store(root, executor=executor))
         print("built" if art.built else "reused", art.id, flush=True)

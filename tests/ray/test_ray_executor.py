@@ -27,9 +27,10 @@ import pytest
 pytest.importorskip("ray")
 
 from harness.cli import main  # noqa: E402
-from harness.executor import REMOTE_KINDS, RayExecutor  # noqa: E402
-from harness.paths import ROOT  # noqa: E402
-from harness.store import Store  # noqa: E402
+from harness.core.executor import RayExecutor  # noqa: E402
+from harness.core.paths import ROOT  # noqa: E402
+from harness.core.store import Store  # noqa: E402
+from harness.stages import REMOTE_KINDS  # noqa: E402
 from tests.ray.cluster import LOOPBACK, loopback_cluster, node_addresses  # noqa: E402
 from tests.ray.small_build import build  # noqa: E402
 
@@ -158,7 +159,7 @@ def test_a_node_lost_mid_build_is_retried_elsewhere_and_the_store_is_complete(cl
                                                                               tmp_path):
     reference = build(Store(tmp_path / "local"))  # the same build in this process
 
-    executor = RayExecutor(address=cluster.address)
+    executor = RayExecutor(address=cluster.address, kinds=REMOTE_KINDS)
     try:
         store = Store(tmp_path / "ray", executor=executor)
         result: dict = {}

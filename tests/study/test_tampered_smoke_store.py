@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from harness.cli import main
+from harness.core.store import MANIFEST, Store
 from harness.datasets.schema import DATA_DIR, DATA_FILE
-from harness.store import MANIFEST, Store
 
 SMOKE = os.environ.get("HARNESS_SMOKE_STORE")
 pytestmark = pytest.mark.skipif(not SMOKE, reason="needs a finished smoke store: "

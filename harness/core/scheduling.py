@@ -3,7 +3,7 @@
 A process (an xdist worker, or a lone pytest) asks for artefacts; several processes share the
 store under its file locks. :class:`Scheduler` builds what it is asked for without idling: it
 skips an artefact another process is building (the store's non-blocking mode raises
-:class:`~harness.store.Busy`), comes back to it later, and, when everything left is being built
+:class:`~harness.core.store.Busy`), comes back to it later, and, when everything left is being built
 elsewhere, does registered independent work (builds that depend on nothing upstream, e.g. the
 comparison's baseline runs) before it waits. It knows nothing of what it builds.
 """
@@ -14,7 +14,7 @@ import contextlib
 from collections.abc import Callable, Hashable, Sequence
 from typing import Protocol, TypeVar
 
-from harness.store import Artifact, Busy
+from harness.core.store import Artifact, Busy
 
 K = TypeVar("K", bound=Hashable)
 

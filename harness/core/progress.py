@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-log = logging.getLogger("harness.progress")
+log = logging.getLogger("harness.core.progress")
 
 
 def eta_seconds(row: dict) -> float | None:
@@ -67,7 +67,7 @@ class ProgressReporter:
 class RunProgress:
     """The progress callback of one run (``callback(row)`` at every evaluation). A plain object,
     not a closure, so that an executor that ships a build elsewhere can recognise it and relay
-    the rows back to this process (:mod:`harness.executor`)."""
+    the rows back to this process (:mod:`harness.core.executor`)."""
 
     def __init__(self, reporter: ProgressReporter, name: str):
         self.reporter = reporter

@@ -7,7 +7,7 @@ import platform
 import time
 from pathlib import Path
 
-from harness.paths import reports_dir
+from harness.core.paths import reports_dir
 
 
 def publish(name: str, rows: list[dict], printer=print) -> Path:

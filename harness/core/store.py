@@ -35,12 +35,13 @@ import json
 import os
 import platform
 import shutil
+import socket
 import subprocess
 import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
@@ -48,8 +49,8 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
-from harness.hashing import config_hash, file_sha256, json_default
-from harness.paths import ROOT
+from harness.core.hashing import config_hash, file_sha256, json_default
+from harness.core.paths import ROOT
 
 MANIFEST = "manifest.json"
 RESUME = ".resume"
@@ -324,6 +325,31 @@ def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
+def local_placement() -> dict:
+    """``built_on`` of a build run in this process."""
+    return {"executor": "local", "node": socket.gethostname(), "host": socket.gethostname(),
+            "pid": os.getpid()}
+
+
+class LocalExecutor:
+    """Runs every build in the calling process: the store's default executor, no Ray needed
+    (:mod:`harness.core.executor` has the others)."""
+
+    name = "local"
+    concurrent = False
+    """Whether independent builds may be submitted from several threads to run at once."""
+
+    def execute(self, kind: str, builder: Callable[[Build], None], build: Build,
+                inputs: Sequence[Artifact] = ()) -> None:
+        started = time.time()
+        under_way(build.artifact_id)
+        builder(build)
+        build.built_on = {**local_placement(), "build_seconds": round(time.time() - started, 3)}
+
+    def close(self) -> None:
+        pass
+
+
 class Store:
     """The artefact hierarchy under ``root``; safe to share between processes."""
 
@@ -333,14 +359,10 @@ class Store:
         fresh) exactly once per session, however many workers ask for them. ``create=False``
         opens an existing store for reading (audits): a missing root is an error, not a new
         empty store, and nothing is written. ``executor``: where builds run
-        (:mod:`harness.executor`; default this process)."""
+        (:mod:`harness.core.executor`; default this process)."""
         self.root = Path(root).absolute()  # artefact paths stay valid from any directory
         self.fresh_before = fresh_before
-        if executor is None:
-            from harness.executor import LocalExecutor  # the executor module builds on this one
-
-            executor = LocalExecutor()
-        self.executor = executor
+        self.executor = LocalExecutor() if executor is None else executor
         if not create:
             if not self.root.is_dir():
                 raise StoreError(f"{self.root}: no artefact store here (expected an existing "

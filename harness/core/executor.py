@@ -1,23 +1,23 @@
 """Executors: where an artefact build runs. This process (the default), or a Ray task.
 
-:meth:`harness.store.Store.get_or_build` owns identity, locks, the manifest and the atomic
+:meth:`harness.core.store.Store.get_or_build` owns identity, locks, the manifest and the atomic
 publish; it hands the build itself (``builder(build)``, which fills a staging folder) to its
 executor. Nothing else changes between executors: ids, reuse and manifests are the same, except
 that every manifest records where it was built (``built_on``: executor, node, host).
 
-:class:`RayExecutor` runs the builds of the expensive kinds (expert seed runs, arm runs, dataset
-recording) as Ray tasks on any node of a cluster, without a shared file system:
+:class:`RayExecutor` runs the builds of the kinds it is handed (the pipeline's expensive ones)
+as Ray tasks on any node of a cluster, without a shared file system:
 
 - **Inputs travel through Ray's object store.** The builder (a closure) is pickled with
-  :class:`_Packer`, a cloudpickle pickler that replaces every :class:`~harness.store.Artifact`
-  it captures by a reference (id, kind, manifest hash), the :class:`~harness.store.Store` by
+  :class:`_Packer`, a cloudpickle pickler that replaces every :class:`~harness.core.store.Artifact`
+  it captures by a reference (id, kind, manifest hash), the :class:`~harness.core.store.Store` by
   "the node's store" and a progress callback by a relay. Each referenced artefact folder is
   sent once per session as a tar (``ray.put``); on the node it is unpacked into a node-local
   store (:func:`_materialise`), checked against its manifest, and the builder's artefacts are
   re-pointed there while it is unpickled. No path of the driver is ever used on a node.
 - **The result travels back the same way.** The task builds into the node store's staging
   folder and returns it as a tar with the sha256 of every file; the driver unpacks it into its
-  own staging folder, checks every file against those hashes (:class:`~harness.store.
+  own staging folder, checks every file against those hashes (:class:`~harness.core.store.
   IntegrityError` otherwise) and the store publishes it exactly as a local build.
 - **Faults.** A task whose node dies is retried elsewhere by Ray (``max_retries``); the store
   publishes only a complete, verified result, so a lost node never leaves a half artefact, and
@@ -26,7 +26,7 @@ recording) as Ray tasks on any node of a cluster, without a shared file system:
   of the harness package's source with the driver's and refuses to build otherwise.
 - **Live progress.** Training runs on a node report each evaluation to a small relay actor on
   the driver's node; the driver replays them through its own
-  :class:`~harness.progress.ProgressReporter`, so they reach the terminal (or the xdist
+  :class:`~harness.core.progress.ProgressReporter`, so they reach the terminal (or the xdist
   controller's tail) as a local run's lines do.
 
 Ray is an optional dependency (``pip install -e .[ray]``): this module imports it only when a
@@ -50,39 +50,31 @@ import threading
 import time
 import traceback
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import cloudpickle
 
-from harness.hashing import file_sha256
-from harness.progress import RunProgress
-from harness.store import (
+from harness.core.hashing import file_sha256
+from harness.core.progress import RunProgress
+from harness.core.store import (  # noqa: F401  (LocalExecutor, local_placement: re-exported)
     MANIFEST,
     UNUSED_DIRS,
     Artifact,
     Build,
     Difference,
     IntegrityError,
+    LocalExecutor,
     Store,
     StoreError,
     environment_versions,
+    local_placement,
     under_way,
 )
 
-log = logging.getLogger("harness.executor")
+log = logging.getLogger("harness.core.executor")
 
-REMOTE_KINDS = ("expert_run", "arm_run", "dataset", "shift_run")
-"""The expensive builds (expert seed runs, arm runs with the shift experiment's arms, dataset
-recording, and the shift experiment's evaluation of every checkpoint of a run on every family,
-~35 s each in the full profile): what :class:`RayExecutor` sends to the cluster. The rest
-(promotion, inspection, comparison, shift matrix, summaries) is cheap and reads the driver's
-store: it runs in the driver."""
-READ_FROM_INPUTS = {"arm_run": ("checkpoints",)}
-"""Of the sub-folders the store's quick verification skips (``UNUSED_DIRS``), those a remote
-build reads from an input of this kind, so they travel with it: an arm run's checkpoints (its
-shift evaluation plays every one of them). The rest (TensorBoard logs) stays on the driver."""
 MAX_RETRIES = 3
 """How often Ray re-runs a task whose worker or node died (an error raised by the build itself
 is never retried: it would fail again)."""
@@ -93,30 +85,6 @@ class ExecutorError(StoreError):
     node, a result that differs from what the node reported)."""
 
 
-def local_placement() -> dict:
-    """``built_on`` of a build run in this process."""
-    return {"executor": "local", "node": socket.gethostname(), "host": socket.gethostname(),
-            "pid": os.getpid()}
-
-
-class LocalExecutor:
-    """Runs every build in the calling process: today's behaviour, no Ray needed."""
-
-    name = "local"
-    concurrent = False
-    """Whether independent builds may be submitted from several threads to run at once."""
-
-    def execute(self, kind: str, builder: Callable[[Build], None], build: Build,
-                inputs: Sequence[Artifact] = ()) -> None:
-        started = time.time()
-        under_way(build.artifact_id)
-        builder(build)
-        build.built_on = {**local_placement(), "build_seconds": round(time.time() - started, 3)}
-
-    def close(self) -> None:
-        pass
-
-
 # ----------------------------------------------------------------------------- code identity
 _FINGERPRINT: dict[str, str] = {}
 
@@ -125,7 +93,7 @@ def code_fingerprint() -> str:
     """sha256 over the harness package's Python sources (relative path and content): equal on
     the driver and a node exactly when they run the same harness code."""
     if "harness" not in _FINGERPRINT:
-        root = Path(__file__).resolve().parent
+        root = Path(__file__).resolve().parent.parent  # the package this module is part of
         h = hashlib.sha256()
         for path in sorted(root.rglob("*.py")):
             h.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
@@ -382,16 +350,21 @@ def _listing(folder: Path) -> set[str]:
 
 # ----------------------------------------------------------------------------- the driver side
 class RayExecutor:
-    """Runs the builds of :data:`REMOTE_KINDS` as Ray tasks (1 CPU, ``num_gpus``, one torch
-    thread), the rest in this process. Safe to call from several threads at once: each call
-    waits for its own task, so independent builds run concurrently on the cluster."""
+    """Runs the builds of ``kinds`` as Ray tasks (1 CPU, ``num_gpus``, one torch thread), the
+    rest in this process. Safe to call from several threads at once: each call waits for its
+    own task, so independent builds run concurrently on the cluster.
+
+    The caller (the pipeline) says which kinds are worth sending, and ``read_from_inputs``: of
+    the sub-folders the store's quick verification skips (``UNUSED_DIRS``), those a remote build
+    reads from an input of a kind, so they travel with it; the rest stays on the driver."""
 
     name = "ray"
     concurrent = True
 
     def __init__(self, address: str | None = None, num_gpus: float = 0.0,
-                 kinds: Sequence[str] = REMOTE_KINDS, torch_threads: int = 1,
-                 max_retries: int = MAX_RETRIES, init: bool = True):
+                 kinds: Sequence[str] = (), torch_threads: int = 1,
+                 max_retries: int = MAX_RETRIES, init: bool = True,
+                 read_from_inputs: Mapping[str, Sequence[str]] | None = None):
         try:
             import ray
         except ImportError:
@@ -399,6 +372,7 @@ class RayExecutor:
                                 "-e '.[ray]'") from None
         self.ray = ray
         self.kinds = tuple(kinds)
+        self.read_from_inputs = {k: tuple(v) for k, v in (read_from_inputs or {}).items()}
         self.num_gpus = num_gpus
         self.torch_threads = torch_threads
         self.max_retries = max_retries
@@ -482,7 +456,7 @@ class RayExecutor:
         with self._blob_lock:
             if key not in self._blobs:
                 art.verify()
-                keep = READ_FROM_INPUTS.get(art.kind, ())
+                keep = self.read_from_inputs.get(art.kind, ())
                 self._blobs[key] = self.ray.put(pack_folder(
                     art.path, skip=[d for d in UNUSED_DIRS if d not in keep]))
             return self._blobs[key]
@@ -539,11 +513,15 @@ class _Relay:
         return out
 
 
-def make_executor(name: str, address: str | None = None, num_gpus: float = 0.0):
+def make_executor(name: str, address: str | None = None, num_gpus: float = 0.0,
+                  remote_kinds: Sequence[str] = (),
+                  read_from_inputs: Mapping[str, Sequence[str]] | None = None):
     """The executor ``--executor`` names: ``local`` (default) or ``ray`` (``address``: a running
-    cluster, e.g. ``127.0.0.1:6379`` or ``ray://head:10001``; None starts a local instance)."""
+    cluster, e.g. ``127.0.0.1:6379`` or ``ray://head:10001``; None starts a local instance),
+    which sends the builds of ``remote_kinds`` to the cluster (:class:`RayExecutor`)."""
     if name == "local":
         return LocalExecutor()
     if name == "ray":
-        return RayExecutor(address=address or None, num_gpus=num_gpus)
+        return RayExecutor(address=address or None, num_gpus=num_gpus, kinds=remote_kinds,
+                           read_from_inputs=read_from_inputs)
     raise ValueError(f"--executor: expected 'local' or 'ray', found {name!r}")
