@@ -515,8 +515,8 @@ class Regression(Record):
 
 @dataclass(frozen=True)
 class DatasetCoverage(Record):
-    """A dataset's contents (:func:`harness.compare.dataset_coverage`) and its gaps against the
-    fine-tuning scenario's declared ranges."""
+    """A dataset's contents and its gaps against the fine-tuning scenario's declared ranges
+    (:meth:`harness.envs.environment.Environment.coverage`)."""
 
     id: str
     families: dict[str, int]

@@ -26,7 +26,7 @@ from imitation.util import logger as imit_logger
 from stable_baselines3 import PPO
 
 from harness.datasets.schema import DATA_DIR, DATA_FILE, METADATA_FILE
-from harness.envs import is_declared, observation_space
+from harness.envs import environment
 from harness.spec.study import BCConfig, CriticConfig, FineTuneConfig
 
 
@@ -53,34 +53,12 @@ def check_contract(dataset_path: Path, scenario) -> dict:
     """Raise unless the dataset's observation contract equals the environment's."""
     meta = json.loads((dataset_path / DATA_DIR / METADATA_FILE).read_text())
     contract = meta.get("observation_contract", {})
-    if is_declared(scenario):
-        from harness.datasets.record import declared_contracts
-
-        want, _ = declared_contracts(scenario)
-        problems = [f"{k}: dataset {contract.get(k)!r}, env {v!r}" for k, v in want.items()
-                    if contract.get(k) != v]
-    else:
-        problems = _nav_contract_problems(contract, scenario)
+    problems = environment(scenario).contract_problems(contract)
     if problems:
         raise ContractMismatch(f"{dataset_path / DATA_DIR / METADATA_FILE}: field "
                                f"'observation_contract': expected the layout of scenario "
                                f"'{scenario.name}', found: " + "; ".join(problems))
     return contract
-
-
-def _nav_contract_problems(contract: dict, scenario) -> list[str]:
-    space = observation_space(scenario)
-    problems = []
-    if contract.get("dim") != space.shape[0]:
-        problems.append(f"dim: dataset {contract.get('dim')}, env {space.shape[0]}")
-    if contract.get("low") != space.low.tolist() or contract.get("high") != space.high.tolist():
-        problems.append("bounds differ")
-    if contract.get("lidar_rays") != scenario.lidar.rays or contract.get(
-            "lidar_range") != scenario.lidar.range:
-        problems.append(f"lidar: dataset {contract.get('lidar_rays')} rays / "
-                        f"{contract.get('lidar_range')} m, env {scenario.lidar.rays} rays / "
-                        f"{scenario.lidar.range} m")
-    return problems
 
 
 def discounted_returns(rewards: np.ndarray, gamma: float) -> np.ndarray:

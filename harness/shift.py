@@ -36,7 +36,7 @@ from harness import compare
 from harness.arm_runs import load_bc_policy, load_checkpoint, load_final_policy
 from harness.core.store import Artifact, Build, Store
 from harness.datasets.schema import DATA_DIR, METADATA_FILE
-from harness.envs import is_declared
+from harness.envs import environment
 from harness.evaluate import run_episodes
 from harness.metrics import (
     DatasetCoverage,
@@ -124,8 +124,8 @@ def shift_matrix(spec: ShiftSpec, pre: PretrainSpec, evaluations: dict[str, list
                     "collision": target.thresholds.collision,
                     "consecutive": target.consecutive, "deviation": target.deviation},
             fine_tuning_scenario=pre.scenario.name,
-            declared=declared_ranges(pre.scenario, spec.final_set().seeds()),
-            coverage={w: _coverage(ds, pre.scenario, spec.final_set().seeds())
+            declared=environment(pre.scenario).declared_ranges(spec.final_set().seeds()),
+            coverage={w: dataset_coverage(ds, pre.scenario, spec.final_set().seeds())
                       for w, ds in datasets.items()},
             run_ids=run_ids).to_json()
         b.status = "regression" if flagged else "no_regression"
@@ -250,76 +250,8 @@ def regressions(diffs: list[ShiftDifference]) -> list[Regression]:
             for d in diffs if d.stage == FINE_TUNED and d.verdict == compare.REGRESSION]
 
 
-# ----------------------------------------------------------------------------- coverage
-def declared_ranges(scenario, seeds: list[int] | None = None) -> dict:
-    """The fine-tuning scenario's declared ranges, as the coverage compares them. A declared
-    environment declares none: its family, env (id and kwargs) and the ranges of its reset
-    descriptors over ``seeds`` (reset only, no policy plays) stand in for them."""
-    if is_declared(scenario):
-        return {"family": scenario.name, "env": scenario.label(),
-                "descriptors": reset_descriptor_ranges(scenario, seeds or [])}
-    return {"family": scenario.name, "layout": scenario.layout,
-            "obstacles": list(scenario.obstacle_count),
-            "pedestrians": list(scenario.pedestrian_count),
-            "start_goal_distance": list(scenario.goal_distance)}
-
-
-def reset_descriptor_ranges(family, seeds: list[int]) -> dict[str, list[float]]:
-    """[min, max] of each reset descriptor of ``family`` over the episodes of ``seeds``."""
-    if not family.descriptors or not seeds:
-        return {}
-    env = family.make()
-    values: dict[str, list[float]] = {}
-    try:
-        for s in seeds:
-            obs, info = env.reset(seed=int(s))
-            for k, v in family.describe_reset(env, obs, info).items():
-                values.setdefault(k, []).append(v)
-    finally:
-        env.close()
-    return {k: [min(v), max(v)] for k, v in values.items()}
-
-
-def _coverage(dataset: Artifact, scenario, seeds: list[int] | None = None) -> DatasetCoverage:
-    """A dataset's contents from its own metadata (coverage per family, each family's declared
-    layout), and its gaps against ``scenario``."""
+def dataset_coverage(dataset: Artifact, scenario, seeds: list[int]) -> DatasetCoverage:
+    """A dataset's contents from its own metadata, and its gaps against ``scenario`` (in the
+    environment's own terms: the simulator's layout draws, a declared family's descriptors)."""
     meta = json.loads(dataset.file(f"{DATA_DIR}/{METADATA_FILE}").read_text())
-    if is_declared(scenario):
-        return _declared_coverage(dataset, meta, scenario, seeds or [])
-    contents = compare.dataset_coverage(meta["coverage"], meta["env_config"], scenario.name)
-    return DatasetCoverage(id=dataset.id, **contents,
-                           gaps=compare.coverage_gaps(contents, scenario))
-
-
-def _declared_coverage(dataset: Artifact, meta: dict, family, seeds: list[int]
-                       ) -> DatasetCoverage:
-    """Coverage of a declared environment's dataset against the fine-tuning family: by family,
-    by env (id and kwargs) and, where descriptors are declared, by their ranges."""
-    from harness.envs import GymFamily
-
-    per = meta["coverage"]["scenarios"]
-    names = [family.name] if family.name in per else sorted(per)
-    envs = sorted({GymFamily.from_dict(meta["env_config"][n]).label() for n in names})
-    ranges = {}
-    for d in {d for n in names for d in per[n].get("descriptors", {})}:
-        ranges[d] = [min(per[n]["descriptors"][d]["min"] for n in names),
-                     max(per[n]["descriptors"][d]["max"] for n in names)]
-    gaps = []
-    if family.name not in per:
-        have = ", ".join(f"{n} ({per[n]['episodes']})" for n in sorted(per))
-        gaps.append(f"no {family.name} episodes (the dataset has {have})")
-    if family.label() not in envs:
-        gaps.append(f"no episodes of {family.label()} (the dataset has {', '.join(envs)})")
-    want = reset_descriptor_ranges(family, seeds)
-    for d, (want_lo, want_hi) in sorted(want.items()):
-        if d not in ranges:
-            gaps.append(f"no {d} values recorded")
-            continue
-        lo, hi = ranges[d]
-        slack = compare.COVERAGE_TOLERANCE * (want_hi - want_lo)
-        if lo > want_lo + slack or hi < want_hi - slack:
-            gaps.append(f"{d} {lo:.3g}-{hi:.3g} against {want_lo:.3g}-{want_hi:.3g}")
-    return DatasetCoverage(id=dataset.id,
-                           families={n: int(per[n]["episodes"]) for n in sorted(per)},
-                           from_families=names, layouts=envs, obstacles=[], pedestrians=[],
-                           start_goal_distance=[], gaps=gaps, descriptors=ranges)
+    return environment(scenario).coverage(dataset.id, meta, seeds)

@@ -327,21 +327,18 @@ def test_minari_recreates_a_declared_environment(tmp_path, monkeypatch):
 
 
 def test_shift_coverage_of_a_declared_environment_names_its_gaps(tmp_path):
-    from harness.shift import _declared_coverage
+    from harness.envs import environment
 
     fam = replace(line(start_spread=0.1), descriptors=(Descriptor(name="start", info="start"),))
     record(tmp_path, fam, False)
     meta = json.loads((tmp_path / DATA_DIR / METADATA_FILE).read_text())
     wide = replace(fam, name="wide", kwargs={"discrete": False, "start_spread": 0.5})
 
-    class Art:
-        id = "dataset-x"
-
-    cov = _declared_coverage(Art(), meta, wide, list(range(100)))
+    cov = environment(wide).coverage("dataset-x", meta, list(range(100)))
     assert any(g.startswith("no wide episodes") for g in cov.gaps), cov.gaps
     assert any("start_spread=0.5" in g for g in cov.gaps), cov.gaps
     assert any(g.startswith("start ") and "against" in g for g in cov.gaps), cov.gaps
-    same = _declared_coverage(Art(), meta, fam, list(range(100)))
+    same = environment(fam).coverage("dataset-x", meta, list(range(100)))
     assert same.gaps == [], same.gaps
 
 

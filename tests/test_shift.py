@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from harness import compare, shift
+from harness.envs.simulator import coverage_gaps, dataset_coverage
 from harness.spec.loader import load_study
 from harness.spec.scenarios import load_scenario
 
@@ -119,9 +120,9 @@ ENV = {name: {"layout": load_scenario(name).layout}
 def test_coverage_gaps_are_named_in_words():
     doorway = load_scenario("doorway")  # doorway layout, 0-3 obstacles, 2-4 pedestrians, 3-9 m
     open_only = {"scenarios": {"open": _family(200, {"0": 200}, {"0": 200}, 2.01, 6.98)}}
-    contents = compare.dataset_coverage(open_only, ENV, "doorway")
+    contents = dataset_coverage(open_only, ENV, "doorway")
     assert contents["from_families"] == ["open"]  # no doorway episodes: every family's
-    assert compare.coverage_gaps(contents, doorway) == [
+    assert coverage_gaps(contents, doorway) == [
         "no doorway episodes (the dataset has open (200))",
         "no doorway layout episodes (the dataset has open)",
         "obstacle counts 0-0 against 0-3",
@@ -135,12 +136,12 @@ def test_a_matched_dataset_covers_its_scenario_and_reads_its_own_family():
         "crowd": _family(100, {str(k): 25 for k in range(3, 7)},
                          {str(k): 25 for k in range(2, 6)}, 3.02, 7.97),
         "open": _family(100, {"0": 100}, {"0": 100}, 2.0, 7.0)}}
-    contents = compare.dataset_coverage(mixed, ENV, "crowd")
+    contents = dataset_coverage(mixed, ENV, "crowd")
     assert contents["from_families"] == ["crowd"] and contents["pedestrians"] == [3, 6]
-    assert compare.coverage_gaps(contents, crowd) == []
+    assert coverage_gaps(contents, crowd) == []
     narrow = {"scenarios": {"crowd": _family(100, {"3": 50, "4": 50},
                                              {str(k): 25 for k in range(2, 6)}, 3.6, 7.9)}}
-    assert compare.coverage_gaps(compare.dataset_coverage(narrow, ENV, "crowd"), crowd) == [
+    assert coverage_gaps(dataset_coverage(narrow, ENV, "crowd"), crowd) == [
         "pedestrian counts 3-4 against 3-6", "start-goal distances 3.6-7.9 m against 3.0-8.0 m"]
 
 

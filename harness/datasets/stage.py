@@ -14,7 +14,7 @@ from pathlib import Path
 from harness.core.store import Artifact, Build, Store, StoreError, git_state, now_iso
 from harness.datasets.record import collect, write_dataset
 from harness.datasets.validate import DatasetInvalid, ValidationReport, validate_dataset
-from harness.envs import is_declared
+from harness.envs import environment
 from harness.expert import load_expert_policy, require_approved
 from harness.metrics import DatasetMetrics, ValidationSummary
 from harness.spec.study import DatasetSpec
@@ -36,18 +36,16 @@ def record_dataset(spec: DatasetSpec, expert: Artifact, store: Store) -> Artifac
     def build(b: Build) -> None:
         policy = load_expert_policy(expert).policy
         episodes = collect(policy, spec.sources, seeds, spec.deterministic, spec.n_envs)
-        first = spec.scenarios[0]
-        prefix = first.environment if is_declared(first) else "nav"
+        prefix = environment(spec.scenarios[0]).dataset_prefix
         dataset_id = f"harness/{prefix}-{spec.label}-{b.artifact_id.rsplit('-', 1)[-1][:12]}-v0"
         provenance = {"created": now_iso(), "seeds": seeds, "git": git_state(),
                       "expert": {"id": expert.id, "manifest_sha256": expert.manifest_hash,
                                  "chosen_seed": expert.manifest.get("chosen_seed"),
                                  "scenario": expert.manifest.get("scenario")},
                       "deterministic_actions": spec.deterministic}
-        if is_declared(first):  # the simulator replays by construction (DESIGN.md 3)
-            from harness.spec.environment import replayable
-
-            provenance["replayable"] = all(replayable(s) for s in spec.scenarios)
+        checks = [environment(s).replay_check() for s in spec.scenarios]
+        if None not in checks:  # None: the simulator replays by construction (DESIGN.md 3)
+            provenance["replayable"] = all(checks)
         metadata = write_dataset(b.dir, dataset_id, episodes, list(spec.scenarios), provenance,
                                  mix=spec.mix)
         b.extra = {"dataset": publish_validated(b, store, spec.min_episodes, metadata),

@@ -15,7 +15,7 @@ import h5py
 
 from harness.core.hashing import file_sha256
 from harness.core.store import Artifact, Build, Store, StoreError, now_iso
-from harness.datasets.record import coverage_of, declared_coverage
+from harness.datasets.coverage import coverage_of, declared_coverage
 from harness.datasets.schema import DATA_DIR, DATA_FILE, METADATA_FILE
 from harness.datasets.stage import publish_validated
 

@@ -219,8 +219,3 @@ def _spaces(family: GymFamily) -> tuple[gym.Space, gym.Space]:
         finally:
             env.close()
     return _SPACES[key]
-
-
-def is_declared(scenario: object) -> bool:
-    """True for a declared Gymnasium family, False for the built-in simulator's scenarios."""
-    return isinstance(scenario, GymFamily)
