@@ -225,12 +225,12 @@ def reevaluate(store: Store, artifact_id: str, episodes: int, scenario: str | No
 def _declared_family(store: Store, art, name: str):
     """The declared environment family ``name`` as the artefact (or the runs it was built from)
     recorded it in its config; None for the built-in simulator's scenarios."""
-    from harness.envs import GymFamily
+    from harness.envs import declared_family
 
     for a in [art, *(store.find(ref["id"]) for ref in art.manifest.get("inputs", []))]:
-        cfg = a.manifest.get("config", {}).get("scenario")
-        if isinstance(cfg, dict) and cfg.get("kind") == "gymnasium" and cfg["name"] == name:
-            return GymFamily.from_dict(cfg)
+        family = declared_family(a.manifest.get("config", {}).get("scenario"))
+        if family is not None and family.name == name:
+            return family
     return None
 
 

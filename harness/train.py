@@ -22,7 +22,7 @@ from stable_baselines3.common.callbacks import BaseCallback, CallbackList
 from stable_baselines3.common.logger import Logger
 from stable_baselines3.common.utils import set_random_seed
 
-from harness.envs import training_env
+from harness.envs import environment, training_env
 from harness.evaluate import evaluate_families
 from harness.metrics import CurvePoint, FamilyRates
 from harness.nav.features import LidarProximity
@@ -73,10 +73,7 @@ def build_ppo(cfg: PPOConfig, scenario: Scenario, seeds: RunSeeds, tensorboard: 
 def lidar_layout(scenario) -> tuple[int, float] | None:
     """(lidar entries at the start of the observation, lidar range in metres) of a built-in
     simulator's scenario or mix; None for a declared environment (it has no known lidar)."""
-    if not isinstance(scenario, (Scenario, ScenarioMix)):
-        return None
-    lidar = scenario.lidar
-    return lidar.rays * lidar.history, lidar.range
+    return environment(scenario).lidar_layout()
 
 
 def training_seeds_played(model: PPO, block: SeedRange) -> SeedRange:

@@ -92,3 +92,24 @@ def test_infrastructure_imports_no_stage():
     outside = {m: sorted(d for d in deps if not d.startswith("harness.core"))
                for m, deps in core.items()}
     assert {m: d for m, d in outside.items() if d} == {}
+
+
+KIND_TESTS = (r"\bis_declared\b", r"isinstance\([^)]*GymFamily", r"==\s*[\"']gymnasium[\"']",
+              r"isinstance\([^)]*\(Scenario, ScenarioMix\)\)", r"[\"']info_keys[\"'] in ")
+"""Ways to ask which kind of environment one has (a declared family or the simulator)."""
+
+
+def test_only_the_environment_implementations_ask_which_environment_they_have():
+    import re
+
+    allowed = {"harness/envs", "harness/nav"}  # the two implementations and the dispatcher
+    allowed_files = {"harness/datasets/schema.py"}  # generic_layout: a dataset's own variant
+    found = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        rel = path.relative_to(PACKAGE.parent).as_posix()
+        if rel in allowed_files or any(rel.startswith(a + "/") for a in allowed):
+            continue
+        for n, line in enumerate(path.read_text().splitlines(), 1):
+            if any(re.search(p, line) for p in KIND_TESTS):
+                found.append(f"{rel}:{n}: {line.strip()}")
+    assert found == []

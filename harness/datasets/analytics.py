@@ -9,7 +9,7 @@ import h5py
 import numpy as np
 
 from harness.datasets.playback import replay_check
-from harness.datasets.schema import DATA_DIR, DATA_FILE, METADATA_FILE, OUTCOMES
+from harness.datasets.schema import DATA_DIR, DATA_FILE, METADATA_FILE, OUTCOMES, generic_layout
 from harness.stats import distribution
 
 NEAR_COLLISION = 0.05
@@ -26,7 +26,7 @@ def episode_table(folder: Path) -> list[dict]:
     measures (clearance, pedestrians, start-goal distance) is NaN, and saturation is the
     fraction of steps with some Box action dimension at its bound (0 for discrete actions)."""
     meta = json.loads((folder / DATA_DIR / METADATA_FILE).read_text())
-    declared = "info_keys" in meta
+    declared = generic_layout(meta)
     rows = []
     with h5py.File(folder / DATA_DIR / DATA_FILE, "r") as fh:
         for i in range(len(fh.keys())):
@@ -128,7 +128,7 @@ def analyse(folder: Path, replay: bool = True) -> dict:
         r["anomalies"] = flags
     acts = actions(folder)
     meta = json.loads((folder / DATA_DIR / METADATA_FILE).read_text())
-    panels = action_panels(acts, meta["action_contract"]) if "info_keys" in meta else None
+    panels = action_panels(acts, meta["action_contract"]) if generic_layout(meta) else None
     return {
         "dataset_id": meta.get("dataset_id"),
         "episodes": len(rows),

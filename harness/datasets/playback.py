@@ -12,10 +12,8 @@ import numpy as np
 from PIL import Image
 
 from harness.datasets.schema import DATA_DIR, DATA_FILE, METADATA_FILE
-from harness.envs import GymFamily
-from harness.nav.env import NavEnv
+from harness.envs import environment, from_config
 from harness.nav.outcomes import outcome_of_info
-from harness.nav.scenario import Scenario, scenario_from_dict
 
 NOT_REPLAYABLE = "not replayable: the environment is not deterministic under reset(seed)"
 
@@ -51,18 +49,15 @@ class Replay:
                 and self.outcome_recorded == self.outcome_replayed)
 
 
-def scenarios_from_metadata(meta: dict) -> dict[str, Scenario | GymFamily]:
+def scenarios_from_metadata(meta: dict) -> dict:
     """Rebuild every recorded scenario (or declared environment family) from the dataset's own
     env_config (no spec files)."""
-    return {name: GymFamily.from_dict(cfg) if cfg.get("kind") == "gymnasium"
-            else scenario_from_dict(cfg) for name, cfg in meta["env_config"].items()}
+    return {name: from_config(cfg) for name, cfg in meta["env_config"].items()}
 
 
-def make_env(scenario: Scenario | GymFamily, render_mode: str | None = None):
+def make_env(scenario, render_mode: str | None = None):
     """The single-episode environment that replays a recorded episode."""
-    if isinstance(scenario, GymFamily):
-        return scenario.make(render_mode=render_mode)
-    return NavEnv(scenario, render_mode=render_mode)
+    return environment(scenario).make(render_mode=render_mode)
 
 
 def is_replayable(folder: Path) -> bool:

@@ -50,3 +50,13 @@ MANDATORY_KEYS = {
     "total_steps": "number of transitions",
     "data_sha256": "sha256 of data/main_data.hdf5",
 }
+
+
+def generic_layout(meta: dict) -> bool:
+    """Whether a dataset is in the generic layout: its metadata lists its per-step ``info_keys``
+    and its contracts describe its spaces as they are (Box or Discrete, any dtype), its episode
+    attributes are its declared descriptors. Otherwise it is in the built-in simulator's fixed
+    layout (float32 observations, (T, 2) actions in [-1, 1], :data:`INFO_KEYS`, layout
+    attributes). A property of the file, read from the file: validation and analytics must
+    work on a dataset whose environment is not at hand."""
+    return "info_keys" in meta

@@ -16,7 +16,7 @@ import h5py
 from harness.core.hashing import file_sha256
 from harness.core.store import Artifact, Build, Store, StoreError, now_iso
 from harness.datasets.coverage import coverage_of, declared_coverage
-from harness.datasets.schema import DATA_DIR, DATA_FILE, METADATA_FILE
+from harness.datasets.schema import DATA_DIR, DATA_FILE, METADATA_FILE, generic_layout
 from harness.datasets.stage import publish_validated
 
 SUBSET_VERSION = 1
@@ -33,7 +33,7 @@ def subset_dataset(parent: Artifact, episodes: int, store: Store) -> Artifact:
     def build(b: Build) -> None:
         src = parent.path / DATA_DIR
         meta = json.loads((src / METADATA_FILE).read_text())
-        declared = "info_keys" in meta  # a declared environment's dataset
+        declared = generic_layout(meta)  # a declared environment's dataset
         data = b.dir / DATA_DIR
         data.mkdir(parents=True)
         rows = []

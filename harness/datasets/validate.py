@@ -27,6 +27,7 @@ from harness.datasets.schema import (
     MANDATORY_KEYS,
     METADATA_FILE,
     OUTCOMES,
+    generic_layout,
 )
 from harness.nav.outcomes import OUTCOME_FLAGS
 
@@ -198,10 +199,10 @@ def _episodes(fh: h5py.File, meta: dict, report: ValidationReport, min_episodes:
     contract = meta.get("observation_contract") or {}
     low = np.asarray(contract.get("low", []), dtype=np.float64)
     high = np.asarray(contract.get("high", []), dtype=np.float64)
-    if "info_keys" not in meta:  # the built-in simulator's layout: float32 bounds
+    if not generic_layout(meta):  # the built-in simulator's layout: float32 bounds
         low, high = low.astype(np.float32), high.astype(np.float32)
     spaces = Spaces(meta.get("info_keys", INFO_KEYS), meta.get("action_contract") or {},
-                    "info_keys" in meta)
+                    generic_layout(meta))
     seen_attr_ids: set[int] = set()
     seeds = []
     steps = 0

@@ -25,6 +25,24 @@ def environment(scenario) -> Environment:
     return Declared(scenario) if isinstance(scenario, GymFamily) else Simulator(scenario)
 
 
+def from_config(config: dict):
+    """A recorded family back from its config (a dataset's ``env_config`` entry, an artefact's
+    ``config.scenario``): a declared family (``kind: gymnasium``) or a built-in scenario."""
+    if config.get("kind") == "gymnasium":
+        return GymFamily.from_dict(config)
+    from harness.nav.scenario import scenario_from_dict
+
+    return scenario_from_dict(config)
+
+
+def declared_family(config) -> GymFamily | None:
+    """The declared family a recorded config describes; None for anything else (a built-in
+    scenario or mix, no config)."""
+    if isinstance(config, dict) and config.get("kind") == "gymnasium":
+        return GymFamily.from_dict(config)
+    return None
+
+
 def training_env(scenario, n_envs: int, seed_block: tuple[int, int]):
     """The VecEnv a training run steps: the native batched one for the built-in simulator,
     otherwise the declared environment vectorised over the run's block of episode seeds."""
@@ -55,5 +73,5 @@ def advice(scenario) -> Advice:
 
 
 __all__ = ["NAV_ADVICE", "Advice", "Condition", "DatasetLayout", "DeclaredOutcome", "Descriptor",
-           "Environment", "GymFamily", "OutcomeRule", "action_space", "advice", "environment",
-           "load_object", "observation_space", "play", "training_env"]
+           "Environment", "GymFamily", "OutcomeRule", "action_space", "advice", "declared_family",
+           "environment", "from_config", "load_object", "observation_space", "play", "training_env"]

@@ -92,6 +92,9 @@ class Declared:
 
         return BlockSeededVecEnv(self.family, n_envs, seed_block)
 
+    def make(self, render_mode: str | None = None) -> gym.Env:
+        return self.family.make(render_mode=render_mode)
+
     def play(self, policy, seeds: Sequence[int], n_envs: int, deterministic: bool,
              on_step=None, on_reset=None) -> dict:
         from harness.envs.runner import run_family_episodes
@@ -101,6 +104,9 @@ class Declared:
 
     def episode_end(self, info: dict) -> dict:
         return self.family.describe_end(info)
+
+    def lidar_layout(self) -> tuple[int, float] | None:
+        return None  # whatever its observation holds, the harness knows no lidar in it
 
     def replay_check(self) -> bool | None:
         from harness.spec.environment import replayable

@@ -83,6 +83,9 @@ class Environment(Protocol):
     def training_env(self, n_envs: int, seed_block: tuple[int, int]):
         """The VecEnv a training run steps, over the run's own block of episode seeds."""
 
+    def make(self, render_mode: str | None = None) -> gym.Env:
+        """A single-episode environment (playback re-simulates recorded episodes in it)."""
+
     def play(self, policy, seeds: Sequence[int], n_envs: int, deterministic: bool,
              on_step=None, on_reset=None) -> dict:
         """One episode per seed; per-episode arrays by name (``outcome``, ``ret``, ``len``;
@@ -90,6 +93,10 @@ class Environment(Protocol):
 
     def episode_end(self, info: dict) -> dict:
         """Episode attributes known only at its end (a declared family's end descriptors)."""
+
+    def lidar_layout(self) -> tuple[int, float] | None:
+        """(lidar entries at the start of the observation, lidar range in metres), which the
+        policy's proximity features read (``ppo.lidar_proximity``); None: no known lidar."""
 
     def replay_check(self) -> bool | None:
         """Whether ``reset(seed)`` with the same actions replays an episode; None when it does

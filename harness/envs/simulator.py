@@ -47,6 +47,11 @@ class Simulator:
 
         return NavVecEnv(self.scenario, n_envs, seed_block=seed_block)
 
+    def make(self, render_mode: str | None = None) -> gym.Env:
+        from harness.nav.env import NavEnv
+
+        return NavEnv(self.scenario, render_mode=render_mode)
+
     def play(self, policy, seeds: Sequence[int], n_envs: int, deterministic: bool,
              on_step=None, on_reset=None) -> dict:
         from harness.envs.native import run_native_episodes
@@ -56,6 +61,10 @@ class Simulator:
 
     def episode_end(self, info: dict) -> dict:
         return {}
+
+    def lidar_layout(self) -> tuple[int, float] | None:
+        lidar = self.scenario.lidar
+        return lidar.rays * lidar.history, lidar.range
 
     def replay_check(self) -> bool | None:
         return None  # the simulator replays by construction (each episode is its seed's)

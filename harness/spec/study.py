@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from harness.core.hashing import config_hash
+from harness.envs import environment
 from harness.nav.mix import ScenarioMix, as_mix
 from harness.nav.scenario import Scenario
 from harness.seeds import (
@@ -803,7 +804,7 @@ def _parse_expert(f: Fields, catalogue: Catalogue) -> ExpertSpec:
     seeds = _run_seeds(f, "seeds")
     ppo_f = f.sub("ppo")
     ppo = parse_ppo(ppo_f)
-    if ppo.lidar_proximity is not None and not isinstance(scenario, (Scenario, ScenarioMix)):
+    if ppo.lidar_proximity is not None and environment(scenario).lidar_layout() is None:
         raise ppo_f.error("lidar_proximity", "null: proximity features read the built-in "
                           "simulator's lidar, and a declared environment has none the harness "
                           "knows", ppo.lidar_proximity)
