@@ -1,0 +1,97 @@
+"""The session fixtures: the study spec, where builds run, the store, live progress, the
+stages, and the ``criteria`` fixture every acceptance criterion is recorded through."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from harness.core import paths
+from harness.plugin.state import ARTIFACT, CRITERION, started
+
+
+@pytest.fixture(scope="session")
+def study_spec(pytestconfig: pytest.Config):
+    """The resolved study spec of the chosen profile (:class:`harness.spec.study.Study`)."""
+    from harness.spec.loader import load_study
+
+    return load_study(pytestconfig.getoption("--profile"), pytestconfig.getoption("--study-spec"))
+
+
+@pytest.fixture(scope="session")
+def executor(pytestconfig: pytest.Config):
+    """Where the expensive builds run (``--executor``): this process, or Ray tasks."""
+    from harness.core.executor import make_executor
+    from harness.stages import READ_FROM_INPUTS, REMOTE_KINDS
+
+    ex = make_executor(pytestconfig.getoption("--executor"),
+                       pytestconfig.getoption("--ray-address"),
+                       pytestconfig.getoption("--ray-num-gpus"),
+                       remote_kinds=REMOTE_KINDS, read_from_inputs=READ_FROM_INPUTS)
+    yield ex
+    ex.close()
+
+
+@pytest.fixture(scope="session")
+def store(pytestconfig: pytest.Config, executor):
+    """The shared artefact store (file-locked across xdist workers)."""
+    from harness.core.store import Store
+
+    root = pytestconfig.getoption("--artifacts-dir") or paths.artifacts_dir()
+    fresh = started(pytestconfig) if pytestconfig.getoption("--fresh") else None
+    return Store(Path(root), fresh_before=fresh, executor=executor)
+
+
+@pytest.fixture(scope="session")
+def progress(pytestconfig: pytest.Config, store):
+    """A callback that training runs call at every evaluation (live progress)."""
+    from harness.core.progress import ProgressReporter
+
+    reporter = ProgressReporter(pytestconfig, store.root / ".progress")
+    if store.executor.concurrent:
+        reporter.terminal = None  # rows arrive from a thread: the session's tail prints them
+    return reporter
+
+
+@pytest.fixture(scope="session")
+def stages(study_spec, store, progress):
+    """The study's stages on the store, sharing one scheduler (:mod:`harness.stages`). With an
+    executor that runs builds elsewhere concurrently (Ray), every build of the study is asked
+    for at once, so the cluster works on all of them while the tests wait for theirs."""
+    from harness.stages import build_ahead, study_stages
+
+    stages = study_stages(study_spec, store, progress)
+    if store.executor.concurrent:
+        build_ahead(stages, study_spec)
+    return stages
+
+
+@pytest.fixture(scope="session")
+def expert_stage(stages):
+    """Per-seed expert runs and the promotion decision, built or reused on demand."""
+    return stages.expert
+
+
+@pytest.fixture(scope="session")
+def dataset_stage(stages):
+    """The datasets recorded from the approved expert and their inspection."""
+    return stages.dataset
+
+
+@pytest.fixture(scope="session")
+def pretraining_stage(stages):
+    """Matched-seed arm runs (the shift experiment's arm included), comparison, shift check."""
+    return stages.pretraining
+
+
+@pytest.fixture
+def criteria(request: pytest.FixtureRequest):
+    """One call per acceptance criterion (:class:`harness.criteria.Criteria`): it formats the
+    row, records it (the row reaches the report even when the test then fails) and asserts."""
+    from harness.criteria import Criteria
+
+    node = request.node
+    return Criteria(sink=lambda row: node.user_properties.append((CRITERION, row.to_json())),
+                    cite=lambda aid: node.user_properties.append((ARTIFACT, aid)),
+                    test=node.nodeid)
