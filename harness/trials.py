@@ -1,16 +1,18 @@
-"""Issue 11 trials: train one PPO expert over the ``all`` scenario mix, evaluate it per family.
+"""Expert-recipe trials: train one PPO expert on the study's mix and evaluate it per family.
 
-One trial = one seed of one setting. The policy trains on the declared mix (equal family
-weights, nothing oversampled); the learner's knobs are what this script varies: the progress
-potential, the lidar history, the network and the PPO settings, the budget. At every checkpoint
-the deterministic policy plays 200 fresh episodes per family on seeds ``EVAL_BASE + k``, far
-from the run's training block (checked), the same episode set at every checkpoint, and a row
-(steps, wall and CPU time of training, success/collision per family) is printed and appended
-to ``--out`` (JSON lines). Training time excludes evaluation time; on a shared machine the CPU
-time is the one to read throughput from.
+    python -m harness.trials --label prox --seed 0 --steps 4000000 --eval-every 1000000 \
+        --lidar-proximity 0.5 --out trials.jsonl
 
-    PYTHONPATH=. python tools/mix_expert_trials.py --label geo --seed 0 --steps 10000000 \\
-        --potential geodesic --out trials.jsonl
+What the study's expert stage does, with the learner's knobs exposed (the progress potential,
+the lidar history, waypoints, the collision reward, the network, the PPO settings, an annealed
+learning rate, the policy's lidar proximity features) and no gate: the tool that found why the
+mix expert failed its gate on the new stack (issue 21). One trial = one seed of one setting.
+It trains on the episode stream of the study's expert run of that seed (a trial is a what-if of
+that run), and at every checkpoint the deterministic policy plays ``--episodes`` episodes of each
+family on the same fixed set of the ``audit_eval`` purpose, which no stage of a study trains,
+selects or evaluates on (:mod:`harness.seeds`). A row (steps, wall and CPU time of training,
+success/collision per family) is printed and appended to ``--out`` (JSON lines). Training time
+excludes evaluation time; on a shared machine the CPU time is the one to read throughput from.
 """
 
 from __future__ import annotations
@@ -19,19 +21,36 @@ import argparse
 import json
 import sys
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import torch
 
-from harness.evaluate import evaluate
+from harness.evaluate import evaluate_families as evaluate_mix
 from harness.metrics import EvalSummary
 from harness.nav.mix import ScenarioMix
+from harness.seeds import SeedRange, evaluation_set
 from harness.spec.mixes import load_mixes
 from harness.spec.ppo import PPOConfig
 from harness.train import RunSeeds, build_ppo
 
-EVAL_BASE = 10**9
-"""First episode seed of the per-family evaluation sets (the gate's fresh episodes)."""
+TRIAL_SET = 1
+"""Index of the trials' evaluation set among the ``audit_eval`` purpose's sets (the CLI's
+re-evaluation uses set 0)."""
+
+
+@dataclass(frozen=True)
+class Anneal:
+    """A learning rate decaying linearly from ``lr`` to 0 at step ``steps``, for one
+    ``learn()`` call that ends at step ``end`` (SB3's progress counts within the call:
+    ``1 - num_timesteps / end``). Picklable, so a saved model keeps it."""
+
+    lr: float
+    steps: int
+    end: int
+
+    def __call__(self, progress_remaining: float) -> float:
+        step = (1.0 - progress_remaining) * self.end
+        return self.lr * max(0.0, 1.0 - step / self.steps)
 
 
 def trial_mix(potential: str | None, history: int | None,
@@ -56,10 +75,16 @@ def trial_mix(potential: str | None, history: int | None,
     return replace(mix, families=tuple(families))
 
 
-def evaluate_families(model, mix: ScenarioMix, episodes: int) -> dict[str, EvalSummary]:
-    """Deterministic evaluation of each family on ``episodes`` episodes."""
-    seeds = range(EVAL_BASE, EVAL_BASE + episodes)
-    return {family.name: evaluate(model.policy, family, seeds) for family in mix.families}
+def evaluation_window(mix: ScenarioMix, episodes: int) -> SeedRange:
+    """The seeds from which every family's ``episodes`` trial episodes are dealt."""
+    return evaluation_set("audit_eval", TRIAL_SET, mix.evaluation_window(episodes))
+
+
+def evaluate_families(model, mix: ScenarioMix, episodes: int, n_envs: int = 256
+                      ) -> dict[str, EvalSummary]:
+    """Deterministic evaluation of ``episodes`` episodes of each family."""
+    window = evaluation_window(mix, episodes)
+    return evaluate_mix(model.policy, mix, window.seeds(), episodes, n_envs).families
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -98,11 +123,7 @@ def main(argv: list[str] | None = None) -> int:
                     ent_coef=args.ent_coef, lidar_proximity=args.lidar_proximity,
                     net_arch=tuple(int(x) for x in args.net.split(",")))
     seeds = RunSeeds.of("expert_training", "expert", args.seed)
-    if seeds.block.start < EVAL_BASE + args.episodes and EVAL_BASE < seeds.block.stop:
-        raise SystemExit(f"evaluation seeds overlap the training block {seeds.block}")
     model = build_ppo(cfg, mix, seeds, tensorboard=None)
-    if args.lr_anneal:
-        model.lr_schedule = lambda _p: args.lr * max(0.0, 1 - model.num_timesteps / args.steps)
     settings = {k: v for k, v in vars(args).items() if k not in ("out",)}
     names = [f.name for f in mix.families]
     print(f"# {json.dumps(settings)}", flush=True)
@@ -110,8 +131,10 @@ def main(argv: list[str] | None = None) -> int:
     train_s = cpu_s = 0.0
     while model.num_timesteps < args.steps:
         t0, c0 = time.perf_counter(), time.process_time()
-        model.learn(total_timesteps=min(args.eval_every, args.steps - model.num_timesteps),
-                    reset_num_timesteps=False)
+        chunk = min(args.eval_every, args.steps - model.num_timesteps)
+        if args.lr_anneal:
+            model.lr_schedule = Anneal(args.lr, args.steps, model.num_timesteps + chunk)
+        model.learn(total_timesteps=chunk, reset_num_timesteps=False)
         train_s += time.perf_counter() - t0
         cpu_s += time.process_time() - c0
         t0 = time.perf_counter()
