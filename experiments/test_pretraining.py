@@ -5,6 +5,7 @@ import pytest
 
 from harness.criteria import Bound
 from harness.metrics import ArmRunMetrics, ComparisonMetrics, ShiftMetrics
+from harness.names import ArmName, DatasetName
 
 pytestmark = pytest.mark.stage(3)
 
@@ -47,7 +48,7 @@ def test_sample_efficiency(pretraining_stage, criteria):
     cmp = pretraining_stage.comparison()
     cfg = cmp.manifest["config"]  # every value shown comes from the artefact, not the spec
     m = ComparisonMetrics.from_json(cmp.metrics)
-    row = m.arms["pretrained"]
+    row = m.arms[ArmName.PRETRAINED]
     n = len(row.seeds)
     lo, hi = row.ratio_ci
     target = cfg["target"]
@@ -74,9 +75,9 @@ def test_sample_efficiency(pretraining_stage, criteria):
 def test_no_final_regression(pretraining_stage, criteria):
     cmp = pretraining_stage.comparison()
     m = ComparisonMetrics.from_json(cmp.metrics)
-    res = m.final_vs_baseline["pretrained"]
-    pre = m.arms["pretrained"].final_success_mean_ci
-    base = m.arms["baseline"].final_success_mean_ci
+    res = m.final_vs_baseline[ArmName.PRETRAINED]
+    pre = m.arms[ArmName.PRETRAINED].final_success_mean_ci
+    base = m.arms[ArmName.BASELINE].final_success_mean_ci
     criteria.at_least(
         "SC-003f", "no final-performance regression: 95% CI lower bound of final success, "
         "pre-trained minus baseline (paired by seed)", res.ci[0], -res.margin,
@@ -90,7 +91,7 @@ def test_no_final_regression(pretraining_stage, criteria):
 def test_no_unlearning(pretraining_stage, pretrain_seed, criteria):
     cmp = pretraining_stage.comparison()
     cfg = cmp.manifest["config"]
-    row = ComparisonMetrics.from_json(cmp.metrics).arms["pretrained"]
+    row = ComparisonMetrics.from_json(cmp.metrics).arms[ArmName.PRETRAINED]
     i = row.seeds.index(pretrain_seed)
     criteria.at_most(
         "SC-003u", f"no unlearning, seed {pretrain_seed}: largest success drop below the BC "
@@ -122,8 +123,8 @@ def test_recipe_versus_naive(pretraining_stage, criteria):
 def test_ablation_is_matched_and_reported(pretraining_stage):
     """The naive BC -> PPO ablation runs on the same seeds and gets the same statistics."""
     arms = ComparisonMetrics.from_json(pretraining_stage.comparison().metrics).arms
-    for name in (a.name for a in pretraining_stage.spec.arms if a.name != "baseline"):
-        assert arms[name].seeds == arms["baseline"].seeds
+    for name in (a.name for a in pretraining_stage.spec.arms if a.name != ArmName.BASELINE):
+        assert arms[name].seeds == arms[ArmName.BASELINE].seeds
         assert arms[name].ratio == arms[name].ratio  # not NaN
         assert len(arms[name].unlearning_drop) == len(arms[name].seeds)
 
@@ -157,9 +158,10 @@ def test_distribution_shift(pretraining_stage, criteria):
     shift = pretraining_stage.shift()
     cfg = shift.manifest["config"]
     m = ShiftMetrics.from_json(shift.metrics)
-    assert m.coverage["shifted"].gaps, "the shift experiment's shifted dataset covers the " \
-                                       "fine-tuning scenario: it is not a shift"
-    assert not m.coverage["matched"].gaps, m.coverage["matched"].gaps
+    assert m.coverage[DatasetName.SHIFTED].gaps, (
+        "the shift experiment's shifted dataset covers the fine-tuning scenario: it is not a shift")
+    matched = m.coverage[DatasetName.MATCHED]
+    assert not matched.gaps, matched.gaps
     checked = [d for d in m.differences if d.stage == "fine-tuned"]
     unsure = [d for d in checked if d.verdict == "inconclusive"]
     detail = "; ".join(_regression_words(r) for r in m.regressions) or (

@@ -13,6 +13,7 @@ import pytest
 from harness.criteria import Bound
 from harness.datasets.schema import DATA_DIR, DATA_FILE
 from harness.metrics import ArmRunMetrics, SizeStudyMetrics
+from harness.names import ArmName
 
 pytestmark = pytest.mark.stage(3.5)
 
@@ -58,7 +59,7 @@ def test_recipe_does_not_unlearn_where_it_first_meets_sc003(pretraining_stage, c
     art = pretraining_stage.size_study()
     cfg = art.manifest["config"]
     m = SizeStudyMetrics.from_json(art.metrics)
-    need = m.needed["pretrained"]
+    need = m.needed[ArmName.PRETRAINED]
     if need.episodes is None:
         criteria.holds(
             "SC-012u", "the recipe does not unlearn at the smallest size where it meets SC-003",
@@ -67,7 +68,7 @@ def test_recipe_does_not_unlearn_where_it_first_meets_sc003(pretraining_stage, c
             artifact=art.id)
         return
     row = next(r for r in m.sizes if r.episodes == need.episodes)
-    drops = row.arms["pretrained"].unlearning_drop
+    drops = row.arms[ArmName.PRETRAINED].unlearning_drop
     criteria.at_most(
         "SC-012u", f"recipe's largest drop below BC, worst seed, at {need.episodes} "
         f"demonstrations (the smallest size where it meets SC-003; {len(drops)} seeds)",

@@ -27,6 +27,7 @@ from harness.metrics import (
     RecipeVersus,
     SensitivityLevel,
 )
+from harness.names import ArmName
 from harness.spec.study import PretrainSpec, TargetLevel
 
 
@@ -34,7 +35,7 @@ def summarise(spec: PretrainSpec, runs: dict[str, list[Artifact]], dataset: Arti
               expert: Artifact, store: Store) -> Artifact:
     """The ``comparison`` artefact over matched seeds (every arm against the baseline, the
     recipe against each ablation), with the declared criteria in its config."""
-    base = runs["baseline"]
+    base = runs[ArmName.BASELINE]
     seeds = [r.manifest["seeds"][0] for r in base]
     for name, arm_runs in runs.items():
         if [r.manifest["seeds"][0] for r in arm_runs] != seeds:
@@ -43,11 +44,12 @@ def summarise(spec: PretrainSpec, runs: dict[str, list[Artifact]], dataset: Arti
     def build(b: Build) -> None:
         arms = {name: arm_row(spec, name, arm_runs, base) for name, arm_runs in runs.items()}
         b.metrics = ComparisonMetrics(
-            arms=arms, baseline_censored=int(sum(arms["baseline"].censored)),
-            final_vs_baseline={name: _final_difference(spec, row, arms["baseline"])
-                               for name, row in arms.items() if name != "baseline"},
-            recipe_vs={name: recipe_versus(spec, arms["pretrained"], row)
-                       for name, row in arms.items() if name not in ("baseline", "pretrained")},
+            arms=arms, baseline_censored=int(sum(arms[ArmName.BASELINE].censored)),
+            final_vs_baseline={name: _final_difference(spec, row, arms[ArmName.BASELINE])
+                               for name, row in arms.items() if name != ArmName.BASELINE},
+            recipe_vs={name: recipe_versus(spec, arms[ArmName.PRETRAINED], row)
+                       for name, row in arms.items()
+                       if name not in (ArmName.BASELINE, ArmName.PRETRAINED)},
             sensitivity={lvl.label: _level(spec, lvl, runs) for lvl in spec.sensitivity},
             expert_training_steps=ExpertMetrics.from_json(expert.metrics).expert_training_steps,
             dataset_steps=DatasetMetrics.from_json(dataset.metrics).steps,
@@ -95,7 +97,7 @@ def arm_row(spec: PretrainSpec, name: str, arm_runs: list[Artifact],
     final_collision = [m.final_eval.collision_rate for m in metrics]
     auc = [m.auc for m in metrics]
     extra: dict = {}
-    if name != "baseline":
+    if name != ArmName.BASELINE:
         extra = _ratio_stats(spec, t, cens, *_times(spec, base))
         extra.update(
             bc_success=[m.bc_eval.success_rate for m in metrics],
@@ -116,11 +118,12 @@ def arm_row(spec: PretrainSpec, name: str, arm_runs: list[Artifact],
 def _level(spec: PretrainSpec, level: TargetLevel, runs: dict[str, list[Artifact]]
            ) -> SensitivityLevel:
     """A sensitivity row: T of every arm at another declared level (from the same curves)."""
-    t_base, cens_base = _times(spec, runs["baseline"], level)
+    t_base, cens_base = _times(spec, runs[ArmName.BASELINE], level)
     rows = {}
     for name, arm_runs in runs.items():
         t, cens = _times(spec, arm_runs, level)
-        extra = _ratio_stats(spec, t, cens, t_base, cens_base) if name != "baseline" else {}
+        extra = _ratio_stats(spec, t, cens, t_base, cens_base) if name != ArmName.BASELINE \
+            else {}
         rows[name] = LevelRow(time_to_target=t.tolist(), censored=cens.tolist(),
                               iqm_time=compare.iqm(t), **extra)
     return SensitivityLevel(level=Level(**level.as_dict()), arms=rows)

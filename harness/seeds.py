@@ -37,6 +37,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from harness.names import ArmName
+
 PURPOSES = (
     "expert_training",
     "expert_periodic_eval",
@@ -74,8 +76,8 @@ class Region:
         return self.start + self.span
 
 
-STREAMS = ("expert", "baseline", "pretrained", "naive", "shifted", "dataset", "shift_dataset",
-           "matched", "shift_matched_dataset")
+STREAMS = ("expert", ArmName.BASELINE, ArmName.PRETRAINED, ArmName.NAIVE, ArmName.SHIFTED,
+           "dataset", "shift_dataset", ArmName.MATCHED, "shift_matched_dataset")
 """Named streams of the training and recording purposes; a new arm needs a new name here (and
 in its purpose's entry of :data:`LAYOUT`, appended: the blocks of the others stay where they
 are). The shift experiment has two arms (``shifted``, ``matched``) and two datasets
@@ -87,7 +89,7 @@ lie the streams of the dataset-size study: arm ``a`` at size index ``k`` is slot
 ``SIZED_BASE + SIZABLE.index(a) * MAX_SIZES + k`` (:func:`sized_stream`)."""
 MAX_SIZES = 24
 """Sizes a dataset-size study may declare."""
-SIZABLE = ("pretrained", "naive")
+SIZABLE = (ArmName.PRETRAINED, ArmName.NAIVE)
 """The streams that may have sized variants (the pre-trained arms)."""
 STREAM_SLOTS = 64
 """Streams comparison_training has room for: ``SIZED_BASE + len(SIZABLE) * MAX_SIZES``."""
@@ -100,8 +102,8 @@ def _small(index: int) -> int:
 LAYOUT: dict[str, Region] = {
     "expert_training": Region(0, 2**30, block=2**25, streams=("expert",)),
     "comparison_training": Region(2**30, 2**31, block=2**20,
-                                  streams=("baseline", "pretrained", "naive", "shifted",
-                                           "matched")),
+                                  streams=(ArmName.BASELINE, ArmName.PRETRAINED, ArmName.NAIVE,
+                                           ArmName.SHIFTED, ArmName.MATCHED)),
     "dataset_recording": Region(_small(0), SMALL_SPAN, block=2**14,
                                 streams=("dataset", "shift_dataset", "shift_matched_dataset")),
     "expert_periodic_eval": Region(_small(1), SMALL_SPAN),

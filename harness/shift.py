@@ -46,6 +46,7 @@ from harness.metrics import (
     ShiftMetrics,
     ShiftRunMetrics,
 )
+from harness.names import ArmName, DatasetName
 from harness.nav.outcomes import OUTCOME_COLLISION, OUTCOME_SUCCESS
 from harness.nav.scenario import Scenario
 from harness.spec.study import SEED_PLAN_VERSION, PretrainSpec, ShiftSpec
@@ -53,7 +54,7 @@ from harness.stats import wilson_interval
 
 FINE_TUNED, BC = "fine-tuned", "bc"
 OUTCOMES = "outcomes.json"
-REFERENCES = ("matched", "baseline")
+REFERENCES = (ArmName.MATCHED, ArmName.BASELINE)
 ONE_SEED = "one seed: no interval"
 
 
@@ -133,7 +134,7 @@ def shift_matrix(spec: ShiftSpec, pre: PretrainSpec, evaluations: dict[str, list
 
     config = {**spec.config(len(grid)), "fine_tuning_scenario": pre.scenario.name,
               "target": pre.target_level().as_dict(), "every": pre.eval.every}
-    inputs = [datasets["shifted"], datasets["matched"],
+    inputs = [datasets[DatasetName.SHIFTED], datasets[DatasetName.MATCHED],
               *(e for evals in evaluations.values() for e in evals)]
     return store.get_or_build("shift", config, seeds, build, inputs=inputs)
 
@@ -211,7 +212,7 @@ def differences(spec: ShiftSpec, pre: PretrainSpec, played: dict[str, list[dict]
     ``played[arm][i][family]`` is run ``i``'s record on the family (:func:`evaluate_run`):
     ``final`` and ``bc`` per-episode ``success`` / ``collision`` arrays on the same episode
     seeds for every arm, and ``curve``, the family's learning curve."""
-    shifted = [p[family] for p in played["shifted"]]
+    shifted = [p[family] for p in played[ArmName.SHIFTED]]
     t_s, _ = _times(pre, shifted, spec.budget)
     auc_s = [compare.success_auc(p["curve"], spec.budget) for p in shifted]
     out = []
@@ -232,11 +233,11 @@ def differences(spec: ShiftSpec, pre: PretrainSpec, played: dict[str, list[dict]
             t_verdict=ONE_SEED if single else compare.verdict(t_lo, t_hi), auc_difference=area,
             auc_ci=[a_lo, a_hi], auc_verdict=ONE_SEED if single else compare.verdict(
                 a_lo, a_hi, lower_is_better=False)))
-    matched = [p[family] for p in played["matched"]]
+    matched = [p[family] for p in played[ArmName.MATCHED]]
     a, b = _stack(shifted, "bc", "success"), _stack(matched, "bc", "success")
     diff, lo, hi = compare.paired_rate_ci(a, b, spec.bootstrap)
     out.append(ShiftDifference(
-        family=family, stage=BC, reference="matched", success=float(a.mean()),
+        family=family, stage=BC, reference=ArmName.MATCHED, success=float(a.mean()),
         reference_success=float(b.mean()), difference=diff, ci=[lo, hi], margin=spec.margin,
         verdict=compare.shift_verdict(diff, lo, hi, spec.margin)))
     return out
@@ -244,7 +245,7 @@ def differences(spec: ShiftSpec, pre: PretrainSpec, played: dict[str, list[dict]
 
 def regressions(diffs: list[ShiftDifference]) -> list[Regression]:
     """The regressions among ``diffs``, named: fine-tuned policies only (BC is reported)."""
-    return [Regression(arm="shifted", family=d.family, stage=d.stage, reference=d.reference,
+    return [Regression(arm=ArmName.SHIFTED, family=d.family, stage=d.stage, reference=d.reference,
                        success=d.success, reference_success=d.reference_success,
                        drop=-d.difference, ci=d.ci, margin=d.margin)
             for d in diffs if d.stage == FINE_TUNED and d.verdict == compare.REGRESSION]

@@ -22,6 +22,7 @@ from harness.metrics import (
     SizeRow,
     SizeStudyMetrics,
 )
+from harness.names import ArmName
 from harness.spec.study import PretrainSpec
 
 
@@ -40,7 +41,7 @@ def summarise_sizes(spec: PretrainSpec, baseline: dict[int, Artifact],
         rows = [_size_row(spec, n, sized[n], baseline, datasets[n], pretrained) for n in sizes]
         needed = {arm: _needed(arm, rows) for arm in pretrained}
         beats = {other: [r.episodes for r in rows if _recipe_better(r.recipe_vs[other])]
-                 for other in pretrained if other != "pretrained"}
+                 for other in pretrained if other != ArmName.PRETRAINED}
         b.metrics = SizeStudyMetrics(sizes=rows, needed=needed, recipe_beats=beats).to_json()
         b.status = "complete"
 
@@ -62,19 +63,19 @@ def _size_row(spec: PretrainSpec, episodes: int, runs: dict[str, dict[int, Artif
     if missing:
         raise ValueError(f"size {episodes}: no baseline run of seeds {missing}")
     base = [baseline[s] for s in seeds]
-    arms: dict[str, ArmRow] = {"baseline": arm_row(spec, "baseline", base, base)}
+    arms: dict[str, ArmRow] = {ArmName.BASELINE: arm_row(spec, ArmName.BASELINE, base, base)}
     for arm in pretrained:
         arms[arm] = arm_row(spec, arm, [runs[arm][s] for s in seeds], base)
     iqm_ci = {name: list(compare.iqm_ci(row.time_to_target, spec.bootstrap)[1:])
               for name, row in arms.items()}
     meets = {arm: _meets_sc003(spec, arms[arm]) for arm in pretrained}
-    recipe = arms["pretrained"]
+    recipe = arms[ArmName.PRETRAINED]
     return SizeRow(episodes=episodes,
                    transitions=DatasetMetrics.from_json(dataset.metrics).steps,
                    dataset=dataset.id, seeds=seeds, arms=arms, iqm_time_ci=iqm_ci,
                    meets_sc003=meets,
                    recipe_vs={other: recipe_versus(spec, recipe, arms[other])
-                              for other in pretrained if other != "pretrained"})
+                              for other in pretrained if other != ArmName.PRETRAINED})
 
 
 def _meets_sc003(spec: PretrainSpec, row: ArmRow) -> bool:

@@ -23,6 +23,7 @@ from harness.datasets.inspect import inspect_dataset
 from harness.datasets.stage import record_dataset
 from harness.datasets.subset import subset_dataset
 from harness.expert import promote, require_approved, train_expert_seed
+from harness.names import ArmName, DatasetName
 from harness.shift import shift_matrix, shift_run
 from harness.size_study import summarise_sizes
 from harness.spec.study import Arm, DatasetSpec, Study
@@ -108,8 +109,9 @@ class DatasetStage:
         sh = self.study.shift
         if sh is None:
             raise KeyError(f"no dataset '{which}': the spec declares no shift experiment")
-        sources = {"shifted": (sh.dataset_scenarios, "shift_dataset"),
-                   "matched": ((self.study.pretraining.scenario,), "shift_matched_dataset")}
+        sources = {DatasetName.SHIFTED: (sh.dataset_scenarios, "shift_dataset"),
+                   DatasetName.MATCHED: ((self.study.pretraining.scenario,),
+                                         "shift_matched_dataset")}
         if which not in sources:
             raise KeyError(f"no dataset '{which}' (study, shifted or matched)")
         scenarios, stream = sources[which]
@@ -199,12 +201,12 @@ class PretrainingStage:
             built = dict(zip(keys, self.scheduler.build_many(
                 keys, lambda k: self.sized_run(*k)), strict=True))
             full_runs = self.runs([(a, s) for s in self.spec.seeds
-                                   for a in (*pretrained, "baseline")])
+                                   for a in (*pretrained, ArmName.BASELINE)])
             sized = {n: {a: {s: built[(a, n, s)] for s in sz.seeds} for a in pretrained}
                      for n in sz.sizes}
             sized[full] = {a: {s: full_runs[(a, s)] for s in self.spec.seeds}
                            for a in pretrained}
-            baseline = {s: full_runs[("baseline", s)] for s in self.spec.seeds}
+            baseline = {s: full_runs[(ArmName.BASELINE, s)] for s in self.spec.seeds}
             datasets = {n: self.datasets.subset(n) for n in (*sz.sizes, full)}
             self._size_study = summarise_sizes(self.spec, baseline, sized, datasets,
                                                self.store)
@@ -239,14 +241,15 @@ class PretrainingStage:
             sh = self.study.shift
             if sh is None:
                 raise KeyError("the spec declares no shift experiment")
-            names = ("baseline", sh.shifted.name, sh.matched.name)
+            names = (ArmName.BASELINE, sh.shifted.name, sh.matched.name)
             keys = [(arm, s) for s in sh.seeds for arm in names]
             evaluated = dict(zip(keys, self.scheduler.build_many(
                 keys, lambda k: self.shift_evaluation(*k)), strict=True))
             evaluations = {arm: [evaluated[(arm, s)] for s in sh.seeds] for arm in names}
             self._shift = shift_matrix(sh, self.spec, evaluations,
                                        {w: self.datasets.dataset(w)
-                                        for w in ("shifted", "matched")}, self.store)
+                                        for w in (DatasetName.SHIFTED, DatasetName.MATCHED)},
+                                       self.store)
         return self._shift
 
 
@@ -262,7 +265,7 @@ def size_matrix(study: Study) -> list[tuple[str, int, int]]:
 
 def dataset_kinds(study: Study) -> tuple[str, ...]:
     """The datasets a study records: its own, and the shift experiment's two when declared."""
-    return ("study", "shifted", "matched") if study.shift is not None else ("study",)
+    return tuple(DatasetName) if study.shift is not None else (DatasetName.STUDY,)
 
 
 def arm_matrix(study: Study) -> list[tuple[str, int]]:
@@ -336,7 +339,7 @@ def build_ahead(stages: StudyStages, study: Study) -> threading.Thread:
     rest += [(f"shift evaluation {a} seed {s}",
               lambda a=a, s=s: stages.pretraining.shift_evaluation(a, s))
              for s in (sh.seeds if sh is not None else ())
-             for a in ("baseline", sh.shifted.name, sh.matched.name)]
+             for a in (ArmName.BASELINE, sh.shifted.name, sh.matched.name)]
     coordinator = threading.Thread(target=_waves, args=([experts, rest],), daemon=True,
                                    name="ahead")
     coordinator.start()

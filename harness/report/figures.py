@@ -11,6 +11,8 @@ import numpy as np
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
+from harness.names import ArmName  # noqa: E402
+
 plt.rcParams.update({"font.size": 8, "axes.titlesize": 9, "axes.labelsize": 8,
                      "legend.fontsize": 7, "figure.dpi": 150})
 
@@ -143,8 +145,8 @@ def image_uri(path) -> str:
     return "data:image/png;base64," + base64.b64encode(Path(path).read_bytes()).decode()
 
 
-ARM_COLOURS = {"baseline": "#4c72b0", "pretrained": "#dd8452", "naive": "#55a868",
-               "shifted": "#8172b2"}
+ARM_COLOURS = {ArmName.BASELINE: "#4c72b0", ArmName.PRETRAINED: "#dd8452",
+               ArmName.NAIVE: "#55a868", ArmName.SHIFTED: "#8172b2"}
 
 
 def bc_losses(curves: dict[int, list[dict]]) -> str:
@@ -223,7 +225,7 @@ def time_to_target(arms: dict[str, dict], budget: int) -> str:
 
 def ratio_forest(arms: dict[str, dict], ratio_max: float) -> str:
     """IQM ratio with its 95% bootstrap interval per pre-trained arm, thresholds marked."""
-    rows = [(n, r) for n, r in arms.items() if n != "baseline"]
+    rows = [(n, r) for n, r in arms.items() if n != ArmName.BASELINE]
     fig, ax = plt.subplots(figsize=(7.2, 0.5 + 0.45 * len(rows)))
     for i, (name, r) in enumerate(rows):
         lo, hi = r["ratio_ci"]
@@ -275,13 +277,13 @@ def size_study(rows: list[dict], budget: int) -> str:
     (points) and its mean (line), per arm. Censored runs enter at the budget."""
     fig, axes = plt.subplots(1, 2, figsize=(7.2, 2.9))
     sizes = [r["episodes"] for r in rows]
-    arms = [a for a in rows[0]["arms"] if a != "baseline"]
+    arms = [a for a in rows[0]["arms"] if a != ArmName.BASELINE]
     base = rows[-1]
-    lo, hi = base["iqm_time_ci"]["baseline"]
+    lo, hi = base["iqm_time_ci"][ArmName.BASELINE]
     ax = axes[0]
-    ax.axhspan(lo / 1e3, hi / 1e3, color=ARM_COLOURS.get("baseline", "#888888"), alpha=0.2)
-    ax.axhline(base["arms"]["baseline"]["iqm_time"] / 1e3, lw=1.5,
-               color=ARM_COLOURS.get("baseline", "#888888"),
+    ax.axhspan(lo / 1e3, hi / 1e3, color=ARM_COLOURS[ArmName.BASELINE], alpha=0.2)
+    ax.axhline(base["arms"][ArmName.BASELINE]["iqm_time"] / 1e3, lw=1.5,
+               color=ARM_COLOURS[ArmName.BASELINE],
                label=f"baseline (PPO from scratch, {len(base['seeds'])} seeds)")
     for k, arm in enumerate(arms):
         colour = ARM_COLOURS.get(arm, "#333333")

@@ -22,6 +22,7 @@ from harness.metrics import (
     ShiftMetrics,
     SizeStudyMetrics,
 )
+from harness.names import ArmName
 from harness.report import figures
 
 LOADERS = {
@@ -334,11 +335,11 @@ def pretraining_section(artifacts: dict[str, Artifact]) -> dict | None:
             if run is None:
                 continue
             curves[arm][seed] = json.loads(run.file("learning_curve.json").read_text())
-            if arm == "pretrained":
+            if arm == ArmName.PRETRAINED:
                 bc_curves[seed] = ArmRunMetrics.from_json(run.metrics).bc_curve
                 recipe_run = recipe_run or run
     per_seed = []
-    base = typed.arms["baseline"]
+    base = typed.arms[ArmName.BASELINE]
     for i, seed in enumerate(base.seeds):
         row = {"seed": seed}
         for arm, r in typed.arms.items():
@@ -375,12 +376,12 @@ def size_section(artifacts: dict[str, Artifact]) -> dict | None:
     cfg = art.manifest["config"]
     m = SizeStudyMetrics.from_json(art.metrics).to_json()
     return {"id": art.id, "config": cfg, **m,
-            "arms": [a for a in m["sizes"][0]["arms"] if a != "baseline"],
+            "arms": [a for a in m["sizes"][0]["arms"] if a != ArmName.BASELINE],
             "figure": figures.size_study(m["sizes"], cfg["budget"])}
 
 
-SHIFT_ARMS = {"baseline": "baseline", "matched": "matched-data arm",
-              "shifted": "shifted-data arm"}
+SHIFT_ARMS = {ArmName.BASELINE: "baseline", ArmName.MATCHED: "matched-data arm",
+              ArmName.SHIFTED: "shifted-data arm"}
 
 
 def shift_section(artifacts: dict[str, Artifact]) -> dict | None:
@@ -392,10 +393,10 @@ def shift_section(artifacts: dict[str, Artifact]) -> dict | None:
     m = ShiftMetrics.from_json(sh.metrics).to_json()
     families = list(next(iter(m["cells"].values())))
     success = {}
-    for arm in ("baseline", "matched", "shifted"):
-        if arm != "baseline":
+    for arm in (ArmName.BASELINE, ArmName.MATCHED, ArmName.SHIFTED):
+        if arm != ArmName.BASELINE:
             success[f"bc ({arm} data)"] = {f: m["cells"][arm][f]["bc_success"] for f in families}
-        label = "baseline" if arm == "baseline" else f"fine-tuned ({arm} data)"
+        label = "baseline" if arm == ArmName.BASELINE else f"fine-tuned ({arm} data)"
         success[label] = {f: m["cells"][arm][f]["final_success"] for f in families}
     flagged = [{"policy": "fine-tuned (shifted data)", "scenario": r["family"]}
                for r in m["regressions"]]

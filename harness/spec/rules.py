@@ -28,6 +28,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+from harness.names import ArmName
 from harness.seeds import block_size
 from harness.spec.errors import SpecError
 from harness.spec.seed_plan import probe_largest_seed, study_ranges
@@ -108,7 +109,7 @@ def check_rules(study: Study) -> None:
         raise SpecError(f, "pretraining.criteria.unlearning_evals", f"<= the {n - 1} "
                         f"evaluations after step 0 that pretraining.budget holds at eval.every "
                         f"= {pre.eval.every}", pre.unlearning_evals)
-    recipe = pre.arm("pretrained").finetune
+    recipe = pre.arm(ArmName.PRETRAINED).finetune
     warmups = recipe.critic_warmup_steps + recipe.actor_warmup_steps
     if warmups >= pre.budget:
         raise SpecError(f, "pretraining.finetune.actor_warmup_steps",

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from harness.core.hashing import config_hash
 from harness.envs import environment
+from harness.names import ArmName, DatasetName
 from harness.nav.mix import ScenarioMix, as_mix
 from harness.nav.scenario import Scenario
 from harness.seeds import (
@@ -616,9 +617,9 @@ def _parse_pretraining(f: Fields, expert: ExpertSpec, catalogue: Catalogue) -> P
     target, consecutive, deviation = _target(tf, expert.promotion, "default")
     sensitivity = tuple(_sensitivity(f, expert.promotion))
     recipe = _parse_finetune(f.sub("finetune"))
-    arms = [Arm("baseline", pretrained=False),
-            Arm("pretrained", pretrained=True, finetune=recipe, dataset="study")]
-    for name in f.string_list("ablations", [], choices=("naive",), min_len=0):
+    arms = [Arm(ArmName.BASELINE, pretrained=False),
+            Arm(ArmName.PRETRAINED, pretrained=True, finetune=recipe, dataset=DatasetName.STUDY)]
+    for name in f.string_list("ablations", [], choices=(ArmName.NAIVE,), min_len=0):
         arms.append(Arm(name, pretrained=True, critic=False, finetune=FineTuneConfig(),
                         dataset="study"))
     crit = f.sub("criteria", required=True)
@@ -732,7 +733,7 @@ def _parse_shift(f: Fields, pre: PretrainSpec, dataset: DatasetSpec,
         raise f.error("dataset_scenarios", f"scenarios other than the fine-tuning scenario "
                       f"'{pre.scenario.name}' (this experiment is about a shift)", list(names))
     evals = f.string_list("eval_scenarios", list(scenarios), choices=list(scenarios))
-    recipe = pre.arm("pretrained")
+    recipe = pre.arm(ArmName.PRETRAINED)
     spec = ShiftSpec(dataset_scenarios=tuple(scenarios[n] for n in names),
                      eval_scenarios=tuple(scenarios[n] for n in evals),
                      seeds=_run_seeds(f, "seeds", default=list(pre.seeds[:2])),
@@ -741,8 +742,8 @@ def _parse_shift(f: Fields, pre: PretrainSpec, dataset: DatasetSpec,
                      episodes_per_dataset=f.integer("episodes_per_dataset", dataset.episodes,
                                                     lo=1),
                      margin=f.number("margin", 0.10, lo=0.0, hi=1.0),
-                     arms=(replace(recipe, name="shifted", dataset="shifted"),
-                           replace(recipe, name="matched", dataset="matched")),
+                     arms=(replace(recipe, name=ArmName.SHIFTED, dataset=DatasetName.SHIFTED),
+                           replace(recipe, name=ArmName.MATCHED, dataset=DatasetName.MATCHED)),
                      bootstrap=f.integer("bootstrap", 10_000, lo=100))
     f.done()
     return spec
