@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 
 from harness.criteria import Bound
-from harness.datasets.schema import DATA_DIR, DATA_FILE, MANDATORY_KEYS
-from harness.datasets.stage import validate_and_quarantine
-from harness.datasets.validate import validate_dataset
 from harness.envs import observation_space
 from harness.metrics import DatasetMetrics, InspectionMetrics
+from harness.stages.dataset.build import validate_and_quarantine
+from harness.stages.dataset.schema import DATA_DIR, DATA_FILE, MANDATORY_KEYS
+from harness.stages.dataset.validate import validate_dataset
 
 pytestmark = pytest.mark.stage(2)
 
@@ -63,8 +63,8 @@ def test_dataset_alignment_first_observation_is_the_reset_observation(dataset_st
     The environment is rebuilt from the dataset's own metadata, whichever it is."""
     import json
 
-    from harness.datasets.playback import is_replayable, make_env, scenarios_from_metadata
-    from harness.datasets.schema import METADATA_FILE
+    from harness.stages.dataset.playback import is_replayable, make_env, scenarios_from_metadata
+    from harness.stages.dataset.schema import METADATA_FILE
 
     ds = dataset_stage.dataset()
     if not is_replayable(ds.path):

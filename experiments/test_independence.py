@@ -10,8 +10,8 @@ evaluation and selection, recording, comparison periodic and final evaluation, s
 
 import pytest
 
+from harness.pipeline import arm_matrix, dataset_kinds, size_matrix
 from harness.seeds import TRAINING_PURPOSES, SeedRange, disjoint_pairs
-from harness.stages import arm_matrix, dataset_kinds, size_matrix
 
 pytestmark = pytest.mark.stage(4)
 

@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 from harness.criteria import Bound
-from harness.datasets.schema import DATA_DIR, DATA_FILE
 from harness.metrics import ArmRunMetrics, SizeStudyMetrics
 from harness.names import ArmName
+from harness.stages.dataset.schema import DATA_DIR, DATA_FILE
 
 pytestmark = pytest.mark.stage(3.5)
 

@@ -34,7 +34,7 @@ def load_policy(artifact_id: str, root: str | Path | None = None) -> PPO:
     """Load the SB3 PPO model of an artefact: an approved expert, an expert run or an arm run
     (a rejected expert raises, with its diagnostics; a tampered one raises
     :class:`IntegrityError`)."""
-    from harness.expert import load_expert_policy
+    from harness.stages.expert.build import load_expert_policy
 
     art = open_store(root).find(artifact_id)
     if art.kind not in POLICY_KINDS:
@@ -43,7 +43,7 @@ def load_policy(artifact_id: str, root: str | Path | None = None) -> PPO:
     if art.kind == "expert":
         return load_expert_policy(art)
     if art.kind == "arm_run":
-        from harness.arm_runs import load_final_policy
+        from harness.stages.pretraining.build import load_final_policy
 
         return load_final_policy(art)
     return PPO.load(art.file("model.zip"), device="cpu")

@@ -94,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run(store: Store, args: argparse.Namespace) -> int:
-    from harness.datasets.playback import PlaybackError
+    from harness.stages.dataset.playback import PlaybackError
 
     if args.command == "list":
         for art in store.list(args.kind):
@@ -108,7 +108,7 @@ def run(store: Store, args: argparse.Namespace) -> int:
     elif args.command == "validate":
         return validate(store, args.dataset, args.min_episodes)
     elif args.command == "playback":
-        from harness.datasets.playback import playback
+        from harness.stages.dataset.playback import playback
 
         try:
             rows = playback(dataset_folder(store, args.dataset)[0], args.episodes,
@@ -118,7 +118,7 @@ def run(store: Store, args: argparse.Namespace) -> int:
         print(json.dumps(rows, indent=2))
         return 0 if all(r["matches"] for r in rows) else 1
     elif args.command == "analytics":
-        from harness.datasets.analytics import analyse
+        from harness.stages.dataset.analytics import analyse
 
         print(json.dumps(analyse(dataset_folder(store, args.dataset)[0]), indent=2))
     return 0
@@ -179,7 +179,7 @@ def _not_a_dataset(ref: object, kind: str) -> str:
 def validate(store: Store, ref: str, min_episodes: int | None) -> int:
     """Read-only validation: prints the report, exits 1 on failure; never moves, quarantines
     or writes into the folder (published or not)."""
-    from harness.datasets.stage import audit_dataset
+    from harness.stages.dataset.build import audit_dataset
 
     folder, art = dataset_folder(store, ref)
     if min_episodes is None:

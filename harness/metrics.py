@@ -470,7 +470,7 @@ class ShiftRunMetrics(Record):
 @dataclass(frozen=True)
 class ShiftDifference(Record):
     """The shifted-data arm minus a reference arm on one family: success (per-episode pairs,
-    :func:`harness.compare.paired_rate_ci`), and for the fine-tuned policies T and curve area
+    :func:`harness.stats.paired_rate_ci`), and for the fine-tuned policies T and curve area
     (paired by seed)."""
 
     OPTIONAL: ClassVar[frozenset[str]] = frozenset({
@@ -487,7 +487,7 @@ class ShiftDifference(Record):
     ci: list[float]
     margin: float
     verdict: str
-    """"regression", "within margin" or "inconclusive" (:func:`harness.compare.shift_verdict`)."""
+    """"regression", "within margin" or "inconclusive" (:func:`harness.stats.shift_verdict`)."""
     t_difference: float | None = None
     """IQM(T shifted) - IQM(T reference) in online steps, paired by seed."""
     t_ci: list[float] | None = None

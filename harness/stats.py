@@ -1,4 +1,8 @@
-"""Statistics as small pure functions (DESIGN.md section 4), tested on hand-computable inputs.
+"""Statistics as small pure functions (DESIGN.md section 4), tested on hand-computable inputs:
+rates and their intervals, the early stop's risk, and the matched-seed statistics of the
+pre-training study (time to target, IQM ratios, paired differences, verdicts).
+
+Censored times enter at the budget and are counted, never dropped.
 
 Input convention (as rliable): a 1-D array of per-run values, one entry per seed, unless stated.
 """
@@ -92,3 +96,220 @@ def early_stop_risk(limit: float, stop_level: float, upper: bool, episodes: int,
         if risk > worst[0]:
             worst = (risk, float(p))
     return worst
+
+
+def iqm(values: np.ndarray) -> float:
+    """Interquartile mean: the 25% trimmed mean exactly as rliable computes it
+    (``scipy.stats.trim_mean(x, 0.25)``: ``int(0.25 * n)`` values cut from each end)."""
+    v = np.asarray(values, dtype=float)
+    return float(stats.trim_mean(v, 0.25)) if v.size else float("nan")
+
+
+def time_to_target(curve: list[dict], success: float, collision: float, k: int
+                   ) -> int | None:
+    """T: the step of the first of k consecutive evaluations at the target ("reached at T,
+    confirmed by the next k - 1"), or None (censored) when no such run exists in the curve.
+
+    Every evaluation of the curve must be on its own episode set (the periodic evaluation
+    guarantees it): k passes on one set would be one sample, not k.
+    """
+    sets = [tuple(r["episode_seeds"]) for r in curve if "episode_seeds" in r]
+    if len(set(sets)) != len(sets):
+        raise ValueError("time to target needs every evaluation on its own episode set; this "
+                         "curve reuses one")
+    passed = [r["success_rate"] >= success and r["collision_rate"] <= collision for r in curve]
+    hit = first_sustained(passed, k)
+    return None if hit is None else int(curve[hit]["timesteps"])
+
+
+def censored_times(times: list[int | None], budget: int) -> tuple[np.ndarray, np.ndarray]:
+    """Times with censored runs at the budget, and the censoring mask."""
+    censored = np.array([t is None for t in times], dtype=bool)
+    return np.array([budget if t is None else t for t in times], dtype=float), censored
+
+
+def _bootstrap(data: tuple[np.ndarray, ...], statistic, n_boot: int, seed: int,
+               level: float) -> tuple[float, float]:
+    """Percentile bootstrap interval over seeds (scipy.stats.bootstrap), pairs resampled
+    together when there are several arrays."""
+    if len(data[0]) < 2 or all(np.ptp(d) == 0 for d in data):
+        value = float(statistic(*data, axis=-1))
+        return value, value  # a degenerate sample: every resample gives the same value
+    with np.errstate(divide="ignore", invalid="ignore"):
+        res = stats.bootstrap(data, statistic, paired=len(data) > 1, vectorized=True,
+                              n_resamples=n_boot, confidence_level=level, method="percentile",
+                              random_state=np.random.default_rng(seed))
+    return float(res.confidence_interval.low), float(res.confidence_interval.high)
+
+
+def _iqm_ratio(a: np.ndarray, b: np.ndarray, axis: int = -1) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return stats.trim_mean(a, 0.25, axis=axis) / stats.trim_mean(b, 0.25, axis=axis)
+
+
+def ratio_ci(t_pre: np.ndarray, t_base: np.ndarray, n_boot: int = 10_000, seed: int = 0,
+             level: float = 0.95) -> tuple[float, float, float]:
+    """IQM(t_pre) / IQM(t_base) and its 95% percentile bootstrap interval over seeds
+    (matched pairs resampled together)."""
+    t_pre, t_base = np.asarray(t_pre, float), np.asarray(t_base, float)
+    point = float(_iqm_ratio(t_pre, t_base))
+    lo, hi = _bootstrap((t_pre, t_base), _iqm_ratio, n_boot, seed, level)
+    return point, lo, hi
+
+
+def _mean(a: np.ndarray, axis: int = -1) -> np.ndarray:
+    return np.mean(a, axis=axis)
+
+
+def mean_ci(values: np.ndarray, n_boot: int = 10_000, seed: int = 0,
+            level: float = 0.95) -> tuple[float, float, float]:
+    """Mean over seeds and its percentile bootstrap interval."""
+    v = np.asarray(values, dtype=float)
+    lo, hi = _bootstrap((v,), _mean, n_boot, seed, level)
+    return float(v.mean()), lo, hi
+
+
+def _iqm(a: np.ndarray, axis: int = -1) -> np.ndarray:
+    return stats.trim_mean(a, 0.25, axis=axis)
+
+
+def iqm_ci(values: np.ndarray, n_boot: int = 10_000, seed: int = 0,
+           level: float = 0.95) -> tuple[float, float, float]:
+    """IQM over seeds and its percentile bootstrap interval (rliable's interval estimate)."""
+    v = np.asarray(values, dtype=float)
+    lo, hi = _bootstrap((v,), _iqm, n_boot, seed, level)
+    return iqm(v), lo, hi
+
+
+def paired_difference_ci(a: np.ndarray, b: np.ndarray, n_boot: int = 10_000, seed: int = 0,
+                         level: float = 0.95, iqm_of: bool = False) -> tuple[float, float, float]:
+    """mean(a) - mean(b) (or IQM(a) - IQM(b)) over matched seeds, with its percentile bootstrap
+    interval, pairs resampled together: the "compare intervals, not points" rule of DESIGN.md
+    section 4 (e.g. no regression when the lower bound is above -margin)."""
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    if iqm_of:
+        def stat(x, y, axis=-1):
+            return stats.trim_mean(x, 0.25, axis=axis) - stats.trim_mean(y, 0.25, axis=axis)
+    else:
+        def stat(x, y, axis=-1):
+            return np.mean(x, axis=axis) - np.mean(y, axis=axis)
+    point = float(stat(a, b))
+    if np.ptp(a - b) == 0:
+        return point, point, point  # every pair differs by the same amount
+    lo, hi = _bootstrap((a, b), stat, n_boot, seed, level)
+    return point, lo, hi
+
+
+def verdict(lo: float, hi: float, lower_is_better: bool = True) -> str:
+    """Words for a difference interval (first arm minus second)."""
+    if hi < 0:
+        return "better" if lower_is_better else "worse"
+    if lo > 0:
+        return "worse" if lower_is_better else "better"
+    return "indistinguishable"
+
+
+def probability_of_improvement(t_pre: np.ndarray, t_base: np.ndarray,
+                               censored_pre: np.ndarray | None = None,
+                               censored_base: np.ndarray | None = None) -> float:
+    """P(run of the first arm reaches the target sooner than a run of the second), over all
+    pairs of runs; ties count one half. A censored run ranks after every run that reached the
+    target (whatever step it is entered at), and two censored runs tie."""
+    a = np.asarray(t_pre, float)
+    b = np.asarray(t_base, float)
+    ca = np.zeros(a.shape, bool) if censored_pre is None else np.asarray(censored_pre, bool)
+    cb = np.zeros(b.shape, bool) if censored_base is None else np.asarray(censored_base, bool)
+    # rank key: (censored, time); censored runs all tie with each other
+    a_key = np.where(ca, np.inf, a)[:, None]
+    b_key = np.where(cb, np.inf, b)[None, :]
+    return float(((a_key < b_key) + 0.5 * (a_key == b_key)).mean())
+
+
+def success_auc(curve: list[dict], budget: int) -> float:
+    """Area under the success-rate curve over [0, budget], normalised to [0, 1]; the curve
+    is held at its last value up to the budget."""
+    x = np.array([r["timesteps"] for r in curve], dtype=float)
+    y = np.array([r["success_rate"] for r in curve], dtype=float)
+    if len(x) == 0:
+        return float("nan")
+    if x[-1] < budget:
+        x, y = np.append(x, budget), np.append(y, y[-1])
+    keep = x <= budget
+    return float(np.trapezoid(y[keep], x[keep]) / budget)
+
+
+def unlearning_drop(bc_success: list[float], curve: list[dict]) -> float:
+    """How far the fine-tuned agent's success falls below its BC policy's, at worst, over the
+    first ``len(bc_success)`` evaluations after step 0; ``bc_success[i]`` is the BC policy's
+    success on the episode set of evaluation ``i + 1`` (the same episodes, so each difference
+    is paired). Positive = it unlearned."""
+    after = [r["success_rate"] for r in curve if r["timesteps"] > 0][:len(bc_success)]
+    if len(after) < len(bc_success):
+        raise ValueError(f"the curve has {len(after)} evaluations after step 0; "
+                         f"{len(bc_success)} are needed")
+    return float(max(b - f for b, f in zip(bc_success, after, strict=True)))
+
+
+# ----------------------------------------------------------------------------- shift
+def paired_rate_ci(a: np.ndarray, b: np.ndarray, n_boot: int = 10_000, seed: int = 0,
+                   level: float = 0.95) -> tuple[float, float, float]:
+    """Rate of ``a`` minus rate of ``b`` and its 95% interval, from per-episode outcomes.
+
+    Input convention: ``a[i, j]`` and ``b[i, j]`` are 0/1 outcomes (e.g. success) of run seed
+    ``i`` of each arm on episode seed ``j``; both arms play the same episode seeds, so
+    ``(a[i, j], b[i, j])`` is a pair. The interval is a two-stage (hierarchical) percentile
+    bootstrap: resample run seeds, then, within each drawn seed, resample episodes, keeping
+    each pair together; the statistic is the mean difference.
+
+    Why this and not a Newcombe interval (score interval for paired proportions): Newcombe's
+    treats all ``seeds x episodes`` pairs as one i.i.d. sample, so it ignores that the runs of
+    one arm differ from seed to seed (a fine-tuning run that collapsed moves all its episodes
+    together) and is too narrow whenever there is more than one seed. Resampling seeds first
+    carries that between-run variance; resampling episodes within seeds carries the episode
+    variance; pairing removes what both arms share (an episode that is hard for every policy).
+    With one seed it is the paired bootstrap over episodes. Caveat, as for every bootstrap over
+    few seeds: with 2-3 seeds the seed stage has few distinct resamples and the interval leans
+    on the episode stage. A degenerate sample (every pair differs by the same amount, e.g. both
+    arms always succeed) gives a zero-width interval at that difference.
+    """
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    if a.shape != b.shape or a.ndim != 2 or a.shape[1] == 0:
+        raise ValueError(f"paired outcomes need equal (seeds, episodes) shapes, got {a.shape} "
+                         f"and {b.shape}")
+    d = a - b
+    point = float(d.mean())
+    if np.ptp(d) == 0:
+        return point, point, point
+    rng = np.random.default_rng(seed)
+    n_s, n_e = d.shape
+    alpha = (1.0 - level) / 2.0
+    means = np.empty(n_boot)
+    chunk = max(1, 2_000_000 // (n_s * n_e))  # bounded memory per batch of resamples
+    for start in range(0, n_boot, chunk):
+        m = min(chunk, n_boot - start)
+        rows = rng.integers(0, n_s, size=(m, n_s))
+        cols = rng.integers(0, n_e, size=(m, n_s, n_e))
+        means[start:start + m] = d[rows[:, :, None], cols].mean(axis=(1, 2))
+    lo, hi = np.quantile(means, [alpha, 1.0 - alpha])
+    return point, float(lo), float(hi)
+
+
+REGRESSION = "regression"
+WITHIN_MARGIN = "within margin"
+INCONCLUSIVE = "inconclusive"
+
+
+def shift_verdict(difference: float, lo: float, hi: float, margin: float) -> str:
+    """Words for (shifted - reference) success on a family, DESIGN.md section 4:
+
+    - "regression": worse by more than ``margin`` (difference < -margin) with an interval that
+      excludes no difference (upper bound < 0);
+    - "within margin": the interval's lower bound is at or above -margin (no regression shown,
+      by the interval, not by the point estimate);
+    - "inconclusive": neither (the interval reaches below -margin but is not a regression).
+    """
+    if difference < -margin and hi < 0:
+        return REGRESSION
+    if lo >= -margin:
+        return WITHIN_MARGIN
+    return INCONCLUSIVE

@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 
 from harness.core.store import git_state, now_iso
-from harness.datasets.record import collect, write_dataset
 from harness.nav.observation import GOAL_COS, GOAL_SIN
 from harness.spec.scenarios import load_scenario
+from harness.stages.dataset.record import collect, write_dataset
 
 
 class GoToGoal:

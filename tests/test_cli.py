@@ -8,7 +8,7 @@ import pytest
 
 from harness.cli import main
 from harness.core.store import Store
-from harness.datasets.schema import DATA_DIR, DATA_FILE
+from harness.stages.dataset.schema import DATA_DIR, DATA_FILE
 from tests.store_helpers import DATASET_EPISODES, build_tiny_study
 
 

@@ -4,22 +4,22 @@ import numpy as np
 import pytest
 from scipy import stats as sps
 
-from harness import compare
+from harness import stats
 
 
 def test_iqm_is_rliables_trimmed_mean():
-    assert compare.iqm(np.arange(1, 9)) == pytest.approx(4.5)  # mean of 3, 4, 5, 6
+    assert stats.iqm(np.arange(1, 9)) == pytest.approx(4.5)  # mean of 3, 4, 5, 6
     v = np.array([5.0, 1.0, 100.0, 7.0, 3.0, 2.0, 9.0, 4.0])
-    assert compare.iqm(v) == pytest.approx(sps.trim_mean(v, 0.25))
+    assert stats.iqm(v) == pytest.approx(sps.trim_mean(v, 0.25))
     # Audit finding 6, n = 10: rliable cuts int(2.5) = 2 values from each end and averages the
     # 6 left (the earlier interpolation weighted the 3rd and 8th by one half: 1.8, not rliable's)
     v10 = np.array([0, 0, 0, 1, 1, 1, 1, 10, 10, 10.0])
-    assert compare.iqm(v10) == pytest.approx((0 + 1 + 1 + 1 + 1 + 10) / 6)
+    assert stats.iqm(v10) == pytest.approx((0 + 1 + 1 + 1 + 1 + 10) / 6)
 
 
 def test_ratio_of_scaled_times_is_exact_with_a_degenerate_interval():
     base = np.array([100.0, 200.0, 300.0, 400.0])
-    r, lo, hi = compare.ratio_ci(0.5 * base, base, n_boot=500)
+    r, lo, hi = stats.ratio_ci(0.5 * base, base, n_boot=500)
     assert r == pytest.approx(0.5) and lo == pytest.approx(0.5) and hi == pytest.approx(0.5)
 
 
@@ -27,27 +27,27 @@ def test_ratio_interval_contains_the_point_estimate():
     rng = np.random.default_rng(0)
     base = rng.uniform(200, 400, 10)
     pre = base * rng.uniform(0.1, 0.4, 10)
-    r, lo, hi = compare.ratio_ci(pre, base, n_boot=2000)
+    r, lo, hi = stats.ratio_ci(pre, base, n_boot=2000)
     assert lo <= r <= hi < 1.0
 
 
 def test_censored_runs_enter_at_the_budget_and_are_counted():
-    t, censored = compare.censored_times([100, None, 300], budget=1000)
+    t, censored = stats.censored_times([100, None, 300], budget=1000)
     assert t.tolist() == [100, 1000, 300] and censored.tolist() == [False, True, False]
 
 
 def test_probability_of_improvement():
-    assert compare.probability_of_improvement([1, 2], [3, 4]) == 1.0
-    assert compare.probability_of_improvement([3, 4], [1, 2]) == 0.0
-    assert compare.probability_of_improvement([2], [2]) == 0.5
+    assert stats.probability_of_improvement([1, 2], [3, 4]) == 1.0
+    assert stats.probability_of_improvement([3, 4], [1, 2]) == 0.0
+    assert stats.probability_of_improvement([2], [2]) == 0.5
 
 
 def test_a_censored_run_ranks_after_every_run_that_reached_the_target():
     """Audit finding 2: a censored run entered at the budget tied with a run that reached the
     target at the budget's last evaluation."""
-    assert compare.probability_of_improvement([1000], [1000], [True], [False]) == 0.0
-    assert compare.probability_of_improvement([1000], [1000], [False], [True]) == 1.0
-    assert compare.probability_of_improvement([1000], [1000], [True], [True]) == 0.5
+    assert stats.probability_of_improvement([1000], [1000], [True], [False]) == 0.0
+    assert stats.probability_of_improvement([1000], [1000], [False], [True]) == 1.0
+    assert stats.probability_of_improvement([1000], [1000], [True], [True]) == 0.5
 
 
 def curve(points):
@@ -59,11 +59,11 @@ def test_time_to_target_is_the_first_evaluation_of_k_consecutive_and_censors():
     k - 1"), not where it completes; a policy at target before any online step has T = 0."""
     c = curve([(0, 0.9, 0.0), (10, 0.5, 0.0), (20, 0.9, 0.0), (30, 0.95, 0.02),
                (40, 0.95, 0.2)])
-    assert compare.time_to_target(c, 0.85, 0.1, 2) == 20
-    assert compare.time_to_target(c, 0.85, 0.1, 3) is None
-    assert compare.time_to_target(c, 0.85, 0.1, 1) == 0
+    assert stats.time_to_target(c, 0.85, 0.1, 2) == 20
+    assert stats.time_to_target(c, 0.85, 0.1, 3) is None
+    assert stats.time_to_target(c, 0.85, 0.1, 1) == 0
     at_zero = curve([(0, 0.95, 0.0), (10, 0.95, 0.0), (20, 0.5, 0.0)])
-    assert compare.time_to_target(at_zero, 0.9, 0.05, 2) == 0
+    assert stats.time_to_target(at_zero, 0.9, 0.05, 2) == 0
 
 
 def test_time_to_target_refuses_evaluations_that_reuse_an_episode_set():
@@ -72,23 +72,23 @@ def test_time_to_target_refuses_evaluations_that_reuse_an_episode_set():
     for row in c:
         row["episode_seeds"] = [100, 200]
     with pytest.raises(ValueError, match="own episode set"):
-        compare.time_to_target(c, 0.9, 0.05, 2)
+        stats.time_to_target(c, 0.9, 0.05, 2)
 
 
 def test_success_auc():
-    assert compare.success_auc(curve([(0, 1.0, 0), (100, 1.0, 0)]), 100) == pytest.approx(1.0)
-    assert compare.success_auc(curve([(0, 0.0, 0), (100, 1.0, 0)]), 100) == pytest.approx(0.5)
+    assert stats.success_auc(curve([(0, 1.0, 0), (100, 1.0, 0)]), 100) == pytest.approx(1.0)
+    assert stats.success_auc(curve([(0, 0.0, 0), (100, 1.0, 0)]), 100) == pytest.approx(0.5)
     # held at its last value up to the budget
-    assert compare.success_auc(curve([(0, 0.0, 0), (50, 1.0, 0)]), 100) == pytest.approx(0.75)
+    assert stats.success_auc(curve([(0, 0.0, 0), (50, 1.0, 0)]), 100) == pytest.approx(0.75)
 
 
 def test_unlearning_drop_pairs_each_evaluation_with_the_bc_policy_on_the_same_episodes():
     c = curve([(0, 0.9, 0), (10, 0.8, 0), (20, 0.95, 0), (30, 0.1, 0)])
     # BC scored 0.85 on evaluation 1's episodes and 0.99 on evaluation 2's: drops 0.05, 0.04
-    assert compare.unlearning_drop([0.85, 0.99], c) == pytest.approx(0.05)
-    assert compare.unlearning_drop([0.7, 0.9], c) == pytest.approx(-0.05)
+    assert stats.unlearning_drop([0.85, 0.99], c) == pytest.approx(0.05)
+    assert stats.unlearning_drop([0.7, 0.9], c) == pytest.approx(-0.05)
     with pytest.raises(ValueError, match="3 are needed"):
-        compare.unlearning_drop([0.9, 0.9, 0.9], c[:3])
+        stats.unlearning_drop([0.9, 0.9, 0.9], c[:3])
 
 
 def test_no_regression_compares_the_interval_not_the_point_estimate():
@@ -96,7 +96,7 @@ def test_no_regression_compares_the_interval_not_the_point_estimate():
     seed-to-seed swings its interval is not: the claim fails."""
     from types import SimpleNamespace
 
-    from harness.comparison import _final_difference
+    from harness.stages.comparison.build import _final_difference
 
     spec = SimpleNamespace(bootstrap=2000, final_margin=0.05)
     pre = SimpleNamespace(final_success=[0.99, 0.70, 0.99, 0.70, 0.99, 0.70])
@@ -110,6 +110,6 @@ def test_no_regression_compares_the_interval_not_the_point_estimate():
 
 def test_paired_difference_resamples_pairs_together():
     a = np.array([10.0, 20.0, 30.0, 40.0])
-    diff, lo, hi = compare.paired_difference_ci(a + 5.0, a, n_boot=500)
+    diff, lo, hi = stats.paired_difference_ci(a + 5.0, a, n_boot=500)
     assert (diff, lo, hi) == (5.0, 5.0, 5.0)  # unpaired resampling would spread it
-    assert compare.verdict(-3, -1) == "better" and compare.verdict(-1, 2) == "indistinguishable"
+    assert stats.verdict(-3, -1) == "better" and stats.verdict(-1, 2) == "indistinguishable"

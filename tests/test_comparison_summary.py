@@ -6,10 +6,10 @@ from dataclasses import replace
 import pytest
 from scipy import stats as sps
 
-from harness.comparison import summarise
 from harness.core.store import Build, Store
 from harness.metrics import ArmRunMetrics, ComparisonMetrics, EvalSummary
 from harness.spec.loader import load_study
+from harness.stages.comparison.build import summarise
 from harness.stats import distribution
 
 EVERY, BUDGET = 10, 40  # evaluations at 0, 10, 20, 30, 40

@@ -15,11 +15,11 @@ from hypothesis import strategies as st
 
 from harness.core.hashing import file_sha256
 from harness.core.store import Store
-from harness.datasets.analytics import analyse
-from harness.datasets.playback import replay_all, replay_episode
-from harness.datasets.schema import DATA_DIR, DATA_FILE, MANDATORY_KEYS, METADATA_FILE
-from harness.datasets.stage import validate_and_quarantine
-from harness.datasets.validate import validate_dataset
+from harness.stages.dataset.analytics import analyse
+from harness.stages.dataset.build import validate_and_quarantine
+from harness.stages.dataset.playback import replay_all, replay_episode
+from harness.stages.dataset.schema import DATA_DIR, DATA_FILE, MANDATORY_KEYS, METADATA_FILE
+from harness.stages.dataset.validate import validate_dataset
 from tests.dataset_helpers import make_dataset
 
 EPISODES = 12
@@ -211,7 +211,7 @@ def test_replay_of_the_whole_dataset_is_fast(base_dataset):
 
 
 def test_quarantine_refuses_anything_but_an_unpublished_build(base_dataset, tmp_path):
-    from harness.datasets.stage import NotQuarantinable
+    from harness.stages.dataset.build import NotQuarantinable
 
     outside = tmp_path / "mine"
     shutil.copytree(base_dataset, outside)
@@ -249,7 +249,7 @@ def test_a_dataset_recorded_over_the_mix_names_each_episodes_family_and_replays(
 
 
 def test_playback_of_a_mix_dataset_shows_every_family_and_its_failure_first():
-    from harness.datasets.inspect import pick_episodes
+    from harness.stages.dataset.inspect import pick_episodes
 
     fams = ["open", "doorway", "crowd", "open", "doorway", "crowd", "cluttered"]
     outcomes = ["success", "success", "success", "success", "timeout", "success", "success"]

@@ -15,20 +15,20 @@ import numpy as np
 import pytest
 import yaml
 
-from harness.datasets.playback import NOT_REPLAYABLE, playback, replay_all
-from harness.datasets.record import collect, write_dataset
-from harness.datasets.schema import DATA_DIR, DATA_FILE, METADATA_FILE
-from harness.datasets.validate import NOT_REPLAYABLE as NOTE_NOT_REPLAYABLE
-from harness.datasets.validate import validate_dataset
 from harness.envs import Condition, Descriptor, GymFamily, OutcomeRule, training_env
 from harness.envs.outcome import DeclaredOutcome
 from harness.evaluate import run_episodes
 from harness.nav.outcomes import OUTCOME_COLLISION, OUTCOME_SUCCESS
-from harness.pretrain import load_demonstrations
 from harness.spec.environment import parse_environment, replayable
 from harness.spec.errors import Fields, SpecError
 from harness.spec.loader import load_study, study_file
 from harness.spec.seed_plan import largest_seed, study_ranges
+from harness.stages.dataset.playback import NOT_REPLAYABLE, playback, replay_all
+from harness.stages.dataset.record import collect, write_dataset
+from harness.stages.dataset.schema import DATA_DIR, DATA_FILE, METADATA_FILE
+from harness.stages.dataset.validate import NOT_REPLAYABLE as NOTE_NOT_REPLAYABLE
+from harness.stages.dataset.validate import validate_dataset
+from harness.stages.pretraining.recipe import load_demonstrations
 
 RULE = OutcomeRule(success=Condition(info="reached"), collision=Condition(info="crashed"))
 

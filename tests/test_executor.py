@@ -20,8 +20,8 @@ from harness.core.executor import (
 )
 from harness.core.progress import ProgressReporter
 from harness.core.store import UNUSED_DIRS, Build, IntegrityError, Store, under_way
+from harness.pipeline import arm_matrix, build_ahead, study_stages
 from harness.spec.loader import load_study
-from harness.stages import arm_matrix, build_ahead, study_stages
 
 
 def _publish(store: Store, name: str, data: bytes):
@@ -156,7 +156,7 @@ def test_with_a_concurrent_executor_a_test_waiting_for_a_build_does_not_start_an
 
 def test_a_build_error_reaches_the_driver_with_its_message_even_if_it_cannot_be_pickled():
     from harness.core.executor import ExecutorError, _portable
-    from harness.datasets.validate import DatasetInvalid, ValidationReport
+    from harness.stages.dataset.validate import DatasetInvalid, ValidationReport
 
     plain = ValueError("bad value")
     assert _portable(plain) is plain

@@ -6,10 +6,15 @@ from dataclasses import replace
 import pytest
 
 from harness.core.store import Store
-from harness.datasets.stage import record_dataset
-from harness.expert import ExpertNotApproved, load_expert_policy, promote, train_expert_seed
 from harness.metrics import ExpertMetrics
 from harness.spec.loader import load_study
+from harness.stages.dataset.build import record_dataset
+from harness.stages.expert.build import (
+    ExpertNotApproved,
+    load_expert_policy,
+    promote,
+    train_expert_seed,
+)
 
 
 @pytest.fixture(scope="module")

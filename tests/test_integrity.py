@@ -12,7 +12,7 @@ from harness.api import load_policy
 from harness.cli import main
 from harness.core import store as store_module
 from harness.core.store import MANIFEST, IntegrityError, Store
-from harness.datasets.schema import DATA_DIR, DATA_FILE
+from harness.stages.dataset.schema import DATA_DIR, DATA_FILE
 from tests.store_helpers import build_tiny_study, save_untrained_policy
 
 

@@ -103,7 +103,7 @@ def test_only_the_environment_implementations_ask_which_environment_they_have():
     import re
 
     allowed = {"harness/envs", "harness/nav"}  # the two implementations and the dispatcher
-    allowed_files = {"harness/datasets/schema.py"}  # generic_layout: a dataset's own variant
+    allowed_files = {"harness/stages/dataset/schema.py"}  # generic_layout: a dataset's own variant
     found = []
     for path in sorted(PACKAGE.rglob("*.py")):
         rel = path.relative_to(PACKAGE.parent).as_posix()

@@ -5,7 +5,10 @@ import numpy as np
 import pytest
 import torch
 
-from harness.pretrain import (
+from harness.spec.ppo import PPOConfig
+from harness.spec.scenarios import load_scenario
+from harness.spec.study import BCConfig, CriticConfig, FineTuneConfig
+from harness.stages.pretraining.recipe import (
     ContractMismatch,
     FineTunePPO,
     actor_parameters,
@@ -17,9 +20,6 @@ from harness.pretrain import (
     reset_action_noise,
     train_bc,
 )
-from harness.spec.ppo import PPOConfig
-from harness.spec.scenarios import load_scenario
-from harness.spec.study import BCConfig, CriticConfig, FineTuneConfig
 from harness.train import RunSeeds, build_ppo
 from tests.dataset_helpers import make_dataset
 

@@ -1,8 +1,8 @@
 """Promotion gate and diagnostics on hand-made results."""
 
 from harness.metrics import EvalSummary
-from harness.promotion import decide, plateau
 from harness.spec.study import Thresholds
+from harness.stages.expert.promotion import decide, plateau
 from harness.stats import distribution
 
 GATE = Thresholds(success=0.9, collision=0.05)

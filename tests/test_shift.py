@@ -5,10 +5,11 @@ shift and quiet on a matched one, and coverage gaps named in words."""
 import numpy as np
 import pytest
 
-from harness import compare, shift
+from harness import stats
 from harness.envs.simulator import coverage_gaps, dataset_coverage
 from harness.spec.loader import load_study
 from harness.spec.scenarios import load_scenario
+from harness.stages.shift import build as shift
 
 EPISODES = 50
 
@@ -20,14 +21,14 @@ def outcomes(successes: int, n: int = EPISODES) -> np.ndarray:
 
 def test_identical_outcomes_give_a_zero_width_interval_at_zero():
     a = np.stack([outcomes(40), outcomes(45)])
-    assert compare.paired_rate_ci(a, a.copy(), n_boot=500) == (0.0, 0.0, 0.0)
+    assert stats.paired_rate_ci(a, a.copy(), n_boot=500) == (0.0, 0.0, 0.0)
 
 
 def test_pairs_stay_together():
     """Shifted fails exactly the 10 episodes matched fails and 20 more: every pair differs by
     0 or -1, and the interval is that of a mean of 30 -1's among 50, not of two free rates."""
     matched, shifted = outcomes(40), outcomes(20)
-    diff, lo, hi = compare.paired_rate_ci(shifted[None], matched[None], n_boot=4000)
+    diff, lo, hi = stats.paired_rate_ci(shifted[None], matched[None], n_boot=4000)
     assert diff == pytest.approx(-0.4)
     assert -0.56 < lo < -0.40 < hi < -0.25  # hand bound: 0.4 +- 1.96 * sqrt(.4 * .6 / 50)
 
@@ -39,27 +40,28 @@ def test_one_collapsed_seed_of_three_is_not_evidence():
     ok, bad = outcomes(EPISODES), outcomes(0)
     shifted = np.stack([ok, ok, bad])
     matched = np.stack([ok, ok, ok])
-    diff, lo, hi = compare.paired_rate_ci(shifted, matched, n_boot=4000)
+    diff, lo, hi = stats.paired_rate_ci(shifted, matched, n_boot=4000)
     assert diff == pytest.approx(-1 / 3)
     assert hi == 0.0 and lo == -1.0
-    assert compare.shift_verdict(diff, lo, hi, 0.10) == compare.INCONCLUSIVE
+    assert stats.shift_verdict(diff, lo, hi, 0.10) == stats.INCONCLUSIVE
 
 
 @pytest.mark.parametrize("diff, lo, hi, verdict", [
-    (-0.30, -0.45, -0.15, compare.REGRESSION),      # beyond the margin, interval below 0
-    (-0.30, -0.60, 0.02, compare.INCONCLUSIVE),     # beyond the margin, interval reaches 0
-    (-0.08, -0.15, -0.01, compare.INCONCLUSIVE),    # significant but within the margin
-    (-0.02, -0.09, 0.05, compare.WITHIN_MARGIN),    # the interval stays above -margin
-    (0.20, 0.10, 0.30, compare.WITHIN_MARGIN),      # better
+    (-0.30, -0.45, -0.15, stats.REGRESSION),      # beyond the margin, interval below 0
+    (-0.30, -0.60, 0.02, stats.INCONCLUSIVE),     # beyond the margin, interval reaches 0
+    (-0.08, -0.15, -0.01, stats.INCONCLUSIVE),    # significant but within the margin
+    (-0.02, -0.09, 0.05, stats.WITHIN_MARGIN),    # the interval stays above -margin
+    (0.20, 0.10, 0.30, stats.WITHIN_MARGIN),      # better
 ])
 def test_regression_needs_the_margin_and_an_interval_below_zero(diff, lo, hi, verdict):
-    assert compare.shift_verdict(diff, lo, hi, 0.10) == verdict
+    assert stats.shift_verdict(diff, lo, hi, 0.10) == verdict
 
 
 # ----------------------------------------------------------------------------- the detector
 def _run(final: int, bc: int | None, t_at: int | None, every: int, budget: int) -> dict:
-    """One run's record on one family, as :func:`harness.shift.evaluate_run` makes it: final
-    and BC per-episode outcomes, and a learning curve that reaches full success at ``t_at``."""
+    """One run's record on one family, as :func:`harness.stages.shift.build.evaluate_run` makes
+    it: final and BC per-episode outcomes, and a learning curve that reaches full success at
+    ``t_at``."""
     grid = list(range(0, budget + 1, every))
     curve = [{"timesteps": s, "episode_seeds": [i * EPISODES, (i + 1) * EPISODES],
               "success_rate": 1.0 if t_at is not None and s >= t_at else 0.5,
@@ -93,7 +95,7 @@ def test_the_detector_fires_on_a_real_shift_and_names_it(smoke):
     assert vs_matched.family == "open" and vs_matched.drop == pytest.approx(29 / 50)
     assert vs_matched.ci[1] < 0 and vs_matched.success == pytest.approx(0.4)
     bc = next(d for d in diffs if d.stage == "bc")
-    assert bc.verdict == compare.REGRESSION  # reported, never in the regressions
+    assert bc.verdict == stats.REGRESSION  # reported, never in the regressions
     t = next(d for d in diffs if d.stage == "fine-tuned" and d.reference == "matched")
     assert t.t_difference == 8 * pre.eval.every and t.auc_difference < 0
     assert t.t_verdict == shift.ONE_SEED  # an interval over one seed is a point
@@ -104,7 +106,7 @@ def test_the_detector_stays_quiet_on_a_matched_one(smoke):
     diffs = shift.differences(sh, pre, _played(smoke, shifted_final=48, shifted_bc=47), "open")
     assert shift.regressions(diffs) == []
     assert {d.verdict for d in diffs if d.stage == "fine-tuned"} <= {
-        compare.WITHIN_MARGIN, compare.INCONCLUSIVE}
+        stats.WITHIN_MARGIN, stats.INCONCLUSIVE}
 
 
 # ----------------------------------------------------------------------------- coverage
@@ -148,7 +150,7 @@ def test_a_matched_dataset_covers_its_scenario_and_reads_its_own_family():
 # ----------------------------------------------------------------------------- the spec
 @pytest.mark.parametrize("profile", ["smoke", "full"])
 def test_the_two_arms_differ_only_in_their_demonstrations(profile):
-    from harness.stages import DatasetStage
+    from harness.pipeline import DatasetStage
 
     study = load_study(profile)
     sh = study.shift

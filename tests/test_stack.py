@@ -67,10 +67,10 @@ def test_behaviour_cloning_is_imitations_and_trains_the_ppo_policy(tmp_path, mon
     policy object PPO then fine-tunes, and that policy's parameters move."""
     from imitation.algorithms import bc as imitation_bc
 
-    from harness.pretrain import actor_parameters, load_demonstrations, train_bc
     from harness.spec.ppo import PPOConfig
     from harness.spec.scenarios import load_scenario
     from harness.spec.study import BCConfig
+    from harness.stages.pretraining.recipe import actor_parameters, load_demonstrations, train_bc
     from harness.train import RunSeeds, build_ppo
     from tests.dataset_helpers import make_dataset
 

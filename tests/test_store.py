@@ -120,7 +120,7 @@ KILL_SCRIPT = textwrap.dedent("""
     import sys
     from dataclasses import replace
     from harness.spec.loader import load_study
-    from harness.expert import train_expert_seed
+    from harness.stages.expert.build import train_expert_seed
     from harness.core.store import Store
     spec = load_study("smoke").expert
     spec = replace(spec, budget=int(sys.argv[2]))
@@ -132,8 +132,8 @@ KILL_SCRIPT = textwrap.dedent("""
 def test_sigkill_during_training_leaves_nothing_complete_and_the_next_run_recovers(tmp_path):
     from dataclasses import replace
 
-    from harness.expert import train_expert_seed
     from harness.spec.loader import load_study
+    from harness.stages.expert.build import train_expert_seed
 
     root = tmp_path / "store"
     budget = 60_000

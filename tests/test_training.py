@@ -6,10 +6,10 @@ from dataclasses import replace
 import pytest
 
 from harness.core.store import Store
-from harness.expert import train_expert_seed
 from harness.spec.loader import load_study
 from harness.spec.ppo import PPOConfig
 from harness.spec.scenarios import load_scenario
+from harness.stages.expert.build import train_expert_seed
 from harness.train import RunSeeds, build_ppo, check_hyperparameters, effective_hyperparameters
 
 SEEDS = RunSeeds.of("expert_training", "expert", 0)

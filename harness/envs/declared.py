@@ -10,11 +10,11 @@ from collections.abc import Sequence
 import gymnasium as gym
 import numpy as np
 
-from harness.datasets.coverage import declared_coverage
-from harness.datasets.schema import DECLARED_INFO_KEYS
 from harness.envs.environment import COVERAGE_TOLERANCE, Advice, DatasetLayout
 from harness.envs.gym_family import GymFamily
 from harness.metrics import DatasetCoverage
+from harness.stages.dataset.coverage import declared_coverage
+from harness.stages.dataset.schema import DECLARED_INFO_KEYS
 
 
 def space_contract(space: gym.Space) -> dict:

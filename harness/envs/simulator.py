@@ -10,13 +10,13 @@ from dataclasses import asdict
 
 import gymnasium as gym
 
-from harness.datasets.coverage import coverage_of
-from harness.datasets.schema import INFO_KEYS
 from harness.envs.environment import COVERAGE_TOLERANCE, Advice, DatasetLayout
 from harness.metrics import DatasetCoverage
 from harness.nav.env import action_space as nav_action_space
 from harness.nav.env import observation_space as nav_observation_space
 from harness.nav.observation import observation_fields
+from harness.stages.dataset.coverage import coverage_of
+from harness.stages.dataset.schema import INFO_KEYS
 
 NAV_ADVICE = Advice(
     collisions="make reward.collision more negative in the scenario, or lower robot.max_speed",

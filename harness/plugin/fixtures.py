@@ -23,7 +23,7 @@ def study_spec(pytestconfig: pytest.Config):
 def executor(pytestconfig: pytest.Config):
     """Where the expensive builds run (``--executor``): this process, or Ray tasks."""
     from harness.core.executor import make_executor
-    from harness.stages import READ_FROM_INPUTS, REMOTE_KINDS
+    from harness.pipeline import READ_FROM_INPUTS, REMOTE_KINDS
 
     ex = make_executor(pytestconfig.getoption("--executor"),
                        pytestconfig.getoption("--ray-address"),
@@ -56,10 +56,10 @@ def progress(pytestconfig: pytest.Config, store):
 
 @pytest.fixture(scope="session")
 def stages(study_spec, store, progress):
-    """The study's stages on the store, sharing one scheduler (:mod:`harness.stages`). With an
+    """The study's stages on the store, sharing one scheduler (:mod:`harness.pipeline`). With an
     executor that runs builds elsewhere concurrently (Ray), every build of the study is asked
     for at once, so the cluster works on all of them while the tests wait for theirs."""
-    from harness.stages import build_ahead, study_stages
+    from harness.pipeline import build_ahead, study_stages
 
     stages = study_stages(study_spec, store, progress)
     if store.executor.concurrent:

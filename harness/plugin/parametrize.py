@@ -16,8 +16,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         set(metafunc.fixturenames)
     if not names:
         return
+    from harness.pipeline import arm_matrix, size_matrix
     from harness.spec.loader import load_study
-    from harness.stages import arm_matrix, size_matrix
 
     config = metafunc.config
     spec = load_study(config.getoption("--profile"), config.getoption("--study-spec"))

@@ -248,7 +248,7 @@ class BCConfig:
     """Fraction of episodes held out (by episode, never by step) for the validation loss."""
     min_updates: int = 0
     """At least this many gradient steps, whatever the dataset's size (more epochs on a small
-    dataset; :func:`harness.pretrain.bc_schedule`)."""
+    dataset; :func:`harness.stages.pretraining.recipe.bc_schedule`)."""
 
 
 @dataclass(frozen=True)
@@ -455,7 +455,7 @@ class ShiftSpec:
     """The shifted-data arm, then the matched-data arm: the recipe of ``pretrained`` on each
     arm's own dataset."""
     bootstrap: int = 10_000
-    """Resamples of the intervals of differences (:func:`harness.compare.paired_rate_ci`)."""
+    """Resamples of the intervals of differences (:func:`harness.stats.paired_rate_ci`)."""
 
     @property
     def shifted(self) -> Arm:

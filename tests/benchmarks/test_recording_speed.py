@@ -15,15 +15,15 @@ import torch
 from harness.core.benchmark import publish
 from harness.core.paths import artifacts_dir
 from harness.core.store import Store, git_state, now_iso
-from harness.datasets.record import collect, write_dataset
-from harness.datasets.validate import validate_dataset
 from harness.spec.loader import load_study
+from harness.stages.dataset.record import collect, write_dataset
+from harness.stages.dataset.validate import validate_dataset
 
 pytestmark = pytest.mark.benchmark
 
 
 def expert_policy(study):
-    from harness.expert import load_expert_policy
+    from harness.stages.expert.build import load_expert_policy
     from harness.train import RunSeeds, build_ppo
 
     if artifacts_dir().is_dir():

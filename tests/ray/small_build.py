@@ -11,10 +11,10 @@ import tests.ray.cluster  # noqa: F401  (loopback-only Ray: before ray is import
 from harness.core.executor import RayExecutor
 from harness.core.progress import ProgressReporter
 from harness.core.store import Artifact, Store
-from harness.expert import train_expert_seed
+from harness.pipeline import REMOTE_KINDS
 from harness.spec.loader import load_study
 from harness.spec.study import ExpertSpec
-from harness.stages import REMOTE_KINDS
+from harness.stages.expert.build import train_expert_seed
 
 
 def small_expert() -> ExpertSpec:

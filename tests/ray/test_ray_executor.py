@@ -30,7 +30,7 @@ from harness.cli import main  # noqa: E402
 from harness.core.executor import RayExecutor  # noqa: E402
 from harness.core.paths import ROOT  # noqa: E402
 from harness.core.store import Store  # noqa: E402
-from harness.stages import REMOTE_KINDS  # noqa: E402
+from harness.pipeline import REMOTE_KINDS  # noqa: E402
 from tests.ray.cluster import LOOPBACK, loopback_cluster, node_addresses  # noqa: E402
 from tests.ray.small_build import build  # noqa: E402
 

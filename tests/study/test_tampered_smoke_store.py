@@ -17,7 +17,7 @@ import pytest
 
 from harness.cli import main
 from harness.core.store import MANIFEST, Store
-from harness.datasets.schema import DATA_DIR, DATA_FILE
+from harness.stages.dataset.schema import DATA_DIR, DATA_FILE
 
 SMOKE = os.environ.get("HARNESS_SMOKE_STORE")
 pytestmark = pytest.mark.skipif(not SMOKE, reason="needs a finished smoke store: "

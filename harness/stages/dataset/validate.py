@@ -20,7 +20,8 @@ import h5py
 import numpy as np
 
 from harness.core.hashing import file_sha256
-from harness.datasets.schema import (
+from harness.nav.outcomes import OUTCOME_FLAGS
+from harness.stages.dataset.schema import (
     DATA_DIR,
     DATA_FILE,
     INFO_KEYS,
@@ -29,7 +30,6 @@ from harness.datasets.schema import (
     OUTCOMES,
     generic_layout,
 )
-from harness.nav.outcomes import OUTCOME_FLAGS
 
 MINARI_KEYS = ("dataset_id", "minari_version", "data_format", "total_episodes", "total_steps",
                "observation_space", "action_space")
@@ -141,7 +141,7 @@ def validate_dataset(folder: str | Path, min_episodes: int = 1,
 
 def _replay(folder: Path, report: ValidationReport) -> None:
     """Re-simulate every episode that passed the structural checks; name the first difference."""
-    from harness.datasets.playback import replay_all
+    from harness.stages.dataset.playback import replay_all
 
     if any(f.check in ("readable", "episode_ids") for f in report.failures):
         return  # episode groups cannot be addressed reliably

@@ -11,9 +11,9 @@ import h5py
 import numpy as np
 from PIL import Image
 
-from harness.datasets.schema import DATA_DIR, DATA_FILE, METADATA_FILE
 from harness.envs import environment, from_config
 from harness.nav.outcomes import outcome_of_info
+from harness.stages.dataset.schema import DATA_DIR, DATA_FILE, METADATA_FILE
 
 NOT_REPLAYABLE = "not replayable: the environment is not deterministic under reset(seed)"
 

@@ -15,9 +15,9 @@ import h5py
 
 from harness.core.hashing import file_sha256
 from harness.core.store import Artifact, Build, Store, StoreError, now_iso
-from harness.datasets.coverage import coverage_of, declared_coverage
-from harness.datasets.schema import DATA_DIR, DATA_FILE, METADATA_FILE, generic_layout
-from harness.datasets.stage import publish_validated
+from harness.stages.dataset.build import publish_validated
+from harness.stages.dataset.coverage import coverage_of, declared_coverage
+from harness.stages.dataset.schema import DATA_DIR, DATA_FILE, METADATA_FILE, generic_layout
 
 SUBSET_VERSION = 1
 """Part of a subset's identity: bump when how a subset is drawn changes."""

@@ -10,17 +10,17 @@ import h5py
 import numpy as np
 
 from harness.core.hashing import file_sha256, json_default
-from harness.datasets.schema import (
-    DATA_DIR,
-    DATA_FILE,
-    METADATA_FILE,
-    SCHEMA_VERSION,
-)
 from harness.envs import environment
 from harness.evaluate import Policy, run_episodes
 from harness.nav.mix import ScenarioMix
 from harness.nav.outcomes import outcome_of_info
 from harness.nav.scenario import Scenario
+from harness.stages.dataset.schema import (
+    DATA_DIR,
+    DATA_FILE,
+    METADATA_FILE,
+    SCHEMA_VERSION,
+)
 
 
 @dataclass

@@ -1,7 +1,6 @@
 """The study's stages wired to the store and the scheduler, for fixtures and the CLI.
 
-Each stage asks the stage modules (:mod:`harness.expert`, :mod:`harness.datasets.stage`,
-:mod:`harness.arm_runs`, :mod:`harness.comparison`, :mod:`harness.shift`) for its artefacts and
+Each stage asks its build (:mod:`harness.stages`) for its artefacts and
 keeps what it got for the session; :class:`~harness.core.scheduling.Scheduler` decides the order of
 builds. :func:`study_stages` builds the three stages of one study and registers the builds that
 depend on nothing upstream (the baseline runs) as independent work for the scheduler.
@@ -14,21 +13,21 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from harness.arm_runs import train_arm
-from harness.comparison import summarise
 from harness.core.progress import ProgressReporter
 from harness.core.scheduling import Scheduler
 from harness.core.store import Artifact, Store, reporting_under_way
-from harness.datasets.inspect import inspect_dataset
-from harness.datasets.stage import record_dataset
-from harness.datasets.subset import subset_dataset
-from harness.expert import promote, require_approved, train_expert_seed
 from harness.names import ArmName, DatasetName
-from harness.shift import shift_matrix, shift_run
-from harness.size_study import summarise_sizes
 from harness.spec.study import Arm, DatasetSpec, Study
+from harness.stages.comparison.build import summarise
+from harness.stages.dataset.build import record_dataset
+from harness.stages.dataset.inspect import inspect_dataset
+from harness.stages.dataset.subset import subset_dataset
+from harness.stages.expert.build import promote, require_approved, train_expert_seed
+from harness.stages.pretraining.build import train_arm
+from harness.stages.shift.build import shift_matrix, shift_run
+from harness.stages.sizes.build import summarise_sizes
 
-log = logging.getLogger("harness.stages")
+log = logging.getLogger("harness.pipeline")
 
 REMOTE_KINDS = ("expert_run", "arm_run", "dataset", "shift_run")
 """The expensive builds (expert seed runs, arm runs with the shift experiment's arms, dataset

@@ -25,9 +25,9 @@ from imitation.data.types import Transitions
 from imitation.util import logger as imit_logger
 from stable_baselines3 import PPO
 
-from harness.datasets.schema import DATA_DIR, DATA_FILE, METADATA_FILE
 from harness.envs import environment
 from harness.spec.study import BCConfig, CriticConfig, FineTuneConfig
+from harness.stages.dataset.schema import DATA_DIR, DATA_FILE, METADATA_FILE
 
 
 class ContractMismatch(ValueError):

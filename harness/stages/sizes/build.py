@@ -2,9 +2,10 @@
 
 For every declared dataset size (nested subsets of the study dataset) and for the full dataset
 (the comparison's own runs), each pre-trained arm against the baseline on matched seeds, with the
-statistics of the comparison (:mod:`harness.comparison`): T per seed (censored at the budget,
-never dropped), IQM(T) with its bootstrap interval, the IQM ratio to the baseline with its
-interval, the BC policy's own success and collisions, the largest drop below BC, final success and
+statistics of the comparison (:mod:`harness.stages.comparison.build`): T per seed (censored
+at the budget, never dropped), IQM(T) with its bootstrap interval, the IQM ratio to the baseline
+with its interval, the BC policy's own success and collisions, the largest drop below BC, final
+success and
 collisions; SC-003 per size (ratio <= ``ratio_max`` and the interval's upper bound < 1, on that
 size's seeds); the recipe against each other arm per size; and, per arm, the smallest size at
 which SC-003 holds ("demonstrations needed").
@@ -12,8 +13,7 @@ which SC-003 holds ("demonstrations needed").
 
 from __future__ import annotations
 
-from harness import compare
-from harness.comparison import arm_row, recipe_versus
+from harness import stats
 from harness.core.store import Artifact, Build, Store
 from harness.metrics import (
     ArmRow,
@@ -24,6 +24,7 @@ from harness.metrics import (
 )
 from harness.names import ArmName
 from harness.spec.study import PretrainSpec
+from harness.stages.comparison.build import arm_row, recipe_versus
 
 
 def summarise_sizes(spec: PretrainSpec, baseline: dict[int, Artifact],
@@ -66,7 +67,7 @@ def _size_row(spec: PretrainSpec, episodes: int, runs: dict[str, dict[int, Artif
     arms: dict[str, ArmRow] = {ArmName.BASELINE: arm_row(spec, ArmName.BASELINE, base, base)}
     for arm in pretrained:
         arms[arm] = arm_row(spec, arm, [runs[arm][s] for s in seeds], base)
-    iqm_ci = {name: list(compare.iqm_ci(row.time_to_target, spec.bootstrap)[1:])
+    iqm_ci = {name: list(stats.iqm_ci(row.time_to_target, spec.bootstrap)[1:])
               for name, row in arms.items()}
     meets = {arm: _meets_sc003(spec, arms[arm]) for arm in pretrained}
     recipe = arms[ArmName.PRETRAINED]

@@ -13,7 +13,7 @@ import json
 
 import numpy as np
 
-from harness import compare
+from harness import stats
 from harness.core.store import Artifact, Build, Store
 from harness.metrics import (
     ArmRow,
@@ -72,19 +72,19 @@ def _times(spec: PretrainSpec, arm_runs: list[Artifact], level: TargetLevel | No
     if level is None:
         ts = [ArmRunMetrics.from_json(r.metrics).time_to_target for r in arm_runs]
     else:
-        ts = [compare.time_to_target(_curve(r), level.thresholds.success,
+        ts = [stats.time_to_target(_curve(r), level.thresholds.success,
                                      level.thresholds.collision, level.consecutive)
               for r in arm_runs]
-    return compare.censored_times(ts, spec.budget)
+    return stats.censored_times(ts, spec.budget)
 
 
 def _ratio_stats(spec: PretrainSpec, t: np.ndarray, cens: np.ndarray, t_base: np.ndarray,
                  cens_base: np.ndarray) -> dict:
-    ratio, lo, hi = compare.ratio_ci(t, t_base, spec.bootstrap, seed=0)
+    ratio, lo, hi = stats.ratio_ci(t, t_base, spec.bootstrap, seed=0)
     with np.errstate(divide="ignore", invalid="ignore"):
         per_seed = (t / t_base).tolist()
     return {"ratio": ratio, "ratio_ci": [lo, hi], "per_seed_ratio": per_seed,
-            "probability_of_improvement": compare.probability_of_improvement(
+            "probability_of_improvement": stats.probability_of_improvement(
                 t, t_base, cens, cens_base),
             "at_step_zero": int((t == 0).sum())}
 
@@ -102,17 +102,17 @@ def arm_row(spec: PretrainSpec, name: str, arm_runs: list[Artifact],
         extra.update(
             bc_success=[m.bc_eval.success_rate for m in metrics],
             bc_collision=[m.bc_eval.collision_rate for m in metrics],
-            unlearning_drop=[compare.unlearning_drop(m.bc_success_on_periodic_sets, _curve(r))
+            unlearning_drop=[stats.unlearning_drop(m.bc_success_on_periodic_sets, _curve(r))
                              for m, r in zip(metrics, arm_runs, strict=True)],
             dataset_transitions=metrics[0].dataset_transitions)
     return ArmRow(
         seeds=[r.manifest["seeds"][0] for r in arm_runs], time_to_target=t.tolist(),
-        censored=cens.tolist(), iqm_time=compare.iqm(t), final_success=final_success,
+        censored=cens.tolist(), iqm_time=stats.iqm(t), final_success=final_success,
         final_collision=final_collision, final_episodes=metrics[0].final_eval.episodes,
         auc=auc, run_ids=[r.id for r in arm_runs],
-        final_success_mean_ci=list(compare.mean_ci(final_success, spec.bootstrap)),
-        final_collision_mean_ci=list(compare.mean_ci(final_collision, spec.bootstrap)),
-        auc_mean_ci=list(compare.mean_ci(auc, spec.bootstrap)), **extra)
+        final_success_mean_ci=list(stats.mean_ci(final_success, spec.bootstrap)),
+        final_collision_mean_ci=list(stats.mean_ci(final_collision, spec.bootstrap)),
+        auc_mean_ci=list(stats.mean_ci(auc, spec.bootstrap)), **extra)
 
 
 def _level(spec: PretrainSpec, level: TargetLevel, runs: dict[str, list[Artifact]]
@@ -125,13 +125,13 @@ def _level(spec: PretrainSpec, level: TargetLevel, runs: dict[str, list[Artifact
         extra = _ratio_stats(spec, t, cens, t_base, cens_base) if name != ArmName.BASELINE \
             else {}
         rows[name] = LevelRow(time_to_target=t.tolist(), censored=cens.tolist(),
-                              iqm_time=compare.iqm(t), **extra)
+                              iqm_time=stats.iqm(t), **extra)
     return SensitivityLevel(level=Level(**level.as_dict()), arms=rows)
 
 
 def _final_difference(spec: PretrainSpec, row: ArmRow, base: ArmRow) -> FinalDifference:
     """Final success of an arm minus the baseline's, paired by seed, with its interval."""
-    diff, lo, hi = compare.paired_difference_ci(row.final_success, base.final_success,
+    diff, lo, hi = stats.paired_difference_ci(row.final_success, base.final_success,
                                                 spec.bootstrap)
     return FinalDifference(difference=diff, ci=[lo, hi], margin=spec.final_margin,
                            passed=lo >= -spec.final_margin)
@@ -139,13 +139,13 @@ def _final_difference(spec: PretrainSpec, row: ArmRow, base: ArmRow) -> FinalDif
 
 def recipe_versus(spec: PretrainSpec, recipe: ArmRow, other: ArmRow) -> RecipeVersus:
     """The recipe against an ablation: largest drop below BC and T, paired by seed."""
-    drop, d_lo, d_hi = compare.paired_difference_ci(recipe.unlearning_drop,
+    drop, d_lo, d_hi = stats.paired_difference_ci(recipe.unlearning_drop,
                                                     other.unlearning_drop, spec.bootstrap)
-    t, t_lo, t_hi = compare.paired_difference_ci(recipe.time_to_target, other.time_to_target,
+    t, t_lo, t_hi = stats.paired_difference_ci(recipe.time_to_target, other.time_to_target,
                                                  spec.bootstrap, iqm_of=True)
     t_margin = spec.recipe_t_margin * spec.budget
     return RecipeVersus(
-        drop_difference=drop, drop_ci=[d_lo, d_hi], drop_verdict=compare.verdict(d_lo, d_hi),
-        t_difference=t, t_ci=[t_lo, t_hi], t_verdict=compare.verdict(t_lo, t_hi),
+        drop_difference=drop, drop_ci=[d_lo, d_hi], drop_verdict=stats.verdict(d_lo, d_hi),
+        t_difference=t, t_ci=[t_lo, t_hi], t_verdict=stats.verdict(t_lo, t_hi),
         drop_margin=spec.unlearning_margin, t_margin=t_margin,
         passed=d_hi <= spec.unlearning_margin and t_hi <= t_margin)

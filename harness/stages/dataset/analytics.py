@@ -8,8 +8,14 @@ from pathlib import Path
 import h5py
 import numpy as np
 
-from harness.datasets.playback import replay_check
-from harness.datasets.schema import DATA_DIR, DATA_FILE, METADATA_FILE, OUTCOMES, generic_layout
+from harness.stages.dataset.playback import replay_check
+from harness.stages.dataset.schema import (
+    DATA_DIR,
+    DATA_FILE,
+    METADATA_FILE,
+    OUTCOMES,
+    generic_layout,
+)
 from harness.stats import distribution
 
 NEAR_COLLISION = 0.05

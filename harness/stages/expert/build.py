@@ -18,8 +18,8 @@ from harness.core.store import Artifact, Build, Store, StoreError
 from harness.envs import advice
 from harness.evaluate import evaluate_families
 from harness.metrics import CurvePoint, ExpertMetrics, ExpertRunMetrics
-from harness.promotion import decide
 from harness.spec.study import ExpertSpec
+from harness.stages.expert.promotion import decide
 from harness.train import ProgressFn, RunSeeds, Target, build_ppo, train_run
 
 

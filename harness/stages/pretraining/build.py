@@ -14,12 +14,14 @@ import json
 import torch
 from stable_baselines3 import PPO
 
-from harness import compare
+from harness import stats
 from harness.core.store import Artifact, Build, Store
 from harness.evaluate import evaluate
 from harness.metrics import ArmRunMetrics
 from harness.nav.scenario import Scenario
-from harness.pretrain import (
+from harness.spec.ppo import PPOConfig
+from harness.spec.study import Arm, PretrainSpec
+from harness.stages.pretraining.recipe import (
     FineTunePPO,
     check_contract,
     load_demonstrations,
@@ -27,8 +29,6 @@ from harness.pretrain import (
     reset_action_noise,
     train_bc,
 )
-from harness.spec.ppo import PPOConfig
-from harness.spec.study import Arm, PretrainSpec
 from harness.train import ProgressFn, RunSeeds, Target, build_ppo, train_run
 
 
@@ -76,13 +76,13 @@ def train_arm(spec: PretrainSpec, ppo: PPOConfig, arm: Arm, seed: int, store: St
         result = train_run(model, scenario, budget, spec.eval, target, b.dir, seeds, progress,
                            cfg=ppo, resume_dir=b.resume_dir)
         final = evaluate(model.policy, scenario, final_set.seeds(), spec.eval.n_envs)
-        t = compare.time_to_target(result.curve, spec.target.success, spec.target.collision,
+        t = stats.time_to_target(result.curve, spec.target.success, spec.target.collision,
                                    spec.consecutive)
         b.status = "reached_target" if t is not None else "censored"
         b.metrics = ArmRunMetrics(
             time_to_target=t, censored=t is None, budget=budget, timesteps=result.timesteps,
             final_eval=final, train_wall_seconds=round(result.wall_seconds, 2),
-            auc=compare.success_auc(result.curve, budget), **extra).to_json()
+            auc=stats.success_auc(result.curve, budget), **extra).to_json()
         b.extra = {"scenario": scenario.name, "arm": arm.name, "stream": stream,
                    "hyperparameters_in_effect": result.hyperparameters, "init_seed": seeds.init,
                    "resumption": result.resumption(),

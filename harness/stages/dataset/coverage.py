@@ -8,7 +8,7 @@ environment's carry its reset descriptors. Which one a dataset uses is the envir
 
 from __future__ import annotations
 
-from harness.datasets.schema import OUTCOMES
+from harness.stages.dataset.schema import OUTCOMES
 from harness.stats import distribution
 
 

@@ -19,7 +19,7 @@ Each run's evaluations are their own ``shift_run`` artefact (per-episode outcome
 
 A regression is the shifted-data arm's final policy worse than the matched-data arm's or the
 baseline's on a family by more than the margin, with a 95% interval of the difference below
-zero (:func:`harness.compare.shift_verdict`). Only final policies are asserted: a BC policy of
+zero (:func:`harness.stats.shift_verdict`). Only final policies are asserted: a BC policy of
 shifted demonstrations is expected to be worse before fine-tuning (that is the size of the
 shift, reported with its interval); the claim under test is that pre-training on them does not
 leave the fine-tuned agent worse off.
@@ -32,10 +32,8 @@ import json
 import numpy as np
 from stable_baselines3 import PPO
 
-from harness import compare
-from harness.arm_runs import load_bc_policy, load_checkpoint, load_final_policy
+from harness import stats
 from harness.core.store import Artifact, Build, Store
-from harness.datasets.schema import DATA_DIR, METADATA_FILE
 from harness.envs import environment
 from harness.evaluate import run_episodes
 from harness.metrics import (
@@ -50,6 +48,8 @@ from harness.names import ArmName, DatasetName
 from harness.nav.outcomes import OUTCOME_COLLISION, OUTCOME_SUCCESS
 from harness.nav.scenario import Scenario
 from harness.spec.study import SEED_PLAN_VERSION, PretrainSpec, ShiftSpec
+from harness.stages.dataset.schema import DATA_DIR, METADATA_FILE
+from harness.stages.pretraining.build import load_bc_policy, load_checkpoint, load_final_policy
 from harness.stats import wilson_interval
 
 FINE_TUNED, BC = "fine-tuned", "bc"
@@ -180,7 +180,7 @@ def _rate(x: np.ndarray) -> tuple[float, list[float]]:
 
 def _times(pre: PretrainSpec, per_run: list[dict], budget: int) -> tuple[np.ndarray, np.ndarray]:
     t = pre.target_level()
-    return compare.censored_times([compare.time_to_target(
+    return stats.censored_times([stats.time_to_target(
         p["curve"], t.thresholds.success, t.thresholds.collision, t.consecutive)
         for p in per_run], budget)
 
@@ -189,7 +189,7 @@ def _cell(spec: ShiftSpec, pre: PretrainSpec, per_run: list[dict]) -> ShiftCell:
     success, collision = _stack(per_run, "final", "success"), \
         _stack(per_run, "final", "collision")
     t, cens = _times(pre, per_run, spec.budget)
-    auc = [compare.success_auc(p["curve"], spec.budget) for p in per_run]
+    auc = [stats.success_auc(p["curve"], spec.budget) for p in per_run]
     (s, s_ci), (c, c_ci) = _rate(success), _rate(collision)
     extra = {}
     if per_run[0]["bc"] is not None:
@@ -200,8 +200,8 @@ def _cell(spec: ShiftSpec, pre: PretrainSpec, per_run: list[dict]) -> ShiftCell:
     return ShiftCell(final_success=s, final_success_ci=s_ci, final_collision=c,
                      final_collision_ci=c_ci, final_per_seed=success.mean(axis=1).tolist(),
                      time_to_target=t.tolist(), censored=cens.tolist(),
-                     iqm_time=list(compare.iqm_ci(t, spec.bootstrap)), auc=auc,
-                     auc_mean_ci=list(compare.mean_ci(auc, spec.bootstrap)), **extra)
+                     iqm_time=list(stats.iqm_ci(t, spec.bootstrap)), auc=auc,
+                     auc_mean_ci=list(stats.mean_ci(auc, spec.bootstrap)), **extra)
 
 
 def differences(spec: ShiftSpec, pre: PretrainSpec, played: dict[str, list[dict]],
@@ -214,32 +214,32 @@ def differences(spec: ShiftSpec, pre: PretrainSpec, played: dict[str, list[dict]
     seeds for every arm, and ``curve``, the family's learning curve."""
     shifted = [p[family] for p in played[ArmName.SHIFTED]]
     t_s, _ = _times(pre, shifted, spec.budget)
-    auc_s = [compare.success_auc(p["curve"], spec.budget) for p in shifted]
+    auc_s = [stats.success_auc(p["curve"], spec.budget) for p in shifted]
     out = []
     for ref in REFERENCES:
         other = [p[family] for p in played[ref]]
         a, b = _stack(shifted, "final", "success"), _stack(other, "final", "success")
-        diff, lo, hi = compare.paired_rate_ci(a, b, spec.bootstrap)
+        diff, lo, hi = stats.paired_rate_ci(a, b, spec.bootstrap)
         t_r, _ = _times(pre, other, spec.budget)
-        t, t_lo, t_hi = compare.paired_difference_ci(t_s, t_r, spec.bootstrap, iqm_of=True)
-        auc_r = [compare.success_auc(p["curve"], spec.budget) for p in other]
-        area, a_lo, a_hi = compare.paired_difference_ci(auc_s, auc_r, spec.bootstrap)
+        t, t_lo, t_hi = stats.paired_difference_ci(t_s, t_r, spec.bootstrap, iqm_of=True)
+        auc_r = [stats.success_auc(p["curve"], spec.budget) for p in other]
+        area, a_lo, a_hi = stats.paired_difference_ci(auc_s, auc_r, spec.bootstrap)
         single = len(shifted) < 2  # an interval over one seed is a point: no verdict
         out.append(ShiftDifference(
             family=family, stage=FINE_TUNED, reference=ref, success=float(a.mean()),
             reference_success=float(b.mean()), difference=diff, ci=[lo, hi], margin=spec.margin,
-            verdict=compare.shift_verdict(diff, lo, hi, spec.margin), t_difference=t,
+            verdict=stats.shift_verdict(diff, lo, hi, spec.margin), t_difference=t,
             t_ci=[t_lo, t_hi],
-            t_verdict=ONE_SEED if single else compare.verdict(t_lo, t_hi), auc_difference=area,
-            auc_ci=[a_lo, a_hi], auc_verdict=ONE_SEED if single else compare.verdict(
+            t_verdict=ONE_SEED if single else stats.verdict(t_lo, t_hi), auc_difference=area,
+            auc_ci=[a_lo, a_hi], auc_verdict=ONE_SEED if single else stats.verdict(
                 a_lo, a_hi, lower_is_better=False)))
     matched = [p[family] for p in played[ArmName.MATCHED]]
     a, b = _stack(shifted, "bc", "success"), _stack(matched, "bc", "success")
-    diff, lo, hi = compare.paired_rate_ci(a, b, spec.bootstrap)
+    diff, lo, hi = stats.paired_rate_ci(a, b, spec.bootstrap)
     out.append(ShiftDifference(
         family=family, stage=BC, reference=ArmName.MATCHED, success=float(a.mean()),
         reference_success=float(b.mean()), difference=diff, ci=[lo, hi], margin=spec.margin,
-        verdict=compare.shift_verdict(diff, lo, hi, spec.margin)))
+        verdict=stats.shift_verdict(diff, lo, hi, spec.margin)))
     return out
 
 
@@ -248,7 +248,7 @@ def regressions(diffs: list[ShiftDifference]) -> list[Regression]:
     return [Regression(arm=ArmName.SHIFTED, family=d.family, stage=d.stage, reference=d.reference,
                        success=d.success, reference_success=d.reference_success,
                        drop=-d.difference, ci=d.ci, margin=d.margin)
-            for d in diffs if d.stage == FINE_TUNED and d.verdict == compare.REGRESSION]
+            for d in diffs if d.stage == FINE_TUNED and d.verdict == stats.REGRESSION]
 
 
 def dataset_coverage(dataset: Artifact, scenario, seeds: list[int]) -> DatasetCoverage:

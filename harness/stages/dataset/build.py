@@ -12,12 +12,12 @@ import shutil
 from pathlib import Path
 
 from harness.core.store import Artifact, Build, Store, StoreError, git_state, now_iso
-from harness.datasets.record import collect, write_dataset
-from harness.datasets.validate import DatasetInvalid, ValidationReport, validate_dataset
 from harness.envs import environment
-from harness.expert import load_expert_policy, require_approved
 from harness.metrics import DatasetMetrics, ValidationSummary
 from harness.spec.study import DatasetSpec
+from harness.stages.dataset.record import collect, write_dataset
+from harness.stages.dataset.validate import DatasetInvalid, ValidationReport, validate_dataset
+from harness.stages.expert.build import load_expert_policy, require_approved
 
 
 def dataset_config(spec: DatasetSpec) -> dict:
