@@ -8,8 +8,8 @@ import pytest
 
 from harness.criteria import Bound
 from harness.envs import observation_space
-from harness.metrics import DatasetMetrics, InspectionMetrics
 from harness.stages.dataset.build import validate_and_quarantine
+from harness.stages.dataset.records import DatasetMetrics, InspectionMetrics
 from harness.stages.dataset.schema import DATA_DIR, DATA_FILE, MANDATORY_KEYS
 from harness.stages.dataset.validate import validate_dataset
 

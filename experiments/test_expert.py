@@ -10,7 +10,7 @@ on that family's own >= 200 episodes.
 import pytest
 
 from harness.criteria import Bound
-from harness.metrics import ExpertMetrics, ExpertRunMetrics
+from harness.stages.expert.records import ExpertMetrics, ExpertRunMetrics
 
 pytestmark = pytest.mark.stage(1)
 

@@ -4,8 +4,10 @@ steps than PPO from scratch, on matched seeds, without unlearning or final regre
 import pytest
 
 from harness.criteria import Bound
-from harness.metrics import ArmRunMetrics, ComparisonMetrics, ShiftMetrics
 from harness.names import ArmName, DatasetName
+from harness.stages.comparison.records import ComparisonMetrics
+from harness.stages.pretraining.records import ArmRunMetrics
+from harness.stages.shift.records import ShiftMetrics
 
 pytestmark = pytest.mark.stage(3)
 

@@ -11,9 +11,10 @@ import numpy as np
 import pytest
 
 from harness.criteria import Bound
-from harness.metrics import ArmRunMetrics, SizeStudyMetrics
 from harness.names import ArmName
 from harness.stages.dataset.schema import DATA_DIR, DATA_FILE
+from harness.stages.pretraining.records import ArmRunMetrics
+from harness.stages.sizes.records import SizeStudyMetrics
 
 pytestmark = pytest.mark.stage(3.5)
 

@@ -17,13 +17,15 @@ from harness.core.progress import ProgressReporter
 from harness.core.scheduling import Scheduler
 from harness.core.store import Artifact, Store, reporting_under_way
 from harness.names import ArmName, DatasetName
-from harness.spec.study import Arm, DatasetSpec, Study
+from harness.spec.study import Study
 from harness.stages.comparison.build import summarise
 from harness.stages.dataset.build import record_dataset
+from harness.stages.dataset.config import DatasetSpec
 from harness.stages.dataset.inspect import inspect_dataset
 from harness.stages.dataset.subset import subset_dataset
 from harness.stages.expert.build import promote, require_approved, train_expert_seed
 from harness.stages.pretraining.build import train_arm
+from harness.stages.pretraining.config import Arm
 from harness.stages.shift.build import shift_matrix, shift_run
 from harness.stages.sizes.build import summarise_sizes
 

@@ -29,8 +29,8 @@ from harness.nav.features import LidarProximity
 from harness.nav.mix import ScenarioMix
 from harness.nav.scenario import Scenario
 from harness.seeds import SeedRange, evaluation_span, init_seed, training_block
+from harness.spec.common import EvalSchedule, Thresholds
 from harness.spec.ppo import PPOConfig
-from harness.spec.study import EvalSchedule, Thresholds
 from harness.stats import first_sustained
 
 log = logging.getLogger("harness.train")

@@ -7,9 +7,11 @@ import pytest
 from scipy import stats as sps
 
 from harness.core.store import Build, Store
-from harness.metrics import ArmRunMetrics, ComparisonMetrics, EvalSummary
+from harness.metrics import EvalSummary
 from harness.spec.loader import load_study
 from harness.stages.comparison.build import summarise
+from harness.stages.comparison.records import ComparisonMetrics
+from harness.stages.pretraining.records import ArmRunMetrics
 from harness.stats import distribution
 
 EVERY, BUDGET = 10, 40  # evaluations at 0, 10, 20, 30, 40

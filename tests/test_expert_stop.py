@@ -11,10 +11,10 @@ import yaml
 from stable_baselines3 import PPO
 
 from harness.nav.features import LidarProximity
+from harness.spec.common import Thresholds
 from harness.spec.errors import SpecError
 from harness.spec.loader import load_study, study_file
 from harness.spec.ppo import PPOConfig
-from harness.spec.study import Thresholds
 from harness.stats import allowed_count, early_stop_risk, first_sustained, sustained_probability
 from harness.train import RunSeeds, Target, build_ppo, check_hyperparameters
 

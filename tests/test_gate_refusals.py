@@ -6,7 +6,6 @@ from dataclasses import replace
 import pytest
 
 from harness.core.store import Store
-from harness.metrics import ExpertMetrics
 from harness.spec.loader import load_study
 from harness.stages.dataset.build import record_dataset
 from harness.stages.expert.build import (
@@ -15,6 +14,7 @@ from harness.stages.expert.build import (
     promote,
     train_expert_seed,
 )
+from harness.stages.expert.records import ExpertMetrics
 
 
 @pytest.fixture(scope="module")

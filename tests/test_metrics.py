@@ -6,8 +6,10 @@ import numpy as np
 import pytest
 
 from harness.evaluate import run_episodes
-from harness.metrics import ArmRow, ArmRunMetrics, CurvePoint, EvalSummary, SchemaError
+from harness.metrics import CurvePoint, EvalSummary, SchemaError
 from harness.spec.scenarios import load_scenario
+from harness.stages.comparison.records import ArmRow
+from harness.stages.pretraining.records import ArmRunMetrics
 
 
 class Straight:

@@ -7,7 +7,7 @@ import torch
 
 from harness.spec.ppo import PPOConfig
 from harness.spec.scenarios import load_scenario
-from harness.spec.study import BCConfig, CriticConfig, FineTuneConfig
+from harness.stages.pretraining.config import BCConfig, CriticConfig, FineTuneConfig
 from harness.stages.pretraining.recipe import (
     ContractMismatch,
     FineTunePPO,

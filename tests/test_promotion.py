@@ -1,7 +1,7 @@
 """Promotion gate and diagnostics on hand-made results."""
 
 from harness.metrics import EvalSummary
-from harness.spec.study import Thresholds
+from harness.spec.common import Thresholds
 from harness.stages.expert.promotion import decide, plateau
 from harness.stats import distribution
 

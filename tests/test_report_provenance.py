@@ -102,10 +102,10 @@ def test_a_criterion_resting_on_a_resumed_run_says_so(tmp_path):
 def test_a_mix_expert_section_shows_the_family_by_seed_gate_and_renders(tmp_path):
     """Issue 11: the report's per-family gate is a family x seed table of success and
     collision with Wilson intervals, taken from the decision the expert recorded."""
-    from harness.metrics import ExpertMetrics
     from harness.report.render import render_html
-    from harness.spec.study import Thresholds
+    from harness.spec.common import Thresholds
     from harness.stages.expert.promotion import decide
+    from harness.stages.expert.records import ExpertMetrics
 
     families = ["open", "doorway", "crowd"]
     store = Store(tmp_path / "artifacts")

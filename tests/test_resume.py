@@ -11,9 +11,9 @@ import pytest
 from stable_baselines3.common.callbacks import BaseCallback
 
 from harness.core.store import Build, Store
+from harness.spec.common import EvalSchedule, Thresholds
 from harness.spec.ppo import PPOConfig
 from harness.spec.scenarios import load_scenario
-from harness.spec.study import EvalSchedule, Thresholds
 from harness.train import RESUME_NOTE, RunSeeds, Target, build_ppo, train_run
 
 CFG = PPOConfig(n_envs=8, n_steps=32, batch_size=128, n_epochs=1)

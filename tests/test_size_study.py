@@ -9,15 +9,16 @@ import pytest
 import yaml
 
 from harness.core.store import Store, StoreError
-from harness.metrics import ArmRow, RecipeVersus, SizeRow
 from harness.spec.errors import SpecError
 from harness.spec.loader import load_study, study_file
-from harness.spec.study import BCConfig
+from harness.stages.comparison.records import ArmRow, RecipeVersus
 from harness.stages.dataset.schema import DATA_DIR, DATA_FILE, METADATA_FILE
 from harness.stages.dataset.subset import subset_dataset
 from harness.stages.dataset.validate import validate_dataset
+from harness.stages.pretraining.config import BCConfig
 from harness.stages.pretraining.recipe import bc_schedule
 from harness.stages.sizes.build import _needed
+from harness.stages.sizes.records import SizeRow
 from tests.dataset_helpers import make_dataset
 
 BASE = yaml.safe_load(study_file().read_text())

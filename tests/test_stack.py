@@ -69,7 +69,7 @@ def test_behaviour_cloning_is_imitations_and_trains_the_ppo_policy(tmp_path, mon
 
     from harness.spec.ppo import PPOConfig
     from harness.spec.scenarios import load_scenario
-    from harness.spec.study import BCConfig
+    from harness.stages.pretraining.config import BCConfig
     from harness.stages.pretraining.recipe import actor_parameters, load_demonstrations, train_bc
     from harness.train import RunSeeds, build_ppo
     from tests.dataset_helpers import make_dataset

@@ -66,7 +66,7 @@ def _curve(artifact):
 def test_evaluations_run_on_the_grid_each_on_its_own_episode_set(tmp_path):
     """Audit finding 2: evaluations at 0, E, 2E, ... up to the budget, none off the grid at the
     end, and never the same episodes twice (k passes on one set would be one sample)."""
-    from harness.spec.study import EvalSchedule, Thresholds
+    from harness.spec.common import EvalSchedule, Thresholds
     from harness.train import RunSeeds, Target, train_run
 
     cfg = PPOConfig(n_envs=8, n_steps=32, batch_size=128, n_epochs=1)
@@ -85,8 +85,8 @@ def test_evaluations_run_on_the_grid_each_on_its_own_episode_set(tmp_path):
 def test_a_mix_expert_is_evaluated_and_converges_per_family(tmp_path):
     """Issue 11: every periodic and final evaluation of a mix expert reports each family on its
     own episodes; convergence needs every family at the thresholds."""
-    from harness.metrics import ExpertRunMetrics
     from harness.spec.mixes import load_mix
+    from harness.stages.expert.records import ExpertRunMetrics
     from harness.train import at_target
 
     full = load_study("full").expert

@@ -13,17 +13,14 @@ import jinja2
 
 from harness.core.paths import templates_dir
 from harness.core.store import Artifact, Store, StoreError, environment_versions, git_state
-from harness.metrics import (
-    ArmRunMetrics,
-    ComparisonMetrics,
-    DatasetMetrics,
-    ExpertMetrics,
-    ExpertRunMetrics,
-    ShiftMetrics,
-    SizeStudyMetrics,
-)
 from harness.names import ArmName
 from harness.report import figures
+from harness.stages.comparison.records import ComparisonMetrics
+from harness.stages.dataset.records import DatasetMetrics
+from harness.stages.expert.records import ExpertMetrics, ExpertRunMetrics
+from harness.stages.pretraining.records import ArmRunMetrics
+from harness.stages.shift.records import ShiftMetrics
+from harness.stages.sizes.records import SizeStudyMetrics
 
 LOADERS = {
     "expert": ("from harness.api import load_policy",

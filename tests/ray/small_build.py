@@ -13,8 +13,8 @@ from harness.core.progress import ProgressReporter
 from harness.core.store import Artifact, Store
 from harness.pipeline import REMOTE_KINDS
 from harness.spec.loader import load_study
-from harness.spec.study import ExpertSpec
 from harness.stages.expert.build import train_expert_seed
+from harness.stages.expert.config import ExpertSpec
 
 
 def small_expert() -> ExpertSpec:

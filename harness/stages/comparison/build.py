@@ -15,20 +15,21 @@ import numpy as np
 
 from harness import stats
 from harness.core.store import Artifact, Build, Store
-from harness.metrics import (
+from harness.names import ArmName
+from harness.spec.common import TargetLevel
+from harness.stages.comparison.records import (
     ArmRow,
-    ArmRunMetrics,
     ComparisonMetrics,
-    DatasetMetrics,
-    ExpertMetrics,
     FinalDifference,
     Level,
     LevelRow,
     RecipeVersus,
     SensitivityLevel,
 )
-from harness.names import ArmName
-from harness.spec.study import PretrainSpec, TargetLevel
+from harness.stages.dataset.records import DatasetMetrics
+from harness.stages.expert.records import ExpertMetrics
+from harness.stages.pretraining.config import PretrainSpec
+from harness.stages.pretraining.records import ArmRunMetrics
 
 
 def summarise(spec: PretrainSpec, runs: dict[str, list[Artifact]], dataset: Artifact,

@@ -13,9 +13,9 @@ from pathlib import Path
 
 from harness.core.store import Artifact, Build, Store, StoreError, git_state, now_iso
 from harness.envs import environment
-from harness.metrics import DatasetMetrics, ValidationSummary
-from harness.spec.study import DatasetSpec
+from harness.stages.dataset.config import DatasetSpec
 from harness.stages.dataset.record import collect, write_dataset
+from harness.stages.dataset.records import DatasetMetrics, ValidationSummary
 from harness.stages.dataset.validate import DatasetInvalid, ValidationReport, validate_dataset
 from harness.stages.expert.build import load_expert_policy, require_approved
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 
 from harness.core.store import Artifact, Build, Store
-from harness.metrics import InspectionMetrics, PlaybackRow
 from harness.nav.outcomes import FINAL_OUTCOMES
 from harness.stages.dataset.analytics import analyse
 from harness.stages.dataset.playback import is_replayable, playback
+from harness.stages.dataset.records import InspectionMetrics, PlaybackRow
 
 ANALYTICS_VERSION = 4  # 4: playback also writes MP4; declared environments
 """Part of the inspection artefact's identity: bump when analytics change what they compute."""

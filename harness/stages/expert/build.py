@@ -17,9 +17,10 @@ from stable_baselines3 import PPO
 from harness.core.store import Artifact, Build, Store, StoreError
 from harness.envs import advice
 from harness.evaluate import evaluate_families
-from harness.metrics import CurvePoint, ExpertMetrics, ExpertRunMetrics
-from harness.spec.study import ExpertSpec
+from harness.metrics import CurvePoint
+from harness.stages.expert.config import ExpertSpec
 from harness.stages.expert.promotion import decide
+from harness.stages.expert.records import ExpertMetrics, ExpertRunMetrics
 from harness.train import ProgressFn, RunSeeds, Target, build_ppo, train_run
 
 

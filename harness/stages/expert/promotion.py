@@ -10,8 +10,9 @@ from dataclasses import replace
 import numpy as np
 
 from harness.envs import NAV_ADVICE, Advice
-from harness.metrics import Decision, EvalSummary, SeedCheck
-from harness.spec.study import Thresholds
+from harness.metrics import EvalSummary
+from harness.spec.common import Thresholds
+from harness.stages.expert.records import Decision, SeedCheck
 from harness.stats import first_sustained
 
 PLATEAU_GAIN = 0.02

@@ -17,10 +17,9 @@ from stable_baselines3 import PPO
 from harness import stats
 from harness.core.store import Artifact, Build, Store
 from harness.evaluate import evaluate
-from harness.metrics import ArmRunMetrics
 from harness.nav.scenario import Scenario
 from harness.spec.ppo import PPOConfig
-from harness.spec.study import Arm, PretrainSpec
+from harness.stages.pretraining.config import Arm, PretrainSpec
 from harness.stages.pretraining.recipe import (
     FineTunePPO,
     check_contract,
@@ -29,6 +28,7 @@ from harness.stages.pretraining.recipe import (
     reset_action_noise,
     train_bc,
 )
+from harness.stages.pretraining.records import ArmRunMetrics
 from harness.train import ProgressFn, RunSeeds, Target, build_ppo, train_run
 
 

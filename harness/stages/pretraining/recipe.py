@@ -26,8 +26,8 @@ from imitation.util import logger as imit_logger
 from stable_baselines3 import PPO
 
 from harness.envs import environment
-from harness.spec.study import BCConfig, CriticConfig, FineTuneConfig
 from harness.stages.dataset.schema import DATA_DIR, DATA_FILE, METADATA_FILE
+from harness.stages.pretraining.config import BCConfig, CriticConfig, FineTuneConfig
 
 
 class ContractMismatch(ValueError):

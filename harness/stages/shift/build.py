@@ -36,20 +36,22 @@ from harness import stats
 from harness.core.store import Artifact, Build, Store
 from harness.envs import environment
 from harness.evaluate import run_episodes
-from harness.metrics import (
-    DatasetCoverage,
+from harness.metrics import DatasetCoverage
+from harness.names import ArmName, DatasetName
+from harness.nav.outcomes import OUTCOME_COLLISION, OUTCOME_SUCCESS
+from harness.nav.scenario import Scenario
+from harness.spec.common import SEED_PLAN_VERSION
+from harness.stages.dataset.schema import DATA_DIR, METADATA_FILE
+from harness.stages.pretraining.build import load_bc_policy, load_checkpoint, load_final_policy
+from harness.stages.pretraining.config import PretrainSpec
+from harness.stages.shift.config import ShiftSpec
+from harness.stages.shift.records import (
     Regression,
     ShiftCell,
     ShiftDifference,
     ShiftMetrics,
     ShiftRunMetrics,
 )
-from harness.names import ArmName, DatasetName
-from harness.nav.outcomes import OUTCOME_COLLISION, OUTCOME_SUCCESS
-from harness.nav.scenario import Scenario
-from harness.spec.study import SEED_PLAN_VERSION, PretrainSpec, ShiftSpec
-from harness.stages.dataset.schema import DATA_DIR, METADATA_FILE
-from harness.stages.pretraining.build import load_bc_policy, load_checkpoint, load_final_policy
 from harness.stats import wilson_interval
 
 FINE_TUNED, BC = "fine-tuned", "bc"

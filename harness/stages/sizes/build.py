@@ -15,16 +15,12 @@ from __future__ import annotations
 
 from harness import stats
 from harness.core.store import Artifact, Build, Store
-from harness.metrics import (
-    ArmRow,
-    DatasetMetrics,
-    DemonstrationsNeeded,
-    SizeRow,
-    SizeStudyMetrics,
-)
 from harness.names import ArmName
-from harness.spec.study import PretrainSpec
 from harness.stages.comparison.build import arm_row, recipe_versus
+from harness.stages.comparison.records import ArmRow
+from harness.stages.dataset.records import DatasetMetrics
+from harness.stages.pretraining.config import PretrainSpec
+from harness.stages.sizes.records import DemonstrationsNeeded, SizeRow, SizeStudyMetrics
 
 
 def summarise_sizes(spec: PretrainSpec, baseline: dict[int, Artifact],

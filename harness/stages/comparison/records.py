@@ -1,0 +1,115 @@
+"""The comparison's metric records: per-arm rows, target levels, the recipe against the other
+arms."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from harness.metrics import Record
+
+
+# ----------------------------------------------------------------------------- comparison
+@dataclass(frozen=True)
+class ArmRow(Record):
+    """One arm over the matched seeds; ratio fields are absent for the baseline."""
+
+    OPTIONAL: ClassVar[frozenset[str]] = frozenset({
+        "ratio", "ratio_ci", "per_seed_ratio", "probability_of_improvement", "at_step_zero",
+        "bc_success", "bc_collision", "unlearning_drop", "dataset_transitions"})
+
+    seeds: list[int]
+    time_to_target: list[float]
+    """T per seed; censored runs at the budget."""
+    censored: list[bool]
+    iqm_time: float
+    final_success: list[float]
+    final_collision: list[float]
+    final_episodes: int
+    auc: list[float]
+    run_ids: list[str]
+    final_success_mean_ci: list[float]
+    """(mean, lower, upper) over seeds."""
+    final_collision_mean_ci: list[float]
+    auc_mean_ci: list[float]
+    ratio: float | None = None
+    ratio_ci: list[float] | None = None
+    per_seed_ratio: list[float] | None = None
+    probability_of_improvement: float | None = None
+    at_step_zero: int | None = None
+    """Seeds with T = 0: at target before any online step."""
+    bc_success: list[float] | None = None
+    bc_collision: list[float] | None = None
+    unlearning_drop: list[float] | None = None
+    dataset_transitions: int | None = None
+
+
+@dataclass(frozen=True)
+class LevelRow(Record):
+    """An arm's times at a sensitivity level."""
+
+    OPTIONAL: ClassVar[frozenset[str]] = frozenset({
+        "ratio", "ratio_ci", "per_seed_ratio", "probability_of_improvement", "at_step_zero"})
+
+    time_to_target: list[float]
+    censored: list[bool]
+    iqm_time: float
+    ratio: float | None = None
+    ratio_ci: list[float] | None = None
+    per_seed_ratio: list[float] | None = None
+    probability_of_improvement: float | None = None
+    at_step_zero: int | None = None
+
+
+@dataclass(frozen=True)
+class Level(Record):
+    label: str
+    success: float
+    collision: float
+    consecutive: int
+    deviation: str | None
+
+
+@dataclass(frozen=True)
+class SensitivityLevel(Record):
+    level: Level
+    arms: dict[str, LevelRow]
+
+
+@dataclass(frozen=True)
+class FinalDifference(Record):
+    """Final success of an arm minus the baseline's, paired by seed."""
+
+    difference: float
+    ci: list[float]
+    margin: float
+    passed: bool
+
+
+@dataclass(frozen=True)
+class RecipeVersus(Record):
+    """The recipe minus an ablation, paired by seed: largest drop below BC and IQM T."""
+
+    drop_difference: float
+    drop_ci: list[float]
+    drop_verdict: str
+    t_difference: float
+    t_ci: list[float]
+    t_verdict: str
+    drop_margin: float
+    t_margin: float
+    passed: bool
+
+
+@dataclass(frozen=True)
+class ComparisonMetrics(Record):
+    """The ``comparison`` artefact's metrics."""
+
+    arms: dict[str, ArmRow]
+    baseline_censored: int
+    final_vs_baseline: dict[str, FinalDifference]
+    recipe_vs: dict[str, RecipeVersus]
+    sensitivity: dict[str, SensitivityLevel]
+    expert_training_steps: dict[str, int]
+    dataset_steps: int
+    dataset_episodes: int
