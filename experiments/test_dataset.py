@@ -8,16 +8,18 @@ import pytest
 
 from harness.criteria import Bound
 from harness.envs import observation_space
+from harness.names import DatasetName
 from harness.stages.dataset.build import validate_and_quarantine
 from harness.stages.dataset.records import DatasetMetrics, InspectionMetrics
 from harness.stages.dataset.schema import DATA_DIR, DATA_FILE, MANDATORY_KEYS
 from harness.stages.dataset.validate import validate_dataset
+from harness.stages.expert.build import require_approved
 
 pytestmark = pytest.mark.stage(2)
 
 
-def test_dataset_is_valid_and_large_enough(dataset_stage, criteria):
-    ds = dataset_stage.dataset()
+def test_dataset_is_valid_and_large_enough(pipeline, criteria):
+    ds = pipeline.get("dataset", DatasetName.STUDY)
     minimum = ds.manifest["config"]["min_episodes"]
     report = validate_dataset(ds.path, minimum)  # independent re-check of the store
     criteria.all_of(
@@ -29,8 +31,8 @@ def test_dataset_is_valid_and_large_enough(dataset_stage, criteria):
         artifact=ds.id, detail=report.text() if not report.ok else "")
 
 
-def test_dataset_metadata_is_complete(dataset_stage, criteria):
-    ds = dataset_stage.dataset()
+def test_dataset_metadata_is_complete(pipeline, criteria):
+    ds = pipeline.get("dataset", DatasetName.STUDY)
     meta = ds.manifest["dataset"]
     import json
 
@@ -42,22 +44,22 @@ def test_dataset_metadata_is_complete(dataset_stage, criteria):
                            len(MANDATORY_KEYS), "d")],
                     measured=f"{len(MANDATORY_KEYS) - len(missing)}/{len(MANDATORY_KEYS)} keys",
                     artifact=ds.id, detail=("missing: " + ", ".join(missing)) if missing else "")
-    expert = dataset_stage.experts.approved()
+    expert = require_approved(pipeline.get("expert"))
     assert meta["expert"]["id"] == expert.id
     assert meta["expert"]["manifest_sha256"] == expert.manifest_hash
 
 
-def test_dataset_observation_contract_matches_the_env(dataset_stage):
+def test_dataset_observation_contract_matches_the_env(study_spec, pipeline):
     """One observation contract from collection to BC to fine-tuning (DESIGN.md section 6)."""
-    ds = dataset_stage.dataset()
+    ds = pipeline.get("dataset", DatasetName.STUDY)
     contract = ds.manifest["dataset"]["observation_contract"]
-    space = observation_space(dataset_stage.spec.scenarios[0])
+    space = observation_space(study_spec.dataset.scenarios[0])
     assert contract["dim"] == int(np.prod(space.shape))
     assert contract["low"] == space.low.reshape(-1).tolist()
     assert contract["high"] == space.high.reshape(-1).tolist()
 
 
-def test_dataset_alignment_first_observation_is_the_reset_observation(dataset_stage):
+def test_dataset_alignment_first_observation_is_the_reset_observation(pipeline):
     """Obs T+1 per episode with the reset observation first: observations[t] precedes
     actions[t] (the earlier implementation paired each observation with the previous action).
     The environment is rebuilt from the dataset's own metadata, whichever it is."""
@@ -66,7 +68,7 @@ def test_dataset_alignment_first_observation_is_the_reset_observation(dataset_st
     from harness.stages.dataset.playback import is_replayable, make_env, scenarios_from_metadata
     from harness.stages.dataset.schema import METADATA_FILE
 
-    ds = dataset_stage.dataset()
+    ds = pipeline.get("dataset", DatasetName.STUDY)
     if not is_replayable(ds.path):
         pytest.skip("the environment is not deterministic under reset(seed): an episode cannot "
                     "be re-simulated to check its alignment")
@@ -84,8 +86,8 @@ def test_dataset_alignment_first_observation_is_the_reset_observation(dataset_st
     assert len(obs) == len(act) + 1
 
 
-def test_playback_replays_every_episode_exactly(dataset_stage, criteria):
-    insp = dataset_stage.inspection()
+def test_playback_replays_every_episode_exactly(pipeline, criteria):
+    insp = pipeline.get("dataset_inspection")
     m = InspectionMetrics.from_json(insp.metrics)
     if m.replayable is False:
         pytest.skip("not replayable: the environment is not deterministic under reset(seed) "
@@ -100,10 +102,10 @@ def test_playback_replays_every_episode_exactly(dataset_stage, criteria):
                 assert (insp.path / video).stat().st_size > 0
 
 
-def test_minari_reads_the_dataset(dataset_stage, tmp_path, monkeypatch):
+def test_minari_reads_the_dataset(pipeline, tmp_path, monkeypatch):
     import minari
 
-    ds = dataset_stage.dataset()
+    ds = pipeline.get("dataset", DatasetName.STUDY)
     dataset_id = ds.manifest["dataset"]["dataset_id"]
     target = tmp_path / dataset_id
     target.mkdir(parents=True)
@@ -115,7 +117,7 @@ def test_minari_reads_the_dataset(dataset_stage, tmp_path, monkeypatch):
     assert ep.observations.shape[0] == ep.actions.shape[0] + 1
 
 
-def test_a_corrupted_copy_is_quarantined_with_a_located_message(dataset_stage, tmp_path):
+def test_a_corrupted_copy_is_quarantined_with_a_located_message(study_spec, pipeline, tmp_path):
     """Quarantine as the pipeline applies it: to a dataset just recorded into staging, not yet
     published. The copy is made writable whatever the store's own permissions (a read-only
     store must not turn this check into a PermissionError)."""
@@ -124,7 +126,7 @@ def test_a_corrupted_copy_is_quarantined_with_a_located_message(dataset_stage, t
     from harness.core.store import Store
 
     store = Store(tmp_path / "store")  # the study's own quarantine keeps only real failures
-    ds = dataset_stage.dataset()
+    ds = pipeline.get("dataset", DatasetName.STUDY)
     copy = store.root / ".staging" / f"{ds.id}.{os.getpid()}.corrupt"
     shutil.copytree(ds.path, copy, copy_function=shutil.copyfile)
     for path in (copy, *copy.rglob("*")):
@@ -139,10 +141,10 @@ def test_a_corrupted_copy_is_quarantined_with_a_located_message(dataset_stage, t
             g["observations"][index, 0] = np.nan
         else:
             g["rewards"][index] = np.nan
-    report, moved = validate_and_quarantine(copy, store, dataset_stage.spec.min_episodes)
+    report, moved = validate_and_quarantine(copy, store, study_spec.dataset.min_episodes)
     assert not report.ok and moved is not None and moved.parent == store.root / "quarantine"
     located = [f for f in report.failures if f.check == "finite"]
     assert located and located[0].episode == 3 and located[0].index == index
     assert located[0].array == array
     assert (moved / "validation.txt").read_text().count("episode 3") >= 1
-    assert validate_dataset(ds.path, dataset_stage.spec.min_episodes).ok  # source untouched
+    assert validate_dataset(ds.path, study_spec.dataset.min_episodes).ok  # source untouched

@@ -15,8 +15,8 @@ from harness.stages.expert.records import ExpertMetrics, ExpertRunMetrics
 pytestmark = pytest.mark.stage(1)
 
 
-def test_expert_seed_converges(expert_stage, expert_seed, criteria):
-    run = expert_stage.run(expert_seed)
+def test_expert_seed_converges(pipeline, expert_seed, criteria):
+    run = pipeline.get("expert_run", expert_seed)
     cfg = run.manifest["config"]
     m = ExpertRunMetrics.from_json(run.metrics)
     conv, last = m.converged_at, m.last_periodic_eval
@@ -40,9 +40,9 @@ def test_expert_seed_converges(expert_stage, expert_seed, criteria):
         artifact=run.id)
 
 
-def test_expert_seed_final_evaluation(expert_stage, expert_seed, expert_family, criteria):
-    run = expert_stage.run(expert_seed)
-    gate = expert_stage.expert().manifest["config"]["promotion"]
+def test_expert_seed_final_evaluation(pipeline, expert_seed, expert_family, criteria):
+    run = pipeline.get("expert_run", expert_seed)
+    gate = pipeline.get("expert").manifest["config"]["promotion"]
     m = ExpertRunMetrics.from_json(run.metrics)
     per_family = gate.get("per_family", False)
     if per_family:
@@ -61,17 +61,17 @@ def test_expert_seed_final_evaluation(expert_stage, expert_seed, expert_family, 
                      artifact=run.id)
 
 
-def test_expert_hyperparameters_in_effect(expert_stage, expert_seed):
+def test_expert_hyperparameters_in_effect(pipeline, expert_seed):
     """Every configured PPO value is the one the trained SB3 model used (DESIGN.md 6)."""
-    run = expert_stage.run(expert_seed)
+    run = pipeline.get("expert_run", expert_seed)
     got = run.manifest["hyperparameters_in_effect"]
     for key, want in run.manifest["config"]["ppo"].items():
         if key != "log_std_init":
             assert got[key] == want, key
 
 
-def test_expert_promoted(expert_stage, criteria):
-    expert = expert_stage.expert()
+def test_expert_promoted(pipeline, criteria):
+    expert = pipeline.get("expert")
     gate = expert.manifest["config"]["promotion"]
     decision = ExpertMetrics.from_json(expert.metrics).decision
     passed = sum(c.passed for c in decision.seeds)

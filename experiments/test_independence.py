@@ -10,8 +10,11 @@ evaluation and selection, recording, comparison periodic and final evaluation, s
 
 import pytest
 
-from harness.pipeline import arm_matrix, dataset_kinds, size_matrix
+from harness.core.graph import Need
 from harness.seeds import TRAINING_PURPOSES, SeedRange, disjoint_pairs
+from harness.stages.dataset.stage import dataset_kinds
+from harness.stages.pretraining.stage import arm_matrix
+from harness.stages.sizes.stage import size_matrix
 
 pytestmark = pytest.mark.stage(4)
 
@@ -27,15 +30,13 @@ def _ranges(artifact) -> list[tuple[str, SeedRange]]:
     return [(f"{artifact.id} {role}", SeedRange.from_dict(r)) for role, r in recorded.items()]
 
 
-def test_runs_and_purposes_use_disjoint_episode_seeds(expert_stage, dataset_stage,
-                                                      pretraining_stage, criteria):
-    cmp = pretraining_stage.comparison()
-    study = pretraining_stage.study
-    shift = [pretraining_stage.shift()] if study.shift is not None else []
-    runs = [*expert_stage.runs(),
-            *pretraining_stage.runs(arm_matrix(pretraining_stage.study)).values(),
-            *(pretraining_stage.sized_run(*k) for k in size_matrix(pretraining_stage.study))]
-    artifacts = [*runs, *(dataset_stage.dataset(w) for w in dataset_kinds(study)), *shift]
+def test_runs_and_purposes_use_disjoint_episode_seeds(study_spec, pipeline, criteria):
+    cmp = pipeline.get("comparison")
+    shift = [pipeline.get("shift")] if study_spec.shift is not None else []
+    runs = [*pipeline.many([Need("expert_run", s) for s in study_spec.expert.seeds]),
+            *pipeline.many([Need("arm_run", k) for k in arm_matrix(study_spec)]),
+            *(pipeline.get("sized_run", k) for k in size_matrix(study_spec))]
+    artifacts = [*runs, *(pipeline.get("dataset", w) for w in dataset_kinds(study_spec)), *shift]
     ranges = [lr for a in artifacts for lr in _ranges(a)]
     own = [lr for lr in ranges if lr[1].purpose in OWN_BLOCK]
     shared_eval = [lr for lr in ranges if lr[1].purpose not in OWN_BLOCK]
@@ -48,7 +49,7 @@ def test_runs_and_purposes_use_disjoint_episode_seeds(expert_stage, dataset_stag
             r.purpose, min(cur.start, r.start), max(cur.stop, r.stop))
     clashes += disjoint_pairs([*own, *((p, r) for p, r in by_purpose.items())])
     clashes = sorted(set(clashes))
-    for a in [*artifacts, cmp, expert_stage.expert()]:
+    for a in [*artifacts, cmp, pipeline.get("expert")]:
         criteria.artifact(a.id)
     criteria.at_most(
         "SC-IND", f"independent runs: no two of {len(own)} training/recording ranges share an "

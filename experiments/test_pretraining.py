@@ -12,12 +12,12 @@ from harness.stages.shift.records import ShiftMetrics
 pytestmark = pytest.mark.stage(3)
 
 
-def test_arm_run(pretraining_stage, arm_seed, criteria):
+def test_arm_run(pipeline, arm_seed, criteria):
     """Each (arm, seed) run, the shift experiment's included: the configured hyperparameters
     are in effect; a pre-trained arm learnt something from BC (validation NLL fell) on the
     dataset's observation contract."""
     arm, seed = arm_seed
-    run = pretraining_stage.run(arm, seed)
+    run = pipeline.get("arm_run", (arm, seed))
     criteria.artifact(run.id)
     cfg = run.manifest["config"]
     got = run.manifest["hyperparameters_in_effect"]
@@ -46,8 +46,8 @@ def _deviations(cfg: dict, n_seeds: int) -> str | None:
     return "; ".join(out) or None
 
 
-def test_sample_efficiency(pretraining_stage, criteria):
-    cmp = pretraining_stage.comparison()
+def test_sample_efficiency(pipeline, criteria):
+    cmp = pipeline.get("comparison")
     cfg = cmp.manifest["config"]  # every value shown comes from the artefact, not the spec
     m = ComparisonMetrics.from_json(cmp.metrics)
     row = m.arms[ArmName.PRETRAINED]
@@ -74,8 +74,8 @@ def test_sample_efficiency(pretraining_stage, criteria):
         f"{sum(m.expert_training_steps.values()):,} steps reported beside)")
 
 
-def test_no_final_regression(pretraining_stage, criteria):
-    cmp = pretraining_stage.comparison()
+def test_no_final_regression(pipeline, criteria):
+    cmp = pipeline.get("comparison")
     m = ComparisonMetrics.from_json(cmp.metrics)
     res = m.final_vs_baseline[ArmName.PRETRAINED]
     pre = m.arms[ArmName.PRETRAINED].final_success_mean_ci
@@ -90,8 +90,8 @@ def test_no_final_regression(pretraining_stage, criteria):
                f"per run")
 
 
-def test_no_unlearning(pretraining_stage, pretrain_seed, criteria):
-    cmp = pretraining_stage.comparison()
+def test_no_unlearning(pipeline, pretrain_seed, criteria):
+    cmp = pipeline.get("comparison")
     cfg = cmp.manifest["config"]
     row = ComparisonMetrics.from_json(cmp.metrics).arms[ArmName.PRETRAINED]
     i = row.seeds.index(pretrain_seed)
@@ -102,9 +102,9 @@ def test_no_unlearning(pretraining_stage, pretrain_seed, criteria):
         fmt="+.3f", artifact=row.run_ids[i])
 
 
-def test_recipe_versus_naive(pretraining_stage, criteria):
+def test_recipe_versus_naive(pipeline, criteria):
     """The fine-tuning recipe against each ablation, on the largest drop below BC and on T."""
-    cmp = pretraining_stage.comparison()
+    cmp = pipeline.get("comparison")
     for name, res in ComparisonMetrics.from_json(cmp.metrics).recipe_vs.items():
         d_lo, d_hi = res.drop_ci
         t_lo, t_hi = res.t_ci
@@ -122,10 +122,10 @@ def test_recipe_versus_naive(pretraining_stage, criteria):
                     if same else ""))
 
 
-def test_ablation_is_matched_and_reported(pretraining_stage):
+def test_ablation_is_matched_and_reported(study_spec, pipeline):
     """The naive BC -> PPO ablation runs on the same seeds and gets the same statistics."""
-    arms = ComparisonMetrics.from_json(pretraining_stage.comparison().metrics).arms
-    for name in (a.name for a in pretraining_stage.spec.arms if a.name != ArmName.BASELINE):
+    arms = ComparisonMetrics.from_json(pipeline.get("comparison").metrics).arms
+    for name in (a.name for a in study_spec.pretraining.arms if a.name != ArmName.BASELINE):
         assert arms[name].seeds == arms[ArmName.BASELINE].seeds
         assert arms[name].ratio == arms[name].ratio  # not NaN
         assert len(arms[name].unlearning_drop) == len(arms[name].seeds)
@@ -147,17 +147,17 @@ def _shift_deviation(seeds: list[int]) -> str | None:
             f"only, not seed-to-seed")
 
 
-def test_distribution_shift(pretraining_stage, criteria):
+def test_distribution_shift(study_spec, pipeline, criteria):
     """SHIFT: the shifted-data arm (demonstrations from other families) against the
     matched-data arm (demonstrations from the fine-tuning scenario) and the baseline, per
     evaluated family: no regression beyond the margin with an interval below zero."""
-    if pretraining_stage.study.shift is None:
-        removed = pretraining_stage.study.shift_deviation  # its own DEVIATION line in the row
+    if study_spec.shift is None:
+        removed = study_spec.shift_deviation  # its own DEVIATION line in the row
         reason = ("this profile runs no distribution-shift experiment" if removed
                   else "no distribution-shift experiment declared (the spec has no shift: section)")
         criteria.not_run("SHIFT", "no distribution-shift regression", reason, deviation=removed)
         pytest.skip(removed or reason)
-    shift = pretraining_stage.shift()
+    shift = pipeline.get("shift")
     cfg = shift.manifest["config"]
     m = ShiftMetrics.from_json(shift.metrics)
     assert m.coverage[DatasetName.SHIFTED].gaps, (

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from harness.criteria import Bound
-from harness.names import ArmName
+from harness.names import ArmName, DatasetName
 from harness.stages.dataset.schema import DATA_DIR, DATA_FILE
 from harness.stages.pretraining.records import ArmRunMetrics
 from harness.stages.sizes.records import SizeStudyMetrics
@@ -19,33 +19,33 @@ from harness.stages.sizes.records import SizeStudyMetrics
 pytestmark = pytest.mark.stage(3.5)
 
 
-def _sizes(pretraining_stage):
-    if pretraining_stage.spec.sizes is None:
+def _sizes(study_spec):
+    if study_spec.pretraining.sizes is None:
         pytest.skip("this profile declares no pretraining.sizes")
-    return pretraining_stage.spec.sizes
+    return study_spec.pretraining.sizes
 
 
-def test_size_run(pretraining_stage, size_run, criteria):
+def test_size_run(pipeline, size_run, criteria):
     """One (arm, size, seed) run: it cloned its own subset, which names the study dataset as its
     parent, and BC learnt something from it (validation NLL fell)."""
     arm, episodes, seed = size_run
-    run = pretraining_stage.sized_run(arm, episodes, seed)
+    run = pipeline.get("sized_run", (arm, episodes, seed))
     criteria.artifact(run.id)
-    subset = pretraining_stage.datasets.subset(episodes)
+    subset = pipeline.get("dataset_subset", episodes)
     assert [i["id"] for i in run.manifest["inputs"]] == [subset.id]
-    assert subset.manifest["subset_of"]["id"] == pretraining_stage.datasets.dataset().id
+    assert subset.manifest["subset_of"]["id"] == pipeline.get("dataset", DatasetName.STUDY).id
     m = ArmRunMetrics.from_json(run.metrics)
     assert m.bc_train_episodes + m.bc_val_episodes == episodes
     assert m.bc_curve[-1]["val_nll"] < m.bc_curve[0]["val_nll"], m.bc_curve
 
 
-def test_subsets_are_nested_validated_and_name_their_parent(pretraining_stage):
-    sizes = _sizes(pretraining_stage)
-    parent = pretraining_stage.datasets.dataset()
+def test_subsets_are_nested_validated_and_name_their_parent(study_spec, pipeline):
+    sizes = _sizes(study_spec)
+    parent = pipeline.get("dataset", DatasetName.STUDY)
     with h5py.File(parent.path / DATA_DIR / DATA_FILE, "r") as fh:
         parent_actions = [fh[f"episode_{i}"]["actions"][()] for i in range(sizes.sizes[-1])]
     for n in sizes.sizes:
-        subset = pretraining_stage.datasets.subset(n)
+        subset = pipeline.get("dataset_subset", n)
         meta = subset.manifest["dataset"]
         assert meta["total_episodes"] == n and subset.metrics["validation"]["ok"]
         assert subset.manifest["subset_of"]["manifest_sha256"] == parent.manifest_hash
@@ -55,9 +55,9 @@ def test_subsets_are_nested_validated_and_name_their_parent(pretraining_stage):
                 assert np.array_equal(fh[f"episode_{i}"]["actions"][()], parent_actions[i])
 
 
-def test_recipe_does_not_unlearn_where_it_first_meets_sc003(pretraining_stage, criteria):
-    _sizes(pretraining_stage)
-    art = pretraining_stage.size_study()
+def test_recipe_does_not_unlearn_where_it_first_meets_sc003(study_spec, pipeline, criteria):
+    _sizes(study_spec)
+    art = pipeline.get("size_study")
     cfg = art.manifest["config"]
     m = SizeStudyMetrics.from_json(art.metrics)
     need = m.needed[ArmName.PRETRAINED]
@@ -78,11 +78,11 @@ def test_recipe_does_not_unlearn_where_it_first_meets_sc003(pretraining_stage, c
         deviation=cfg["seeds_deviation"])
 
 
-def test_demonstrations_needed(pretraining_stage, criteria):
+def test_demonstrations_needed(study_spec, pipeline, criteria):
     """The smallest size at which each pre-trained arm meets SC-003, in words, with the ratio's
     interval there; and whether the recipe beats naive BC -> PPO at any size."""
-    _sizes(pretraining_stage)
-    art = pretraining_stage.size_study()
+    _sizes(study_spec)
+    art = pipeline.get("size_study")
     cfg = art.manifest["config"]
     m = SizeStudyMetrics.from_json(art.metrics)
     for arm, need in m.needed.items():
@@ -107,4 +107,4 @@ def test_demonstrations_needed(pretraining_stage, criteria):
             measured=(f"better at {sizes} episodes" if sizes else
                       f"better at none of {[r.episodes for r in m.sizes]} episodes"),
             artifact=art.id, detail=detail, deviation=cfg["seeds_deviation"])
-    assert cfg["sizes"] == list(pretraining_stage.spec.sizes.sizes)
+    assert cfg["sizes"] == list(study_spec.pretraining.sizes.sizes)

@@ -10,12 +10,9 @@ of the session, whether or not criteria failed.
 
 from harness.plugin.fixtures import (
     criteria,
-    dataset_stage,
     executor,
-    expert_stage,
-    pretraining_stage,
+    pipeline,
     progress,
-    stages,
     store,
     study_spec,
 )
@@ -29,7 +26,7 @@ from harness.plugin.session import (
 )
 from harness.plugin.state import ARTIFACT, CRITERION
 
-__all__ = ["ARTIFACT", "CRITERION", "criteria", "dataset_stage", "executor", "expert_stage",
-           "pretraining_stage", "progress", "pytest_addoption", "pytest_collection_modifyitems",
-           "pytest_configure", "pytest_configure_node", "pytest_generate_tests",
-           "pytest_runtest_makereport", "stages", "store", "study_spec"]
+__all__ = ["ARTIFACT", "CRITERION", "criteria", "executor", "pipeline", "progress",
+           "pytest_addoption", "pytest_collection_modifyitems", "pytest_configure",
+           "pytest_configure_node", "pytest_generate_tests", "pytest_runtest_makereport", "store",
+           "study_spec"]

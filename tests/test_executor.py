@@ -20,8 +20,12 @@ from harness.core.executor import (
 )
 from harness.core.progress import ProgressReporter
 from harness.core.store import UNUSED_DIRS, Build, IntegrityError, Store, under_way
-from harness.pipeline import arm_matrix, build_ahead, study_stages
+from harness.pipeline import study_pipeline
 from harness.spec.loader import load_study
+from harness.stages.pretraining.stage import arm_matrix
+from harness.stages.sizes.stage import size_matrix
+
+REMOTE_NODES = ("expert_run", "dataset", "arm_run", "sized_run", "shift_run")
 
 
 def _publish(store: Store, name: str, data: bytes):
@@ -136,8 +140,7 @@ def test_build_ahead_submits_the_expert_seeds_first_then_every_baseline_run_at_o
     experts = len(study.expert.seeds)
     n = experts + len(baselines)
     gate = _GateExecutor(n)
-    stages = study_stages(study, Store(tmp_path / "s", executor=gate))
-    build_ahead(stages, study).join(timeout=120)
+    study_pipeline(study, Store(tmp_path / "s", executor=gate)).ahead().join(timeout=120)
     assert not gate.barrier.broken
     assert gate.kinds[:experts] == ["expert_run"] * experts
     assert gate.kinds[experts:n] == ["arm_run"] * len(baselines)
@@ -145,13 +148,13 @@ def test_build_ahead_submits_the_expert_seeds_first_then_every_baseline_run_at_o
 
 
 def test_with_a_concurrent_executor_a_test_waiting_for_a_build_does_not_start_another(tmp_path):
-    """With Ray, build_ahead submits every build in its turn: a test thread that finds its
-    artefact being built waits for it instead of submitting an unrelated baseline run ahead
-    of the expert seeds (the scheduler's independent work is for xdist workers only)."""
+    """With Ray, the pipeline's ahead() submits every build in its turn: a test thread that
+    finds its artefact being built waits for it instead of submitting an unrelated baseline run
+    ahead of the expert seeds (the scheduler's independent work is for xdist workers only)."""
     study = load_study("smoke")
-    assert study_stages(study, Store(tmp_path / "a", executor=_GateExecutor(1))
-                        ).scheduler._independent == []
-    assert study_stages(study, Store(tmp_path / "b")).scheduler._independent
+    assert study_pipeline(study, Store(tmp_path / "a", executor=_GateExecutor(1))
+                          ).scheduler._independent == []
+    assert study_pipeline(study, Store(tmp_path / "b")).scheduler._independent
 
 
 def test_a_build_error_reaches_the_driver_with_its_message_even_if_it_cannot_be_pickled():
@@ -171,27 +174,26 @@ def test_a_build_error_reaches_the_driver_with_its_message_even_if_it_cannot_be_
 
 
 def test_build_ahead_asks_for_every_dataset_and_every_shift_evaluation(tmp_path, monkeypatch):
-    """Every build the study needs is asked for ahead: the three datasets by their own names
-    (a wrong name once kept the shift experiment's two out) and each shift evaluation, which a
-    cluster runs as a task instead of the driver running them one after another."""
+    """Every remote build the study needs is asked for ahead: the three datasets by their own
+    names (a wrong name once kept the shift experiment's two out) and each shift evaluation,
+    which a cluster runs as a task instead of the driver running them one after another."""
     study = load_study("smoke")
-    stages = study_stages(study, Store(tmp_path / "s"))
+    pipeline = study_pipeline(study, Store(tmp_path / "s"))
     asked, lock = [], threading.Lock()
 
-    def record(name):
-        def ask(*args):
-            with lock:
-                asked.append((name, args))
-            raise RuntimeError("not built: the test only records what was asked for")
-        return ask
+    def record(node, key=None):
+        with lock:
+            asked.append((node, key))
+        raise RuntimeError("not built: the test only records what was asked for")
 
-    monkeypatch.setattr(stages.expert, "run", record("expert"))
-    monkeypatch.setattr(stages.dataset, "dataset", record("dataset"))
-    for method in ("run", "sized_run", "shift_evaluation"):
-        monkeypatch.setattr(stages.pretraining, method, record(method))
-    build_ahead(stages, study).join(timeout=120)
-    assert sorted(a for n, a in asked if n == "dataset") == [("matched",), ("shifted",),
-                                                            ("study",)]
+    monkeypatch.setattr(pipeline, "get", record)
+    pipeline.ahead().join(timeout=120)
+    assert sorted(k for n, k in asked if n == "dataset") == ["matched", "shifted", "study"]
     sh = study.shift
-    assert sorted(a for n, a in asked if n == "shift_evaluation") == sorted(
+    assert sorted(k for n, k in asked if n == "shift_run") == sorted(
         (a, s) for s in sh.seeds for a in ("baseline", sh.shifted.name, sh.matched.name))
+    assert sorted(k for n, k in asked if n == "arm_run") == sorted(arm_matrix(study))
+    assert sorted(k for n, k in asked if n == "sized_run") == sorted(size_matrix(study))
+    experts = len(study.expert.seeds)  # the first wave, alone
+    assert [n for n, _ in asked[:experts]] == ["expert_run"] * experts
+    assert {n for n, _ in asked} == set(REMOTE_NODES)

@@ -7,7 +7,8 @@ import re
 from harness.core.paths import templates_dir
 from harness.core.store import Artifact, Store
 from harness.metrics import EvalSummary
-from harness.report.render import expert_section, provenance_flags
+from harness.report.render import provenance_flags
+from harness.stages.expert.report import expert_section
 from harness.stats import distribution
 
 
@@ -62,7 +63,7 @@ def _expert_store(tmp_path) -> dict[str, Artifact]:
 
 
 def test_expert_section_takes_gate_and_schedule_from_the_artefacts(tmp_path):
-    section = expert_section(_expert_store(tmp_path))
+    section = expert_section(None, _expert_store(tmp_path))
     assert section["gate"]["success"] == 0.77 and section["gate"]["final_episodes"] == 321
     assert section["convergence"]["collision"] == 0.11
     assert section["convergence"]["every"] == 1000 and section["convergence"]["episodes"] == 17
@@ -152,7 +153,7 @@ def test_a_mix_expert_section_shows_the_family_by_seed_gate_and_renders(tmp_path
     expert = store.get_or_build("expert", {"stage": "expert", "promotion": gate,
                                            "families": families}, [0, 1, 2], build_expert,
                                 inputs=runs)
-    section = expert_section({a.id: a for a in [*runs, expert]})
+    section = expert_section(None, {a.id: a for a in [*runs, expert]})
     assert section["per_family"] and section["families"] == families
     table = section["family_gate"]
     assert table["seeds"] == [0, 1, 2]
@@ -162,5 +163,5 @@ def test_a_mix_expert_section_shows_the_family_by_seed_gate_and_renders(tmp_path
     assert (door["success_rate"], door["collision_rate"]) == (0.81, 0.09)
     assert any("seed 2, family doorway: success 0.810 < 0.90" in d
                for d in section["diagnostics"])
-    html = render_html({"expert": section}, "family_gate.html.j2")
+    html = render_html({"expert": section}, "sections/family_gate.html.j2")
     assert "Per-family gate" in html and "81.0%" in html and "[80.0, 100.0]%" in html

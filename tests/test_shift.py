@@ -150,7 +150,7 @@ def test_a_matched_dataset_covers_its_scenario_and_reads_its_own_family():
 # ----------------------------------------------------------------------------- the spec
 @pytest.mark.parametrize("profile", ["smoke", "full"])
 def test_the_two_arms_differ_only_in_their_demonstrations(profile):
-    from harness.pipeline import DatasetStage
+    from harness.stages.dataset.stage import dataset_spec
 
     study = load_study(profile)
     sh = study.shift
@@ -158,8 +158,7 @@ def test_the_two_arms_differ_only_in_their_demonstrations(profile):
     recipe = study.pretraining.arm("pretrained")
     assert sh.shifted.finetune == sh.matched.finetune == recipe.finetune
     assert sh.shifted.critic == sh.matched.critic == recipe.critic
-    stage = DatasetStage(study, experts=None, store=None)
-    shifted, matched = stage.dataset_spec("shifted"), stage.dataset_spec("matched")
+    shifted, matched = dataset_spec(study, "shifted"), dataset_spec(study, "matched")
     assert matched.scenarios == (study.pretraining.scenario,) and matched.mix is None
     assert shifted.scenarios == sh.dataset_scenarios and shifted.mix is None
     assert shifted.episodes == matched.episodes == sh.episodes_per_dataset

@@ -74,7 +74,7 @@ def reporting_under_way(callback: Callable[[str], None]):
     """Within this block, ``callback(artifact_id)`` is called once a build this thread asked for
     is under way: handed to the executor (for Ray: submitted to the cluster), or found being
     built by another thread or process, which this thread then waits for. Lets a caller order
-    submissions without waiting for results (:func:`harness.pipeline.build_ahead`)."""
+    submissions without waiting for results (:meth:`harness.core.graph.Pipeline.ahead`)."""
     token = _UNDER_WAY.set(callback)
     try:
         yield

@@ -1,5 +1,5 @@
 """The session fixtures: the study spec, where builds run, the store, live progress, the
-stages, and the ``criteria`` fixture every acceptance criterion is recorded through."""
+pipeline, and the ``criteria`` fixture every acceptance criterion is recorded through."""
 
 from __future__ import annotations
 
@@ -55,34 +55,17 @@ def progress(pytestconfig: pytest.Config, store):
 
 
 @pytest.fixture(scope="session")
-def stages(study_spec, store, progress):
-    """The study's stages on the store, sharing one scheduler (:mod:`harness.pipeline`). With an
-    executor that runs builds elsewhere concurrently (Ray), every build of the study is asked
-    for at once, so the cluster works on all of them while the tests wait for theirs."""
-    from harness.pipeline import build_ahead, study_stages
+def pipeline(study_spec, store, progress):
+    """The study's pipeline on the store (:mod:`harness.pipeline`): ``pipeline.get(node, key)``
+    builds or reuses any artefact of the graph, its inputs first. With an executor that runs
+    builds elsewhere concurrently (Ray), every remote build of the study is asked for at once,
+    so the cluster works on all of them while the tests wait for theirs."""
+    from harness.pipeline import study_pipeline
 
-    stages = study_stages(study_spec, store, progress)
+    pipeline = study_pipeline(study_spec, store, progress)
     if store.executor.concurrent:
-        build_ahead(stages, study_spec)
-    return stages
-
-
-@pytest.fixture(scope="session")
-def expert_stage(stages):
-    """Per-seed expert runs and the promotion decision, built or reused on demand."""
-    return stages.expert
-
-
-@pytest.fixture(scope="session")
-def dataset_stage(stages):
-    """The datasets recorded from the approved expert and their inspection."""
-    return stages.dataset
-
-
-@pytest.fixture(scope="session")
-def pretraining_stage(stages):
-    """Matched-seed arm runs (the shift experiment's arm included), comparison, shift check."""
-    return stages.pretraining
+        pipeline.ahead()
+    return pipeline
 
 
 @pytest.fixture

@@ -77,7 +77,7 @@ class Results:
             return
         if not results["criteria"] and not results["artifacts"]:
             return  # a run of the harness's own tests, not of the study
-        from harness.report import render_study_report
+        from harness.report.render import render_study_report
 
         out_dir = Path(config.getoption("--reports-dir") or paths.reports_dir())
         root = Path(config.getoption("--artifacts-dir") or paths.artifacts_dir())

@@ -1,1 +1,2 @@
-"""Expert trajectory datasets: recording, schema, validation, quarantine, playback, analytics."""
+"""The expert trajectory datasets: recording, schema, validation, quarantine, playback,
+analytics and inspection."""

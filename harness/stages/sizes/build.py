@@ -5,10 +5,9 @@ For every declared dataset size (nested subsets of the study dataset) and for th
 statistics of the comparison (:mod:`harness.stages.comparison.build`): T per seed (censored
 at the budget, never dropped), IQM(T) with its bootstrap interval, the IQM ratio to the baseline
 with its interval, the BC policy's own success and collisions, the largest drop below BC, final
-success and
-collisions; SC-003 per size (ratio <= ``ratio_max`` and the interval's upper bound < 1, on that
-size's seeds); the recipe against each other arm per size; and, per arm, the smallest size at
-which SC-003 holds ("demonstrations needed").
+success and collisions; SC-003 per size (ratio <= ``ratio_max`` and the interval's upper bound
+< 1, on that size's seeds); the recipe against each other arm per size; and, per arm, the
+smallest size at which SC-003 holds ("demonstrations needed").
 """
 
 from __future__ import annotations

@@ -1,0 +1,1 @@
+"""The expert stage: PPO runs per seed, the promotion gate and its diagnostics."""

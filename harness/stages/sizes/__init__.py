@@ -1,0 +1,1 @@
+"""The dataset-size study: how many demonstrations each pre-trained arm needs."""
