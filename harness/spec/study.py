@@ -16,7 +16,12 @@ from harness.spec.common import Catalogue
 from harness.spec.errors import Fields
 from harness.stages.dataset.config import DatasetSpec, parse_dataset
 from harness.stages.expert.config import ExpertSpec, parse_expert
-from harness.stages.pretraining.config import PretrainSpec, parse_pretraining
+from harness.stages.pretraining.config import (
+    FineTuneConfig,  # noqa: F401  pre-trained models saved before the stages had folders
+    # pickled their recipe as harness.spec.study.FineTuneConfig: kept importable so they load
+    PretrainSpec,
+    parse_pretraining,
+)
 from harness.stages.shift.config import ShiftSpec, parse_shift
 
 
