@@ -53,14 +53,23 @@ def test_sample_efficiency(pipeline, criteria):
     row = m.arms[ArmName.PRETRAINED]
     n = len(row.seeds)
     lo, hi = row.ratio_ci
-    target = cfg["target"]
-    words = (f"behaviour cloning alone reaches the target on {row.at_step_zero} of {n} seeds "
-             f"(T = 0: at target before any online step, confirmed by the next "
-             f"{target['consecutive'] - 1} evaluation(s)); " if row.at_step_zero else "")
+    target, conf = cfg["target"], m.confirmation
+    judged = (f"confirmed on {conf.episodes} episodes of each run's own (P(at target) "
+              f"{conf.judged_inside:.2f} {conf.band} inside, <= {conf.judged_outside:.2f} "
+              f"{conf.band} outside)" if conf else
+              f"confirmed by the next {target['consecutive'] - 1} evaluation(s)")
+    words = ""
+    if row.at_step_zero:
+        words = (f"behaviour cloning alone is at the target on {row.at_step_zero} of {n} seeds "
+                 f"(T = 0, {judged})")
+        words += ("; the ratio measures BC reaching the target without online steps, not a "
+                  "speed-up of fine-tuning; " if 2 * row.at_step_zero > n else "; ")
+    how = (f"T confirmed on {conf.episodes} episodes" if conf
+           else f"k = {target['consecutive']}")
     criteria.all_of(
         "SC-003", f"sample efficiency: IQM(T pre-trained) / IQM(T baseline), matched seeds; "
         f"target success >= {target['success']}, collision <= {target['collision']}, "
-        f"k = {target['consecutive']}",
+        f"{how}; T resolution: grid step {cfg['every']:,}",
         [Bound("ratio", row.ratio, "<=", cfg["ratio_max"]),
          Bound("CI upper bound", hi, "<", 1.0),
          Bound("seeds", n, ">=", cfg["min_seeds"], "d")],

@@ -19,11 +19,13 @@ from harness.stages.expert.stage import STAGE as EXPERT
 from harness.stages.pretraining.stage import STAGE as PRETRAINING
 from harness.stages.shift.stage import STAGE as SHIFT
 from harness.stages.sizes.stage import STAGE as SIZES
+from harness.stages.target.stage import STAGE as TARGET
 
 GRAPH = Graph((
     EXPERT,
     DATASET,
     PRETRAINING,
+    TARGET,
     COMPARISON,
     SIZES,
     SHIFT,

@@ -16,7 +16,8 @@ expert_training            [0, 2**30)           32 run seeds x a block of 2**25 
 comparison_training        [2**30, 3 * 2**30)   64 streams x 32 run seeds x 2**20 episodes
 dataset_recording          2**26 seeds          128 streams x 32 run seeds x 2**14 episodes
 each evaluation purpose    2**26 seeds          67,108,864 evaluation episodes
-(9 slots of 2**26 free for purposes to come)
+comparison_confirmation..  2**26 seeds          64 streams x 32 run seeds x 2**15 episodes
+(8 slots of 2**26 free for purposes to come)
 =========================  ===================  ========================================
 
 - a training run or a dataset owns a block, numbered by its stream (:data:`STREAMS`) and its run
@@ -25,7 +26,10 @@ each evaluation purpose    2**26 seeds          67,108,864 evaluation episodes
   a comparison run's ~1.05M steps, a dataset at most 16,384 episodes);
 - evaluation ``i`` of a purpose with ``n`` episodes per evaluation plays ``[base + i * n, base +
   (i + 1) * n)``: consecutive evaluations are disjoint, and every run of the purpose is evaluated
-  on the same sets (matched evaluation).
+  on the same sets (matched evaluation);
+- the confirmations of time to target (``comparison_confirmation_eval``) are the exception: a
+  run's candidate T is confirmed on episodes of the run's own block, so no two runs share an
+  evaluation set there, and the seed bootstrap of T covers the evaluation's variance too.
 
 The network initialisation of a run is seeded from the same identity (:func:`init_seed`), so no
 two runs start from the same parameters either.
@@ -49,9 +53,12 @@ PURPOSES = (
     "comparison_final_eval",
     "shift_eval",
     "audit_eval",
+    "comparison_confirmation_eval",
 )
 """Every purpose of the study's episodes; each draws from its own disjoint range (LAYOUT)."""
 TRAINING_PURPOSES = ("expert_training", "comparison_training")
+OWN_BLOCK_PURPOSES = (*TRAINING_PURPOSES, "dataset_recording", "comparison_confirmation_eval")
+"""The purposes in which every run (or dataset) owns a block: no two may share a seed."""
 SEED_LIMIT = 2**32
 """Every episode seed handed to ``reset`` is below this (NumPy's legacy generator's bound)."""
 MAX_RUN_SEED = 32
@@ -91,6 +98,8 @@ MAX_SIZES = 24
 """Sizes a dataset-size study may declare."""
 SIZABLE = (ArmName.PRETRAINED, ArmName.NAIVE)
 """The streams that may have sized variants (the pre-trained arms)."""
+SIZED_PURPOSES = ("comparison_training", "comparison_confirmation_eval")
+"""The purposes whose blocks follow the comparison's streams, sized variants included."""
 STREAM_SLOTS = 64
 """Streams comparison_training has room for: ``SIZED_BASE + len(SIZABLE) * MAX_SIZES``."""
 
@@ -112,6 +121,10 @@ LAYOUT: dict[str, Region] = {
     "comparison_final_eval": Region(_small(4), SMALL_SPAN),
     "shift_eval": Region(_small(5), SMALL_SPAN),
     "audit_eval": Region(_small(6), SMALL_SPAN),
+    "comparison_confirmation_eval": Region(_small(7), SMALL_SPAN, block=2**15,
+                                           streams=(ArmName.BASELINE, ArmName.PRETRAINED,
+                                                    ArmName.NAIVE, ArmName.SHIFTED,
+                                                    ArmName.MATCHED)),
 }
 """Every purpose's region (see the module docstring's table)."""
 BLOCK = max(r.block for r in LAYOUT.values() if r.block)
@@ -160,11 +173,10 @@ def _stream_slot(purpose: str, stream: str) -> int:
     if stream in region.streams:
         return region.streams.index(stream)
     arm, _, size = stream.partition("/size")
-    if purpose == "comparison_training" and arm in SIZABLE and size.isdigit() \
+    if purpose in SIZED_PURPOSES and arm in SIZABLE and size.isdigit() \
             and int(size) < MAX_SIZES:
         return SIZED_BASE + SIZABLE.index(arm) * MAX_SIZES + int(size)
-    sized = " and '<stream>/size<k>' of " + str(SIZABLE) if purpose == "comparison_training" \
-        else ""
+    sized = " and '<stream>/size<k>' of " + str(SIZABLE) if purpose in SIZED_PURPOSES else ""
     raise ValueError(f"unknown seed stream {stream!r} of {purpose!r}; known: "
                      f"{region.streams}{sized}")
 
@@ -224,6 +236,17 @@ def training_block(purpose: str, stream: str, seed: int) -> SeedRange:
     if start + region.block > region.stop:
         raise ValueError(f"stream {stream!r} seed {seed} lies outside {purpose!r}")
     return SeedRange(purpose, start, start + region.block)
+
+
+def own_evaluations(purpose: str, stream: str, seed: int, count: int, episodes: int
+                    ) -> SeedRange:
+    """The first ``count`` evaluations of ``episodes`` each in run ``seed``'s own block of
+    ``purpose`` (a run's confirmations of time to target)."""
+    block = training_block(purpose, stream, seed)
+    if count * episodes > len(block):
+        raise ValueError(f"{count} evaluations of {episodes} episodes exceed the {len(block):,} "
+                         f"seeds of a {purpose} block")
+    return SeedRange(purpose, block.start, block.start + count * episodes)
 
 
 def recording_seeds(stream: str, episodes: int) -> SeedRange:

@@ -98,6 +98,69 @@ def early_stop_risk(limit: float, stop_level: float, upper: bool, episodes: int,
     return worst
 
 
+def pass_probability(n: int, success: float, collision: float, min_success: float,
+                     max_collision: float) -> float:
+    """Exact P(a policy of true success and collision rates passes "success rate >=
+    ``min_success`` and collision rate <= ``max_collision``" on ``n`` independent episodes).
+    Outcomes are exclusive (success, collision, timeout): the counts are multinomial, and given
+    ``C`` collisions the successes are binomial over the other ``n - C`` episodes."""
+    if not (0.0 <= collision <= 1.0 and 0.0 <= success <= 1.0 - collision + 1e-12):
+        raise ValueError(f"not a policy's rates: success {success}, collision {collision}")
+    need = n - allowed_count(min_success, n, upper=False)  # fewest successes that pass
+    most = allowed_count(max_collision, n, upper=True)  # most collisions that pass
+    rest = 1.0 - collision
+    q = min(1.0, success / rest) if rest > 0 else 0.0
+    c = np.arange(0, most + 1)
+    return float(np.sum(stats.binom.pmf(c, n, collision) * stats.binom.sf(need - 1, n - c, q)))
+
+
+def classification(n: int, min_success: float, max_collision: float, band: float
+                   ) -> tuple[float, float]:
+    """The operating characteristic of judging "at target" on ``n`` episodes at the target's own
+    levels: (P(judged at target) for a policy ``band`` inside on both rates, worst case of
+    P(judged at target) for one ``band`` outside on either rate). The inside policy has
+    success ``min_success + band`` and collision ``max_collision - band``; the outside ones
+    have success ``min_success - band`` (no collision) or collision ``max_collision + band``
+    (every other episode a success), the most favourable to passing."""
+    inside = pass_probability(n, min(1.0, min_success + band), max(0.0, max_collision - band),
+                              min_success, max_collision)
+    low = max(0.0, min_success - band)
+    high = min(1.0, max_collision + band)
+    outside = max(pass_probability(n, low, 0.0, min_success, max_collision),
+                  pass_probability(n, 1.0 - high, high, min_success, max_collision))
+    return inside, outside
+
+
+def episodes_for_classification(min_success: float, max_collision: float, band: float,
+                                power: float, limit: int = 20_000) -> int:
+    """The fewest episodes (in steps of 10) at which :func:`classification` puts a policy
+    ``band`` inside the target at target, and one ``band`` outside not, each with probability
+    at least ``power``."""
+    for n in range(10, limit + 1, 10):
+        inside, outside = classification(n, min_success, max_collision, band)
+        if inside >= power and outside <= 1.0 - power:
+            return n
+    raise ValueError(f"no n <= {limit} classifies {band} either side with power {power}")
+
+
+def judged_at_target(success: float, collision: float, target, screen, screen_episodes: int,
+                     episodes: int) -> float:
+    """P(a grid step whose policy has these true rates is judged at target): it passes the
+    ``screen`` on its periodic evaluation (``screen_episodes``) and the ``target`` on
+    ``episodes`` of its own (independent episodes, so the product)."""
+    return (pass_probability(screen_episodes, success, collision, screen.success,
+                             screen.collision)
+            * pass_probability(episodes, success, collision, target.success, target.collision))
+
+
+def first_judged_distribution(q: list[float] | np.ndarray) -> np.ndarray:
+    """P(T is grid step i) for i = 0..len(q) - 1, and last entry P(censored), when step i is
+    judged at target with probability ``q[i]`` independently (the first judged step is T)."""
+    q = np.asarray(q, dtype=float)
+    not_yet = np.concatenate([[1.0], np.cumprod(1.0 - q)])
+    return np.concatenate([not_yet[:-1] * q, [not_yet[-1]]])
+
+
 def iqm(values: np.ndarray) -> float:
     """Interquartile mean: the 25% trimmed mean exactly as rliable computes it
     (``scipy.stats.trim_mean(x, 0.25)``: ``int(0.25 * n)`` values cut from each end)."""

@@ -54,7 +54,7 @@ def comparison(tmp_path):
     smoke = load_study("smoke").pretraining
     spec = replace(smoke, seeds=(0, 1, 2, 3), budget=BUDGET,
                    eval=replace(smoke.eval, every=EVERY), unlearning_evals=2, sensitivity=(),
-                   bootstrap=1000)
+                   bootstrap=1000, confirmation=None)  # T from the curves: k = 2 in a row
     store = Store(tmp_path / "artifacts")
     # target 0.90, k = 2: T is where the first run of two passes starts
     base = [([0.1, 0.5, 0.95, 0.95, 0.95], 20), ([0.1, 0.95, 0.95, 0.2, 0.2], 10),
@@ -71,6 +71,56 @@ def comparison(tmp_path):
                                         "converged_at": {"0": 10},
                                         "expert_training_steps": {"0": 1000}})
     return spec, ComparisonMetrics.from_json(summarise(spec, runs, dataset, expert, store).metrics)
+
+
+def test_confirmed_targets_replace_the_curves_time_to_target(tmp_path):
+    """With a declared confirmation, T is the runs' arm_target's (not the curve's), its grid
+    step and confirmations are beside it, and the confirmation's operating characteristic and
+    cost are in the artefact; a spec and its inputs that disagree are refused."""
+    from harness.stages.target.records import Candidate, TargetMetrics
+
+    smoke = load_study("smoke").pretraining
+    spec = replace(smoke, seeds=(0, 1), budget=BUDGET, eval=replace(smoke.eval, every=EVERY),
+                   unlearning_evals=2, sensitivity=(), bootstrap=1000)
+    store = Store(tmp_path / "artifacts")
+    runs = {"baseline": [arm_run(store, "baseline", s, [0.1, 0.95, 0.95, 0.95, 0.95], 10)
+                         for s in (0, 1)],
+            "pretrained": [arm_run(store, "pretrained", s, [0.95] * 5, 0, bc=(0.95, 0.9, 0.95))
+                           for s in (0, 1)]}
+
+    def target(arm, seed, t):
+        def build(b: Build) -> None:
+            cands = [Candidate(timesteps=t or 0, screen_success=0.95, screen_collision=0.0,
+                               episodes=50, success_rate=0.9 if t is not None else 0.8,
+                               success_ci=[0, 1], collision_rate=0.0, collision_ci=[0, 1],
+                               episode_seeds=[0, 50], confirmed=t is not None)]
+            b.metrics = TargetMetrics(arm=arm, seed=seed, time_to_target=t, censored=t is None,
+                                      grid_step=EVERY, screened_out=1, candidates=cands,
+                                      confirmation_episodes=50, confirmation_steps=400,
+                                      training_steps=BUDGET).to_json()
+        return store.get_or_build("arm_target", {"arm": arm}, [seed], build)
+
+    targets = {"baseline": [target("baseline", 0, 30), target("baseline", 1, None)],
+               "pretrained": [target("pretrained", 0, 10), target("pretrained", 1, 0)]}
+    dataset = upstream(store, "dataset", {"steps": 500, "episodes": 20, "coverage": {},
+                                          "validation": {"ok": True, "checks": [],
+                                                         "failures": 0}})
+    expert = upstream(store, "expert", {"decision": {"status": "approved", "seeds": []},
+                                        "converged_at": {"0": 10},
+                                        "expert_training_steps": {"0": 1000}})
+    art = summarise(spec, runs, dataset, expert, store, targets)
+    m = ComparisonMetrics.from_json(art.metrics)
+    assert m.arms["baseline"].time_to_target == [30, BUDGET]  # the curves said 10 and 10
+    assert m.arms["baseline"].censored == [False, True]
+    assert m.arms["pretrained"].time_to_target == [10, 0]
+    assert m.arms["pretrained"].grid_step == EVERY and m.arms["pretrained"].confirmations == [1, 1]
+    conf = m.confirmation
+    assert conf.episodes == spec.confirmation.episodes and conf.confirmations == 4
+    assert conf.confirmation_steps == 1600 and conf.training_steps == 4 * BUDGET
+    assert conf.judged_inside >= 0.9 and conf.judged_outside <= 0.1  # smoke: band 0.08
+    assert {r["id"] for r in art.manifest["inputs"]} >= {a.id for a in targets["baseline"]}
+    with pytest.raises(ValueError, match="confirmed targets"):
+        summarise(spec, runs, dataset, expert, store)
 
 
 def test_times_censoring_and_the_ratio_are_the_hand_computed_ones(comparison):

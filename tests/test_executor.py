@@ -25,7 +25,7 @@ from harness.spec.loader import load_study
 from harness.stages.pretraining.stage import arm_matrix
 from harness.stages.sizes.stage import size_matrix
 
-REMOTE_NODES = ("expert_run", "dataset", "arm_run", "sized_run", "shift_run")
+REMOTE_NODES = ("expert_run", "dataset", "arm_run", "arm_target", "sized_run", "shift_run")
 
 
 def _publish(store: Store, name: str, data: bytes):

@@ -101,7 +101,7 @@ def test_the_layout_fits_32_bits_and_its_regions_are_disjoint():
     assert regions[-1][1].stop <= plan.SEED_LIMIT == 2**32
     for name, region in plan.LAYOUT.items():
         if region.block:  # the last block of the last stream and seed lies inside the region
-            slots = plan.STREAM_SLOTS if name == "comparison_training" else len(region.streams)
+            slots = plan.STREAM_SLOTS if name in plan.SIZED_PURPOSES else len(region.streams)
             assert slots * plan.MAX_RUN_SEED * region.block <= region.span, name
             last = region.streams[-1]
             block = plan.training_block(name, last, plan.MAX_RUN_SEED - 1)

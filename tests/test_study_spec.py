@@ -65,6 +65,7 @@ def test_default_target_is_the_promotion_gate(profile):
 def test_a_target_weaker_than_the_gate_needs_a_reason_and_is_a_deviation(tmp_path):
     def weaker(d, reason=None):
         d["pretraining"]["target"] = {"success": 0.85, "collision": 0.10, "consecutive": 2}
+        d["pretraining"]["confirmation"]["episodes"] = 590  # this target's power needs 590
         if reason:
             d["pretraining"]["target"]["reason"] = reason
     with pytest.raises(SpecError, match="pretraining.target.reason"):

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from harness.seeds import SeedRange, recording_seeds, training_block
+from harness.seeds import SeedRange, own_evaluations, recording_seeds, training_block
 
 
 @dataclass(frozen=True)
@@ -52,6 +52,14 @@ def study_ranges(study) -> list[PlannedRange]:
     for arm, s, field in arms:
         add(f"{arm.name} seed {s}", field,
             lambda a=arm, s=s: training_block("comparison_training", a.seed_stream, s))
+    if p.confirmation is not None:  # at most one confirmation per grid step
+        grid = len(p.eval.grid(p.budget))
+        for arm in p.arms:
+            for s in p.seeds:
+                add(f"{arm.name} seed {s} confirmations", "pretraining.confirmation.episodes",
+                    lambda a=arm, s=s: own_evaluations("comparison_confirmation_eval",
+                                                       a.seed_stream, s, grid,
+                                                       p.confirmation.episodes))
     add("dataset", "dataset.episodes", study.dataset.seed_range)
     if sh is not None:
         for name, stream in (("shifted dataset", "shift_dataset"),

@@ -20,6 +20,7 @@ from harness.spec.common import TargetLevel
 from harness.stages.comparison.records import (
     ArmRow,
     ComparisonMetrics,
+    Confirmed,
     FinalDifference,
     Level,
     LevelRow,
@@ -30,20 +31,32 @@ from harness.stages.dataset.records import DatasetMetrics
 from harness.stages.expert.records import ExpertMetrics
 from harness.stages.pretraining.config import PretrainSpec
 from harness.stages.pretraining.records import ArmRunMetrics
+from harness.stages.target.records import TargetMetrics
 
 
 def summarise(spec: PretrainSpec, runs: dict[str, list[Artifact]], dataset: Artifact,
-              expert: Artifact, store: Store) -> Artifact:
+              expert: Artifact, store: Store,
+              targets: dict[str, list[Artifact]] | None = None) -> Artifact:
     """The ``comparison`` artefact over matched seeds (every arm against the baseline, the
-    recipe against each ablation), with the declared criteria in its config."""
+    recipe against each ablation), with the declared criteria in its config. With
+    ``targets`` (the runs' ``arm_target`` artefacts, in the same order), T at the default
+    level is the confirmed one; else it is read from the periodic evaluations alone."""
     base = runs[ArmName.BASELINE]
     seeds = [r.manifest["seeds"][0] for r in base]
     for name, arm_runs in runs.items():
         if [r.manifest["seeds"][0] for r in arm_runs] != seeds:
             raise ValueError(f"arm '{name}' is not matched to the baseline's seeds {seeds}")
+        if targets is not None and [a.manifest["seeds"][0] for a in targets[name]] != seeds:
+            raise ValueError(f"arm '{name}': its confirmed targets are not its runs' seeds")
+    if (targets is None) != (spec.confirmation is None):
+        raise ValueError("confirmed targets are given exactly when the spec declares "
+                         "pretraining.confirmation")
 
     def build(b: Build) -> None:
-        arms = {name: arm_row(spec, name, arm_runs, base) for name, arm_runs in runs.items()}
+        confirmed = targets or {}
+        arms = {name: arm_row(spec, name, arm_runs, base, confirmed.get(name),
+                              confirmed.get(ArmName.BASELINE))
+                for name, arm_runs in runs.items()}
         b.metrics = ComparisonMetrics(
             arms=arms, baseline_censored=int(sum(arms[ArmName.BASELINE].censored)),
             final_vs_baseline={name: _final_difference(spec, row, arms[ArmName.BASELINE])
@@ -54,23 +67,45 @@ def summarise(spec: PretrainSpec, runs: dict[str, list[Artifact]], dataset: Arti
             sensitivity={lvl.label: _level(spec, lvl, runs) for lvl in spec.sensitivity},
             expert_training_steps=ExpertMetrics.from_json(expert.metrics).expert_training_steps,
             dataset_steps=DatasetMetrics.from_json(dataset.metrics).steps,
-            dataset_episodes=DatasetMetrics.from_json(dataset.metrics).episodes).to_json()
+            dataset_episodes=DatasetMetrics.from_json(dataset.metrics).episodes,
+            confirmation=_confirmed(spec, targets) if targets is not None else None).to_json()
         b.extra = {"scenario": spec.scenario.name}
 
     all_runs = [r for arm_runs in runs.values() for r in arm_runs]
+    all_targets = [a for arm in (targets or {}).values() for a in arm]
     return store.get_or_build("comparison", spec.comparison_config(), seeds, build,
-                              inputs=[dataset, expert, *all_runs])
+                              inputs=[dataset, expert, *all_runs, *all_targets])
+
+
+def _confirmed(spec: PretrainSpec, targets: dict[str, list[Artifact]]) -> Confirmed:
+    """The confirmation as run: design, operating characteristic, cost over every run."""
+    conf, t = spec.confirmation, spec.target
+    inside, outside = stats.classification(conf.episodes, t.success, t.collision, conf.band)
+    screen_inside = stats.pass_probability(
+        spec.eval.episodes, min(1.0, t.success + conf.band), max(0.0, t.collision - conf.band),
+        conf.screen.success, conf.screen.collision)
+    metrics = [TargetMetrics.from_json(a.metrics) for arm in targets.values() for a in arm]
+    return Confirmed(
+        episodes=conf.episodes, band=conf.band, power=conf.power,
+        screen=conf.screen.as_dict(), screen_episodes=spec.eval.episodes,
+        judged_inside=screen_inside * inside, judged_outside=outside,
+        confirmations=sum(len(m.candidates) for m in metrics),
+        confirmation_steps=sum(m.confirmation_steps for m in metrics),
+        training_steps=sum(m.training_steps for m in metrics))
 
 
 def _curve(run: Artifact) -> list[dict]:
     return json.loads(run.file("learning_curve.json").read_text())
 
 
-def _times(spec: PretrainSpec, arm_runs: list[Artifact], level: TargetLevel | None = None
-           ) -> tuple[np.ndarray, np.ndarray]:
-    """T per run (censored at the budget) and the censoring mask; at the run's own target, or
-    at ``level`` recomputed from the learning curves."""
-    if level is None:
+def _times(spec: PretrainSpec, arm_runs: list[Artifact], level: TargetLevel | None = None,
+           targets: list[Artifact] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """T per run (censored at the budget) and the censoring mask: confirmed (``targets``), at
+    the run's own target from its periodic evaluations, or at ``level`` recomputed from the
+    learning curves."""
+    if targets is not None:
+        ts = [TargetMetrics.from_json(a.metrics).time_to_target for a in targets]
+    elif level is None:
         ts = [ArmRunMetrics.from_json(r.metrics).time_to_target for r in arm_runs]
     else:
         ts = [stats.time_to_target(_curve(r), level.thresholds.success,
@@ -90,16 +125,17 @@ def _ratio_stats(spec: PretrainSpec, t: np.ndarray, cens: np.ndarray, t_base: np
             "at_step_zero": int((t == 0).sum())}
 
 
-def arm_row(spec: PretrainSpec, name: str, arm_runs: list[Artifact],
-             base: list[Artifact]) -> ArmRow:
+def arm_row(spec: PretrainSpec, name: str, arm_runs: list[Artifact], base: list[Artifact],
+            targets: list[Artifact] | None = None, base_targets: list[Artifact] | None = None
+            ) -> ArmRow:
     metrics = [ArmRunMetrics.from_json(r.metrics) for r in arm_runs]
-    t, cens = _times(spec, arm_runs)
+    t, cens = _times(spec, arm_runs, targets=targets)
     final_success = [m.final_eval.success_rate for m in metrics]
     final_collision = [m.final_eval.collision_rate for m in metrics]
     auc = [m.auc for m in metrics]
     extra: dict = {}
     if name != ArmName.BASELINE:
-        extra = _ratio_stats(spec, t, cens, *_times(spec, base))
+        extra = _ratio_stats(spec, t, cens, *_times(spec, base, targets=base_targets))
         extra.update(
             bc_success=[m.bc_eval.success_rate for m in metrics],
             bc_collision=[m.bc_eval.collision_rate for m in metrics],
@@ -113,7 +149,10 @@ def arm_row(spec: PretrainSpec, name: str, arm_runs: list[Artifact],
         auc=auc, run_ids=[r.id for r in arm_runs],
         final_success_mean_ci=list(stats.mean_ci(final_success, spec.bootstrap)),
         final_collision_mean_ci=list(stats.mean_ci(final_collision, spec.bootstrap)),
-        auc_mean_ci=list(stats.mean_ci(auc, spec.bootstrap)), **extra)
+        auc_mean_ci=list(stats.mean_ci(auc, spec.bootstrap)), grid_step=spec.eval.every,
+        target_ids=[a.id for a in targets] if targets is not None else None,
+        confirmations=[len(TargetMetrics.from_json(a.metrics).candidates) for a in targets]
+        if targets is not None else None, **extra)
 
 
 def _level(spec: PretrainSpec, level: TargetLevel, runs: dict[str, list[Artifact]]

@@ -16,7 +16,8 @@ class ArmRow(Record):
 
     OPTIONAL: ClassVar[frozenset[str]] = frozenset({
         "ratio", "ratio_ci", "per_seed_ratio", "probability_of_improvement", "at_step_zero",
-        "bc_success", "bc_collision", "unlearning_drop", "dataset_transitions"})
+        "bc_success", "bc_collision", "unlearning_drop", "dataset_transitions", "grid_step",
+        "target_ids", "confirmations"})
 
     seeds: list[int]
     time_to_target: list[float]
@@ -42,6 +43,13 @@ class ArmRow(Record):
     bc_collision: list[float] | None = None
     unlearning_drop: list[float] | None = None
     dataset_transitions: int | None = None
+    grid_step: int | None = None
+    """The evaluation grid's step: each T is known to lie in (T - grid_step, T]."""
+    target_ids: list[str] | None = None
+    """The runs' ``arm_target`` artefacts when T is confirmed (None: read from the periodic
+    evaluations alone)."""
+    confirmations: list[int] | None = None
+    """Candidates judged on each run's own episodes before T (or the budget)."""
 
 
 @dataclass(frozen=True)
@@ -102,8 +110,32 @@ class RecipeVersus(Record):
 
 
 @dataclass(frozen=True)
+class Confirmed(Record):
+    """The confirmation of T as run: its design, its operating characteristic (exact, from
+    :mod:`harness.stats`) and its cost."""
+
+    episodes: int
+    band: float
+    power: float
+    screen: dict[str, float]
+    screen_episodes: int
+    judged_inside: float
+    """P(a policy ``band`` inside the target is judged at target): screen and confirmation."""
+    judged_outside: float
+    """Worst case of P(a policy ``band`` outside on either rate is judged at target)."""
+    confirmations: int
+    """Candidates judged over every run of the comparison."""
+    confirmation_steps: int
+    """Environment steps those confirmations played (inference)."""
+    training_steps: int
+    """Online training steps of the same runs."""
+
+
+@dataclass(frozen=True)
 class ComparisonMetrics(Record):
     """The ``comparison`` artefact's metrics."""
+
+    OPTIONAL: ClassVar[frozenset[str]] = frozenset({"confirmation"})
 
     arms: dict[str, ArmRow]
     baseline_censored: int
@@ -113,3 +145,6 @@ class ComparisonMetrics(Record):
     expert_training_steps: dict[str, int]
     dataset_steps: int
     dataset_episodes: int
+    confirmation: Confirmed | None = None
+    """How T was judged, and its operating characteristic (None: from the periodic
+    evaluations alone)."""

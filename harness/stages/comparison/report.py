@@ -53,7 +53,7 @@ def pretraining_section(study, artifacts: dict[str, Artifact]) -> dict | None:
             "per_seed": per_seed, "budget": cfg["budget"], "target": target,
             "criteria": cfg, "sensitivity": m["sensitivity"], "recipe_vs": m["recipe_vs"],
             "final_vs_baseline": m["final_vs_baseline"],
-            "final_episodes": base.final_episodes,
+            "final_episodes": base.final_episodes, "confirmation": m.get("confirmation"),
             "dataset_steps": typed.dataset_steps, "dataset_episodes": typed.dataset_episodes,
             "expert_steps": typed.expert_training_steps,
             "expert_steps_total": sum(typed.expert_training_steps.values()),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, replace
 
+from harness import stats
 from harness.names import ArmName, DatasetName
 from harness.nav.scenario import Scenario
 from harness.seeds import (
@@ -91,6 +92,27 @@ class Arm:
 
 
 @dataclass(frozen=True)
+class Confirmation:
+    """How "at target" is judged for time to target (DESIGN.md section 4, "Time to target").
+
+    A grid step is a candidate when its periodic evaluation passes the lenient ``screen``; each
+    candidate, in grid order, is evaluated again on ``episodes`` episodes of the run's own
+    confirmation block, and T is the first candidate whose policy meets the target there. The
+    declared ``episodes`` must classify a policy ``band`` inside the target as at target, and
+    one ``band`` outside as not, each with probability >= ``power``
+    (:func:`harness.stats.classification`)."""
+
+    episodes: int
+    band: float
+    power: float
+    screen: Thresholds
+
+    def as_dict(self) -> dict:
+        return {"episodes": self.episodes, "band": self.band, "power": self.power,
+                "screen": self.screen.as_dict()}
+
+
+@dataclass(frozen=True)
 class PretrainSpec:
     scenario: Scenario
     """Fine-tuning (and baseline) scenario."""
@@ -126,6 +148,8 @@ class PretrainSpec:
     bootstrap: int = 10_000
     sizes: SizeStudySpec | None = None
     """The dataset-size study (None: not run)."""
+    confirmation: Confirmation | None = None
+    """How T is confirmed (None: T is read from the periodic evaluations alone, k in a row)."""
 
     def target_level(self) -> TargetLevel:
         return TargetLevel("default", self.target, self.consecutive, self.target_deviation)
@@ -156,7 +180,8 @@ class PretrainSpec:
                 "ratio_max": self.ratio_max, "min_seeds": self.min_seeds,
                 "final_margin": self.final_margin, "unlearning_evals": self.unlearning_evals,
                 "unlearning_margin": self.unlearning_margin,
-                "recipe_t_margin": self.recipe_t_margin, "bootstrap": self.bootstrap}
+                "recipe_t_margin": self.recipe_t_margin, "bootstrap": self.bootstrap,
+                **({"confirmation": self.confirmation.as_dict()} if self.confirmation else {})}
 
     def arm(self, name: str) -> Arm:
         for a in self.arms:
@@ -250,7 +275,31 @@ def parse_pretraining(f: Fields, expert: ExpertSpec, catalogue: Catalogue) -> Pr
         unlearning_margin=crit.number("unlearning_margin", 0.05, lo=0.0, hi=1.0),
         recipe_t_margin=crit.number("recipe_t_margin", 0.10, lo=0.0, hi=1.0),
         bootstrap=crit.integer("bootstrap", 10_000, lo=100),
-        sizes=parse_sizes(f, seeds))
+        sizes=parse_sizes(f, seeds),
+        confirmation=parse_confirmation(f, target) if f.has("confirmation") else None)
     crit.done()
     f.done()
     return spec
+
+
+def parse_confirmation(f: Fields, target: Thresholds) -> Confirmation:
+    """``pretraining.confirmation``: its episodes must hold the declared band and power."""
+    c = f.sub("confirmation")
+    band = c.number("band", 0.02, lo=0.001, hi=0.5)
+    power = c.number("power", 0.9, lo=0.5, hi=0.9999)
+    episodes = c.integer("episodes", lo=1)
+    sf = c.sub("screen_margin")
+    below = sf.number("success", lo=0.0, hi=1.0)
+    above = sf.number("collision", lo=0.0, hi=1.0)
+    sf.done()
+    screen = Thresholds(success=max(0.0, target.success - below),
+                        collision=min(1.0, target.collision + above))
+    inside, outside = stats.classification(episodes, target.success, target.collision, band)
+    if inside < power or outside > 1.0 - power:
+        need = stats.episodes_for_classification(target.success, target.collision, band, power)
+        raise c.error("episodes", f">= {need}: the fewest that classify a policy {band} inside "
+                      f"the target as at target, and one {band} outside as not, each with "
+                      f"probability >= {power} (harness.stats.classification; at {episodes}: "
+                      f"{inside:.3f} and {1 - outside:.3f})", episodes)
+    c.done()
+    return Confirmation(episodes=episodes, band=band, power=power, screen=screen)
