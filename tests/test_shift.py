@@ -19,9 +19,17 @@ def outcomes(successes: int, n: int = EPISODES) -> np.ndarray:
     return (np.arange(n) < successes).astype(float)
 
 
-def test_identical_outcomes_give_a_zero_width_interval_at_zero():
-    a = np.stack([outcomes(40), outcomes(45)])
-    assert stats.paired_rate_ci(a, a.copy(), n_boot=500) == (0.0, 0.0, 0.0)
+def test_identical_outcomes_never_give_a_zero_width_interval():
+    """Every pair equal (both arms succeed on all 300 episodes): the bootstrap has nothing to
+    resample, and a zero-width interval would read as certainty; Newcombe's score interval
+    for paired proportions does not collapse (issue 23)."""
+    a = np.ones((3, 100))
+    diff, lo, hi = stats.paired_rate_ci(a, a.copy(), n_boot=500)
+    assert diff == 0.0 and lo < -0.01 and hi > 0.01 and lo == -hi
+    # Newcombe (1998), method 10, his worked example: 1, 1, 7, 12 pairs -> [-0.5069, -0.0256]
+    x = np.r_[1, 1, np.zeros(19)].astype(bool)
+    y = np.r_[1, 0, np.ones(7), np.zeros(12)].astype(bool)
+    assert stats.newcombe_paired(x, y) == pytest.approx((-0.5069, -0.0256), abs=1e-4)
 
 
 def test_pairs_stay_together():
@@ -30,7 +38,8 @@ def test_pairs_stay_together():
     matched, shifted = outcomes(40), outcomes(20)
     diff, lo, hi = stats.paired_rate_ci(shifted[None], matched[None], n_boot=4000)
     assert diff == pytest.approx(-0.4)
-    assert -0.56 < lo < -0.40 < hi < -0.25  # hand bound: 0.4 +- 1.96 * sqrt(.4 * .6 / 50)
+    assert -0.56 < lo < -0.40 < hi < -0.24  # hand bound: 0.4 +- 1.96 * sqrt(.4 * .6 / 50)
+    # (the interval is the hull with Newcombe's score interval, [-0.537, -0.248] here)
 
 
 def test_one_collapsed_seed_of_three_is_not_evidence():
