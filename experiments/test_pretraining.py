@@ -108,7 +108,10 @@ def test_no_unlearning(pipeline, pretrain_seed, criteria):
         "SC-003u", f"no unlearning, seed {pretrain_seed}: largest success drop below the BC "
         f"policy over the first {cfg['unlearning_evals']} fine-tuning evaluations, each on the "
         f"same episodes as the BC policy", row.unlearning_drop[i], cfg["unlearning_margin"],
-        fmt="+.3f", artifact=row.run_ids[i])
+        fmt="+.3f", artifact=row.run_ids[i],
+        interval=tuple(row.unlearning_drop_ci[i]) if row.unlearning_drop_ci else None,
+        detail="the interval is simultaneous over those evaluations (Newcombe score intervals, "
+               "Bonferroni); the criterion is judged on the point value, as declared")
 
 
 def test_recipe_versus_naive(pipeline, criteria):

@@ -313,6 +313,34 @@ def unlearning_drop(bc_success: list[float], curve: list[dict]) -> float:
     return float(max(b - f for b, f in zip(bc_success, after, strict=True)))
 
 
+def newcombe_difference(k1: int, n1: int, k2: int, n2: int, level: float = 0.95
+                        ) -> tuple[float, float]:
+    """Newcombe's hybrid score interval (1998, method 10) for p1 - p2 of two independent
+    proportions ``k1 / n1`` and ``k2 / n2``; never of zero width."""
+    p1, p2 = k1 / n1, k2 / n2
+    l1, u1 = wilson_interval(k1, n1, level)
+    l2, u2 = wilson_interval(k2, n2, level)
+    d = p1 - p2
+    return (float(d - np.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2)),
+            float(d + np.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)))
+
+
+def unlearning_drop_ci(bc_success: list[float], curve: list[dict], episodes: int,
+                       level: float = 0.95) -> tuple[float, float, float]:
+    """:func:`unlearning_drop` with a simultaneous interval for the largest true drop: each
+    evaluation's difference (BC minus fine-tuned success, ``episodes`` each) gets Newcombe's
+    score interval at level ``1 - (1 - level) / m`` (Bonferroni over the ``m`` evaluations),
+    and the interval of the maximum is [max of the lower bounds, max of the upper bounds].
+    The differences are treated as independent samples, which is conservative here: BC and the
+    fine-tuned policy play the same episodes, and a pairing would only narrow it."""
+    drop = unlearning_drop(bc_success, curve)
+    after = [r["success_rate"] for r in curve if r["timesteps"] > 0][:len(bc_success)]
+    each = 1.0 - (1.0 - level) / len(bc_success)
+    bounds = [newcombe_difference(round(b * episodes), episodes, round(f * episodes), episodes,
+                                  each) for b, f in zip(bc_success, after, strict=True)]
+    return drop, max(lo for lo, _ in bounds), max(hi for _, hi in bounds)
+
+
 # ----------------------------------------------------------------------------- shift
 def paired_rate_ci(a: np.ndarray, b: np.ndarray, n_boot: int = 10_000, seed: int = 0,
                    level: float = 0.95) -> tuple[float, float, float]:

@@ -141,6 +141,9 @@ def arm_row(spec: PretrainSpec, name: str, arm_runs: list[Artifact], base: list[
             bc_collision=[m.bc_eval.collision_rate for m in metrics],
             unlearning_drop=[stats.unlearning_drop(m.bc_success_on_periodic_sets, _curve(r))
                              for m, r in zip(metrics, arm_runs, strict=True)],
+            unlearning_drop_ci=[list(stats.unlearning_drop_ci(
+                m.bc_success_on_periodic_sets, _curve(r), spec.eval.episodes)[1:])
+                for m, r in zip(metrics, arm_runs, strict=True)],
             dataset_transitions=metrics[0].dataset_transitions)
     return ArmRow(
         seeds=[r.manifest["seeds"][0] for r in arm_runs], time_to_target=t.tolist(),

@@ -17,7 +17,7 @@ class ArmRow(Record):
     OPTIONAL: ClassVar[frozenset[str]] = frozenset({
         "ratio", "ratio_ci", "per_seed_ratio", "probability_of_improvement", "at_step_zero",
         "bc_success", "bc_collision", "unlearning_drop", "dataset_transitions", "grid_step",
-        "target_ids", "confirmations"})
+        "target_ids", "confirmations", "unlearning_drop_ci"})
 
     seeds: list[int]
     time_to_target: list[float]
@@ -45,6 +45,9 @@ class ArmRow(Record):
     dataset_transitions: int | None = None
     grid_step: int | None = None
     """The evaluation grid's step: each T is known to lie in (T - grid_step, T]."""
+    unlearning_drop_ci: list[list[float]] | None = None
+    """Per seed, a simultaneous 95% interval for the largest true drop below BC
+    (:func:`harness.stats.unlearning_drop_ci`)."""
     target_ids: list[str] | None = None
     """The runs' ``arm_target`` artefacts when T is confirmed (None: read from the periodic
     evaluations alone)."""
