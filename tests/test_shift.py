@@ -202,3 +202,30 @@ def test_a_runs_outcomes_survive_their_json_file():
                 continue
             for key in ("success", "collision"):
                 np.testing.assert_array_equal(back[fam][stage][key], rec[stage][key])
+
+
+def test_the_declared_shift_design_has_the_power_it_declares():
+    """Issue 23: SHIFT calls a true 0.10 drop a regression with p >= 0.8 on the full profile's
+    seeds, episodes and margin, simulated through the study's own interval and verdict; the
+    old margin (0.10, equal to the drop) could not, whatever the seeds."""
+    sh = load_study("full").shift
+    pw = sh.power
+    achieved = stats.shift_power(pw.drop, sh.margin, len(sh.seeds), sh.episodes, pw.base,
+                                 pw.seed_sd, sims=300)
+    assert achieved >= pw.power, achieved
+    assert stats.shift_power(pw.drop, pw.drop, len(sh.seeds), sh.episodes, pw.base,
+                             pw.seed_sd, sims=300) < 0.6
+
+
+def test_a_margin_the_declared_drop_cannot_cross_is_refused(tmp_path):
+    import yaml
+
+    from harness.core.paths import specs_dir
+    from harness.spec.errors import SpecError
+
+    raw = yaml.safe_load((specs_dir() / "study.yaml").read_text())
+    raw["shift"]["margin"] = 0.10
+    path = tmp_path / "study.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    with pytest.raises(SpecError, match=r"shift\.margin.*below power\.drop"):
+        load_study("full", str(path))

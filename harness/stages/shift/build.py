@@ -130,7 +130,7 @@ def shift_matrix(spec: ShiftSpec, pre: PretrainSpec, evaluations: dict[str, list
             declared=environment(pre.scenario).declared_ranges(spec.final_set().seeds()),
             coverage={w: dataset_coverage(ds, pre.scenario, spec.final_set().seeds())
                       for w, ds in datasets.items()},
-            run_ids=run_ids).to_json()
+            run_ids=run_ids, power=_power(spec)).to_json()
         b.status = "regression" if flagged else "no_regression"
         b.extra = {"scenario": pre.scenario.name}
 
@@ -139,6 +139,17 @@ def shift_matrix(spec: ShiftSpec, pre: PretrainSpec, evaluations: dict[str, list
     inputs = [datasets[DatasetName.SHIFTED], datasets[DatasetName.MATCHED],
               *(e for evals in evaluations.values() for e in evals)]
     return store.get_or_build("shift", config, seeds, build, inputs=inputs)
+
+
+def _power(spec: ShiftSpec) -> dict | None:
+    """The declared power analysis with the power of this design, simulated (400 studies)."""
+    if spec.power is None:
+        return None
+    pw = spec.power
+    achieved = stats.shift_power(pw.drop, spec.margin, len(spec.seeds), spec.episodes, pw.base,
+                                 pw.seed_sd, sims=400)
+    return {**pw.as_dict(), "achieved": achieved, "simulations": 400,
+            "seeds": len(spec.seeds), "episodes": spec.episodes, "margin": spec.margin}
 
 
 # ----------------------------------------------------------------------------- evaluation

@@ -19,6 +19,22 @@ from harness.stages.pretraining.config import Arm, PretrainSpec
 
 
 @dataclass(frozen=True)
+class ShiftPower:
+    """The effect SHIFT must detect, declared before the run: a true success drop of ``drop``
+    called a regression with probability >= ``power``, for runs whose true success varies
+    between seeds by ``seed_sd`` around ``base`` (:func:`harness.stats.shift_power`)."""
+
+    drop: float
+    power: float
+    base: float
+    seed_sd: float
+
+    def as_dict(self) -> dict:
+        return {"drop": self.drop, "power": self.power, "base": self.base,
+                "seed_sd": self.seed_sd}
+
+
+@dataclass(frozen=True)
 class ShiftSpec:
     """The distribution-shift experiment (DESIGN.md section 4, "Distribution shift").
 
@@ -54,6 +70,8 @@ class ShiftSpec:
     arm's own dataset."""
     bootstrap: int = 10_000
     """Resamples of the intervals of differences (:func:`harness.stats.paired_rate_ci`)."""
+    power: ShiftPower | None = None
+    """The declared power analysis (None: none declared; the report says so)."""
 
     @property
     def shifted(self) -> Arm:
@@ -79,6 +97,7 @@ class ShiftSpec:
     def config(self, grid: int) -> dict:
         """Identity of the ``shift`` artefact (``grid``: evaluations per learning curve)."""
         return {"stage": "shift", "episodes": self.episodes, "margin": self.margin,
+                **({"power": self.power.as_dict()} if self.power else {}),
                 "eval_scenarios": [s.name for s in self.eval_scenarios],
                 "dataset_scenarios": [s.name for s in self.dataset_scenarios],
                 "episodes_per_dataset": self.episodes_per_dataset,
@@ -107,6 +126,23 @@ def parse_shift(f: Fields, pre: PretrainSpec, dataset: DatasetSpec,
                      margin=f.number("margin", 0.10, lo=0.0, hi=1.0),
                      arms=(replace(recipe, name=ArmName.SHIFTED, dataset=DatasetName.SHIFTED),
                            replace(recipe, name=ArmName.MATCHED, dataset=DatasetName.MATCHED)),
-                     bootstrap=f.integer("bootstrap", 10_000, lo=100))
+                     bootstrap=f.integer("bootstrap", 10_000, lo=100),
+                     power=parse_power(f) if f.has("power") else None)
+    if spec.power is not None and spec.margin >= spec.power.drop:
+        raise f.error("margin", f"a margin below power.drop = {spec.power.drop}: a regression "
+                      f"needs the observed drop beyond the margin, so a true drop equal to it "
+                      f"is called one about half the time whatever the seeds", spec.margin)
     f.done()
     return spec
+
+
+def parse_power(f: Fields) -> ShiftPower:
+    """``shift.power``: the effect SHIFT must detect and with what probability (checked by
+    simulation in tests/test_shift.py and reported from the shift artefact)."""
+    pf = f.sub("power")
+    power = ShiftPower(drop=pf.number("drop", lo=0.0, hi=1.0),
+                       power=pf.number("power", 0.8, lo=0.5, hi=0.999),
+                       base=pf.number("base", 0.9, lo=0.0, hi=1.0),
+                       seed_sd=pf.number("seed_sd", lo=0.0, hi=0.5))
+    pf.done()
+    return power

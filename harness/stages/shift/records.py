@@ -107,6 +107,8 @@ class ShiftMetrics(Record):
     """The ``shift`` artefact's metrics: every arm on every evaluated family, the shifted-data
     arm against the matched-data arm and the baseline, coverage, and the regressions."""
 
+    OPTIONAL: ClassVar[frozenset[str]] = frozenset({"power"})
+
     cells: dict[str, dict[str, ShiftCell]]
     """arm ("baseline", "matched", "shifted") -> family -> cell."""
     differences: list[ShiftDifference]
@@ -123,3 +125,6 @@ class ShiftMetrics(Record):
     coverage: dict[str, DatasetCoverage]
     """"shifted" and "matched" datasets."""
     run_ids: dict[str, list[str]]
+    power: dict | None = None
+    """The declared power analysis and the power simulated for this design (seeds, episodes,
+    margin) through the study's own decision (:func:`harness.stats.shift_power`)."""
