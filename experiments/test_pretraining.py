@@ -32,6 +32,8 @@ def test_arm_run(pipeline, arm_seed, criteria):
 
 
 DESIGN_MIN_SEEDS = 10  # DESIGN.md section 4 / issue 9: SC-003 on >= 10 independent seeds
+DESIGN_BAND, DESIGN_POWER = 0.02, 0.9  # DESIGN.md section 4: "at target" judged 0.02 either
+# side with probability >= 0.9
 
 
 def _deviations(cfg: dict, n_seeds: int) -> str | None:
@@ -43,6 +45,14 @@ def _deviations(cfg: dict, n_seeds: int) -> str | None:
     if n_seeds < DESIGN_MIN_SEEDS:
         out.append(f"{n_seeds} seeds per arm, fewer than the {DESIGN_MIN_SEEDS} DESIGN requires "
                    f"(declared min_seeds {cfg['min_seeds']})")
+    conf = cfg.get("confirmation")
+    if conf is None:
+        out.append("T read from the periodic evaluations alone: its classification error is "
+                   "not the 0.02 / 0.9 DESIGN requires")
+    elif conf["band"] > DESIGN_BAND or conf["power"] < DESIGN_POWER:
+        out.append(f"T judged at target {conf['band']} either side with power {conf['power']} "
+                   f"({conf['episodes']} episodes), coarser than the {DESIGN_BAND} / "
+                   f"{DESIGN_POWER} DESIGN requires")
     return "; ".join(out) or None
 
 

@@ -49,6 +49,17 @@ def upstream(store: Store, kind: str, metrics: dict):
     return store.get_or_build(kind, {"kind": kind}, [0], build)
 
 
+def upstreams(store: Store):
+    """The comparison's dataset and approved expert, as their metrics."""
+    dataset = upstream(store, "dataset", {"steps": 500, "episodes": 20, "coverage": {},
+                                          "validation": {"ok": True, "checks": [],
+                                                         "failures": 0}})
+    expert = upstream(store, "expert", {"decision": {"status": "approved", "seeds": []},
+                                        "converged_at": {"0": 10},
+                                        "expert_training_steps": {"0": 1000}})
+    return dataset, expert
+
+
 @pytest.fixture
 def comparison(tmp_path):
     smoke = load_study("smoke").pretraining
@@ -64,12 +75,7 @@ def comparison(tmp_path):
     runs = {"baseline": [arm_run(store, "baseline", s, c, t) for s, (c, t) in enumerate(base)],
             "pretrained": [arm_run(store, "pretrained", s, c, t, bc=(0.95, 0.9, 0.95))
                            for s, (c, t) in enumerate(pre)]}
-    dataset = upstream(store, "dataset", {"steps": 500, "episodes": 20, "coverage": {},
-                                          "validation": {"ok": True, "checks": [],
-                                                         "failures": 0}})
-    expert = upstream(store, "expert", {"decision": {"status": "approved", "seeds": []},
-                                        "converged_at": {"0": 10},
-                                        "expert_training_steps": {"0": 1000}})
+    dataset, expert = upstreams(store)
     return spec, ComparisonMetrics.from_json(summarise(spec, runs, dataset, expert, store).metrics)
 
 
@@ -102,12 +108,7 @@ def test_confirmed_targets_replace_the_curves_time_to_target(tmp_path):
 
     targets = {"baseline": [target("baseline", 0, 30), target("baseline", 1, None)],
                "pretrained": [target("pretrained", 0, 10), target("pretrained", 1, 0)]}
-    dataset = upstream(store, "dataset", {"steps": 500, "episodes": 20, "coverage": {},
-                                          "validation": {"ok": True, "checks": [],
-                                                         "failures": 0}})
-    expert = upstream(store, "expert", {"decision": {"status": "approved", "seeds": []},
-                                        "converged_at": {"0": 10},
-                                        "expert_training_steps": {"0": 1000}})
+    dataset, expert = upstreams(store)
     art = summarise(spec, runs, dataset, expert, store, targets)
     m = ComparisonMetrics.from_json(art.metrics)
     assert m.arms["baseline"].time_to_target == [30, BUDGET]  # the curves said 10 and 10
