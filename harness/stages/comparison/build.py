@@ -80,15 +80,15 @@ def summarise(spec: PretrainSpec, runs: dict[str, list[Artifact]], dataset: Arti
 def _confirmed(spec: PretrainSpec, targets: dict[str, list[Artifact]]) -> Confirmed:
     """The confirmation as run: design, operating characteristic, cost over every run."""
     conf, t = spec.confirmation, spec.target
-    inside, outside = stats.classification(conf.episodes, t.success, t.collision, conf.band)
-    screen_inside = stats.pass_probability(
-        spec.eval.episodes, min(1.0, t.success + conf.band), max(0.0, t.collision - conf.band),
-        conf.screen.success, conf.screen.collision)
+    _, outside = stats.classification(conf.episodes, t.success, t.collision, conf.band)
+    inside = stats.judged_at_target(min(1.0, t.success + conf.band),
+                                    max(0.0, t.collision - conf.band), t, conf.screen,
+                                    spec.eval.episodes, conf.episodes)
     metrics = [TargetMetrics.from_json(a.metrics) for arm in targets.values() for a in arm]
     return Confirmed(
         episodes=conf.episodes, band=conf.band, power=conf.power,
         screen=conf.screen.as_dict(), screen_episodes=spec.eval.episodes,
-        judged_inside=screen_inside * inside, judged_outside=outside,
+        judged_inside=inside, judged_outside=outside,
         confirmations=sum(len(m.candidates) for m in metrics),
         confirmation_steps=sum(m.confirmation_steps for m in metrics),
         training_steps=sum(m.training_steps for m in metrics))
