@@ -56,6 +56,29 @@ def _deviations(cfg: dict, n_seeds: int) -> str | None:
     return "; ".join(out) or None
 
 
+def _power(m: ComparisonMetrics, cid: str) -> tuple[str, str | None]:
+    """The power behind criterion ``cid``'s margin, in words, and a deviation when this design
+    does not reach the declared power (both from the comparison artefact)."""
+    if m.power is None or cid not in m.power:
+        return "; no power analysis declared (pretraining.criteria.power)", \
+            "no power analysis declared for its margin"
+    p = m.power[cid]
+    if cid == "SC-003":
+        words = (f"; power: {p.effect}: P(pass) {p.detect:.2f} at the declared ratio, "
+                 f"{p.clear:.2f} with no benefit")
+    else:
+        words = (f"; power: fails {p.effect} with p = {p.detect:.2f}, passes with no effect "
+                 f"with p = {p.clear:.2f}")
+        if p.false_alarm is not None:
+            words += f" (one seed failing with no drop: {p.false_alarm:.3f})"
+    words += f" ({p.design}; required {p.required})"
+    return words, None if p.met else f"this design's power is below the declared {p.required}"
+
+
+def _join(*parts: str | None) -> str | None:
+    return "; ".join(p for p in parts if p) or None
+
+
 def test_sample_efficiency(pipeline, criteria):
     cmp = pipeline.get("comparison")
     cfg = cmp.manifest["config"]  # every value shown comes from the artefact, not the spec
@@ -83,14 +106,16 @@ def test_sample_efficiency(pipeline, criteria):
         [Bound("ratio", row.ratio, "<=", cfg["ratio_max"]),
          Bound("CI upper bound", hi, "<", 1.0),
          Bound("seeds", n, ">=", cfg["min_seeds"], "d")],
-        interval=(lo, hi), artifact=cmp.id, deviation=_deviations(cfg, n),
+        interval=(lo, hi), artifact=cmp.id,
+        deviation=_join(_deviations(cfg, n), _power(m, "SC-003")[1]),
         detail=f"{words}IQM T pre-trained {row.iqm_time:,.0f} vs baseline "
         f"{m.arms['baseline'].iqm_time:,.0f} steps; censored: pre-trained "
         f"{sum(row.censored)}, baseline {m.baseline_censored} (entered at the "
         f"budget {cfg['budget']:,}, ranked last); P(improvement) "
         f"{row.probability_of_improvement:.2f}; online steps only (dataset "
         f"{m.dataset_steps:,} steps, expert training "
-        f"{sum(m.expert_training_steps.values()):,} steps reported beside)")
+        f"{sum(m.expert_training_steps.values()):,} steps reported beside)"
+        + _power(m, "SC-003")[0])
 
 
 def test_no_final_regression(pipeline, criteria):
@@ -103,16 +128,18 @@ def test_no_final_regression(pipeline, criteria):
         "SC-003f", "no final-performance regression: 95% CI lower bound of final success, "
         "pre-trained minus baseline (paired by seed)", res.ci[0], -res.margin,
         fmt="+.3f", interval=res.ci, interval_fmt="+.3f", artifact=cmp.id,
+        deviation=_power(m, "SC-003f")[1],
         detail=f"difference {res.difference:+.3f}; pre-trained {pre[0]:.3f} "
                f"[{pre[1]:.3f}, {pre[2]:.3f}] vs baseline {base[0]:.3f} "
                f"[{base[1]:.3f}, {base[2]:.3f}], {m.arms['baseline'].final_episodes} episodes "
-               f"per run")
+               f"per run" + _power(m, "SC-003f")[0])
 
 
 def test_no_unlearning(pipeline, pretrain_seed, criteria):
     cmp = pipeline.get("comparison")
     cfg = cmp.manifest["config"]
-    row = ComparisonMetrics.from_json(cmp.metrics).arms[ArmName.PRETRAINED]
+    m = ComparisonMetrics.from_json(cmp.metrics)
+    row = m.arms[ArmName.PRETRAINED]
     i = row.seeds.index(pretrain_seed)
     criteria.at_most(
         "SC-003u", f"no unlearning, seed {pretrain_seed}: largest success drop below the BC "
@@ -120,14 +147,17 @@ def test_no_unlearning(pipeline, pretrain_seed, criteria):
         f"same episodes as the BC policy", row.unlearning_drop[i], cfg["unlearning_margin"],
         fmt="+.3f", artifact=row.run_ids[i],
         interval=tuple(row.unlearning_drop_ci[i]) if row.unlearning_drop_ci else None,
+        deviation=_power(m, "SC-003u")[1],
         detail="the interval is simultaneous over those evaluations (Newcombe score intervals, "
-               "Bonferroni); the criterion is judged on the point value, as declared")
+               "Bonferroni); the criterion is judged on the point value, as declared"
+               + _power(m, "SC-003u")[0])
 
 
 def test_recipe_versus_naive(pipeline, criteria):
     """The fine-tuning recipe against each ablation, on the largest drop below BC and on T."""
     cmp = pipeline.get("comparison")
-    for name, res in ComparisonMetrics.from_json(cmp.metrics).recipe_vs.items():
+    m = ComparisonMetrics.from_json(cmp.metrics)
+    for name, res in m.recipe_vs.items():
         d_lo, d_hi = res.drop_ci
         t_lo, t_hi = res.t_ci
         same = res.drop_verdict == res.t_verdict == "indistinguishable"
@@ -138,10 +168,12 @@ def test_recipe_versus_naive(pipeline, criteria):
              Bound("IQM T difference upper", t_hi, "<=", res.t_margin, "+,.0f")],
             interval=f"drop [{d_lo:+.3f}, {d_hi:+.3f}]; T [{t_lo:+,.0f}, {t_hi:+,.0f}]",
             artifact=cmp.id,
+            deviation=_join(_power(m, "SC-003r drop")[1], _power(m, "SC-003r T")[1]),
             detail=f"drop {res.drop_difference:+.3f} ({res.drop_verdict}); IQM T "
                    f"{res.t_difference:+,.0f} steps ({res.t_verdict})" +
                    ("; the recipe and naive BC -> PPO cannot be told apart on this study"
-                    if same else ""))
+                    if same else "") + "; drop" + _power(m, "SC-003r drop")[0][1:]
+                   + "; T" + _power(m, "SC-003r T")[0][1:])
 
 
 def test_ablation_is_matched_and_reported(study_spec, pipeline):

@@ -100,12 +100,22 @@ def test_no_regression_compares_the_interval_not_the_point_estimate():
 
     spec = SimpleNamespace(bootstrap=2000, final_margin=0.05)
     pre = SimpleNamespace(final_success=[0.99, 0.70, 0.99, 0.70, 0.99, 0.70])
-    base = SimpleNamespace(final_success=[0.85] * 6)
+    base = SimpleNamespace(final_success=[0.85] * 6, final_episodes=200)
     res = _final_difference(spec, pre, base)
     assert res.difference == pytest.approx(-0.005)
     assert res.ci[0] < -0.05 and not res.passed
+    # every seed alike: the seed bootstrap alone would give [-0.01, -0.01], a certainty the
+    # 1,200 episodes per arm do not hold; the score interval of the pooled counts widens it
     steady = _final_difference(spec, SimpleNamespace(final_success=[0.84] * 6), base)
-    assert steady.ci == pytest.approx([-0.01, -0.01]) and steady.passed
+    assert steady.ci[0] < -0.01 < steady.ci[1] and steady.ci[1] - steady.ci[0] > 0.05
+    assert steady.passed
+
+
+def test_a_final_difference_of_rates_at_the_ceiling_is_never_certain():
+    """Both arms at 200/200 on every seed (the smoke study): the interval is narrow, not
+    [0, 0]."""
+    diff, lo, hi = stats.rate_difference_ci([1.0] * 10, [1.0] * 10, 200, n_boot=500)
+    assert diff == 0.0 and -0.01 < lo < 0.0 < hi < 0.01
 
 
 def test_paired_difference_resamples_pairs_together():

@@ -5,7 +5,7 @@ shift and quiet on a matched one, and coverage gaps named in words."""
 import numpy as np
 import pytest
 
-from harness import stats
+from harness import power, stats
 from harness.envs.simulator import coverage_gaps, dataset_coverage
 from harness.spec.loader import load_study
 from harness.spec.scenarios import load_scenario
@@ -210,10 +210,10 @@ def test_the_declared_shift_design_has_the_power_it_declares():
     old margin (0.10, equal to the drop) could not, whatever the seeds."""
     sh = load_study("full").shift
     pw = sh.power
-    achieved = stats.shift_power(pw.drop, sh.margin, len(sh.seeds), sh.episodes, pw.base,
+    achieved = power.shift_power(pw.drop, sh.margin, len(sh.seeds), sh.episodes, pw.base,
                                  pw.seed_sd, sims=300)
     assert achieved >= pw.power, achieved
-    assert stats.shift_power(pw.drop, pw.drop, len(sh.seeds), sh.episodes, pw.base,
+    assert power.shift_power(pw.drop, pw.drop, len(sh.seeds), sh.episodes, pw.base,
                              pw.seed_sd, sims=300) < 0.6
 
 

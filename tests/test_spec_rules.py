@@ -74,6 +74,11 @@ def test_a_bad_base_value_hidden_by_the_profile_is_still_an_error(tmp_path):
      "profiles.smoke.pretraining.eval.every", "<= pretraining.budget = 150000"),
     (lambda d: d["profiles"]["smoke"]["pretraining"]["criteria"].update(unlearning_evals=40),
      "profiles.smoke.pretraining.criteria.unlearning_evals", "<= the 14 evaluations after step 0"),
+    (lambda d: d["profiles"]["smoke"]["pretraining"]["criteria"].update(unlearning_evals=2),
+     "profiles.smoke.pretraining.criteria.unlearning_evals",
+     "at least half its evaluations after the recipe's warm-ups (30,000 steps)"),
+    (lambda d: d["pretraining"]["criteria"].update(unlearning_evals=8),
+     "pretraining.criteria.unlearning_evals", "3 of 8 are; 10 evaluations would do"),
     (lambda d: d["profiles"]["smoke"]["pretraining"]["finetune"].update(
         actor_warmup_steps=150_000), "profiles.smoke.pretraining.finetune.actor_warmup_steps",
      "< pretraining.budget = 150000"),

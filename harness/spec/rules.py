@@ -116,6 +116,19 @@ def check_rules(study: Study) -> None:
                         f"critic_warmup_steps + actor_warmup_steps < pretraining.budget = "
                         f"{pre.budget}", f"{recipe.critic_warmup_steps} + "
                         f"{recipe.actor_warmup_steps}")
+
+    def full_rate(m: int) -> int:  # window evaluations after both warm-ups
+        return sum(j * pre.eval.every >= warmups for j in range(1, m + 1))
+
+    # issue 23: the window is fine-tuning proper, not the warm-ups alone (or all there is)
+    m = pre.unlearning_evals
+    if 2 * full_rate(m) < m and m < n - 1:
+        need = next(k for k in range(m, n) if 2 * full_rate(k) >= k or k == n - 1)
+        raise SpecError(f, "pretraining.criteria.unlearning_evals",
+                        f"a window with at least half its evaluations after the recipe's "
+                        f"warm-ups ({warmups:,} steps), where the actor learns at its full "
+                        f"rate, or every evaluation of the budget ({n - 1}): {full_rate(m)} of "
+                        f"{m} are; {need} evaluations would do", m)
     if sh is not None and sh.budget != pre.budget:
         raise SpecError(f, "shift.budget", f"pretraining.budget = {pre.budget} (the shift "
                         f"experiment reuses the comparison's baseline runs)", sh.budget)

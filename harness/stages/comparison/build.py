@@ -13,7 +13,7 @@ import json
 
 import numpy as np
 
-from harness import stats
+from harness import power, stats
 from harness.core.store import Artifact, Build, Store
 from harness.names import ArmName
 from harness.spec.common import TargetLevel
@@ -21,6 +21,7 @@ from harness.stages.comparison.records import (
     ArmRow,
     ComparisonMetrics,
     Confirmed,
+    CriterionPower,
     FinalDifference,
     Level,
     LevelRow,
@@ -68,7 +69,9 @@ def summarise(spec: PretrainSpec, runs: dict[str, list[Artifact]], dataset: Arti
             expert_training_steps=ExpertMetrics.from_json(expert.metrics).expert_training_steps,
             dataset_steps=DatasetMetrics.from_json(dataset.metrics).steps,
             dataset_episodes=DatasetMetrics.from_json(dataset.metrics).episodes,
-            confirmation=_confirmed(spec, targets) if targets is not None else None).to_json()
+            confirmation=_confirmed(spec, targets) if targets is not None else None,
+            power=comparison_power(spec, len(seeds),
+                                   ablations=len(runs) > 2) if spec.power else None).to_json()
         b.extra = {"scenario": spec.scenario.name}
 
     all_runs = [r for arm_runs in runs.values() for r in arm_runs]
@@ -92,6 +95,56 @@ def _confirmed(spec: PretrainSpec, targets: dict[str, list[Artifact]]) -> Confir
         confirmations=sum(len(m.candidates) for m in metrics),
         confirmation_steps=sum(m.confirmation_steps for m in metrics),
         training_steps=sum(m.training_steps for m in metrics))
+
+
+def comparison_power(spec: PretrainSpec, seeds: int, ablations: bool = True
+                     ) -> dict[str, CriterionPower]:
+    """Each comparison criterion's power for this design (``seeds`` per arm, the declared
+    episodes, grid and margins), simulated from the declared effects and pilot."""
+    pw, pilot, n = spec.power, spec.power.pilot, spec.power.sims
+    grid, budget, req = spec.eval.every, spec.budget, spec.power.power
+    t_args = (seeds, pilot.t_median, pilot.t_log_sd, grid, budget)
+    out = {}
+    r = power.ratio_power(pw.ratio, spec.ratio_max, *t_args, sims=n)
+    out["SC-003"] = CriterionPower(
+        effect=f"a true IQM ratio of {pw.ratio} passes; a ratio of 1 (no benefit) must not",
+        detect=r.detect, clear=r.clear, required=req,
+        design=f"{seeds} seeds per arm, grid {grid:,}, ratio <= {spec.ratio_max} and CI "
+               f"upper bound < 1; T lognormal around {pilot.t_median:,.0f} steps, log-sd "
+               f"{pilot.t_log_sd}", met=r.detect >= req and r.clear <= 1.0 - req)
+    f = power.final_power(pw.final_drop, spec.final_margin, seeds, spec.final_episodes,
+                          pilot.base, pilot.final_sd, sims=n)
+    out["SC-003f"] = CriterionPower(
+        effect=f"a true final-success regression of {pw.final_drop}", detect=f.detect,
+        clear=f.clear, required=req,
+        design=f"{seeds} seeds x {spec.final_episodes} episodes, margin {spec.final_margin}; "
+               f"success {pilot.base}, between-seed sd {pilot.final_sd}",
+        met=min(f.detect, f.clear) >= req)
+    window = (seeds, spec.unlearning_evals, spec.eval.episodes, pilot.discordance)
+    u = power.unlearning_power(pw.drop, spec.unlearning_margin, *window, sims=5 * n)
+    out["SC-003u"] = CriterionPower(
+        effect=f"a true drop of {pw.drop} below BC at one evaluation of a seed's window",
+        detect=u.detect, clear=u.clear, false_alarm=u.false_alarm, required=req,
+        design=f"per seed, {spec.unlearning_evals} evaluations x {spec.eval.episodes} "
+               f"episodes, margin {spec.unlearning_margin} on the largest drop; BC and the "
+               f"fine-tuned policy disagree on {pilot.discordance} of the episodes; "
+               f"'passes' is every one of {seeds} seeds", met=min(u.detect, u.clear) >= req)
+    if ablations:
+        t_margin = spec.recipe_t_margin * budget
+        t = power.t_difference_power(pw.t_effect * budget, t_margin, *t_args, sims=n)
+        out["SC-003r T"] = CriterionPower(
+            effect=f"the recipe's T longer by {pw.t_effect * budget:,.0f} steps",
+            detect=t.detect, clear=t.clear, required=req,
+            design=f"{seeds} seeds per arm, margin {t_margin:,.0f} on the IQM difference's "
+                   f"CI upper bound; T as for SC-003", met=min(t.detect, t.clear) >= req)
+        d = power.drop_difference_power(pw.drop, spec.unlearning_margin, *window, sims=n)
+        out["SC-003r drop"] = CriterionPower(
+            effect=f"the recipe's runs dropping {pw.drop} below BC, the ablation's not",
+            detect=d.detect, clear=d.clear, required=req,
+            design=f"{seeds} seeds per arm, margin {spec.unlearning_margin} on the CI upper "
+                   f"bound of the difference of largest drops; drops as for SC-003u",
+            met=min(d.detect, d.clear) >= req)
+    return out
 
 
 def _curve(run: Artifact) -> list[dict]:
@@ -174,8 +227,8 @@ def _level(spec: PretrainSpec, level: TargetLevel, runs: dict[str, list[Artifact
 
 def _final_difference(spec: PretrainSpec, row: ArmRow, base: ArmRow) -> FinalDifference:
     """Final success of an arm minus the baseline's, paired by seed, with its interval."""
-    diff, lo, hi = stats.paired_difference_ci(row.final_success, base.final_success,
-                                                spec.bootstrap)
+    diff, lo, hi = stats.rate_difference_ci(row.final_success, base.final_success,
+                                            base.final_episodes, spec.bootstrap)
     return FinalDifference(difference=diff, ci=[lo, hi], margin=spec.final_margin,
                            passed=lo >= -spec.final_margin)
 

@@ -135,10 +135,32 @@ class Confirmed(Record):
 
 
 @dataclass(frozen=True)
+class CriterionPower(Record):
+    """A criterion's margin with the power behind it, simulated for this design through the
+    criterion's own decision (:mod:`harness.power`)."""
+
+    OPTIONAL: ClassVar[frozenset[str]] = frozenset({"false_alarm"})
+
+    effect: str
+    """What it must detect, in words."""
+    detect: float
+    """P(it fails under that effect); for SC-003, P(it passes at the declared ratio)."""
+    clear: float
+    """P(it passes with no effect); for SC-003, P(it passes with no benefit): a false pass."""
+    required: float
+    design: str
+    """Seeds, episodes and margin the probabilities are for."""
+    met: bool
+    """``detect`` >= ``required``, and ``clear`` >= it (SC-003: ``clear`` <= 1 - it)."""
+    false_alarm: float | None = None
+    """SC-003u: P(one seed fails with no drop)."""
+
+
+@dataclass(frozen=True)
 class ComparisonMetrics(Record):
     """The ``comparison`` artefact's metrics."""
 
-    OPTIONAL: ClassVar[frozenset[str]] = frozenset({"confirmation"})
+    OPTIONAL: ClassVar[frozenset[str]] = frozenset({"confirmation", "power"})
 
     arms: dict[str, ArmRow]
     baseline_censored: int
@@ -151,3 +173,6 @@ class ComparisonMetrics(Record):
     confirmation: Confirmed | None = None
     """How T was judged, and its operating characteristic (None: from the periodic
     evaluations alone)."""
+    power: dict[str, CriterionPower] | None = None
+    """By criterion id (SC-003, SC-003f, SC-003u, SC-003r T, SC-003r drop): its power for
+    this design (None: no power analysis declared)."""

@@ -54,6 +54,7 @@ def pretraining_section(study, artifacts: dict[str, Artifact]) -> dict | None:
             "criteria": cfg, "sensitivity": m["sensitivity"], "recipe_vs": m["recipe_vs"],
             "final_vs_baseline": m["final_vs_baseline"],
             "final_episodes": base.final_episodes, "confirmation": m.get("confirmation"),
+            "power": m.get("power"), "power_declared": cfg.get("power"),
             "dataset_steps": typed.dataset_steps, "dataset_episodes": typed.dataset_episodes,
             "expert_steps": typed.expert_training_steps,
             "expert_steps_total": sum(typed.expert_training_steps.values()),

@@ -113,6 +113,48 @@ class Confirmation:
 
 
 @dataclass(frozen=True)
+class PowerPilot:
+    """What the power analysis assumes about runs it has not seen, from a pilot (the spec
+    says which), each value chosen at or beyond what the pilot showed (conservative)."""
+
+    base: float
+    """True final success of every arm's runs."""
+    final_sd: float
+    """Between-seed sd of true final success."""
+    t_median: float
+    """Median time to target of an arm's runs (steps)."""
+    t_log_sd: float
+    """Between-seed sd of log T."""
+    discordance: float
+    """Fraction of an evaluation's episodes on which the BC policy and the fine-tuned one
+    disagree (either way) when there is no drop."""
+
+
+@dataclass(frozen=True)
+class ComparisonPower:
+    """``pretraining.criteria.power``: the effect each comparison criterion must detect and
+    with what probability (DESIGN.md section 4, "Comparing rates"; :mod:`harness.power`)."""
+
+    power: float
+    """Every criterion must detect its effect, and pass when there is none, with at least
+    this probability (SC-003: pass at the declared ``ratio``)."""
+    ratio: float
+    """SC-003 must pass a pre-trained arm whose true IQM ratio is this."""
+    final_drop: float
+    """SC-003f must fail a true final-success regression of this size."""
+    t_effect: float
+    """SC-003r must fail a recipe whose T is longer by this fraction of the budget."""
+    drop: float
+    """SC-003u (a seed) and SC-003r must fail a true drop below BC of this size."""
+    pilot: PowerPilot
+    sims: int = 400
+
+    def as_dict(self) -> dict:
+        return {**{k: v for k, v in asdict(self).items() if k != "pilot"},
+                "pilot": asdict(self.pilot)}
+
+
+@dataclass(frozen=True)
 class PretrainSpec:
     scenario: Scenario
     """Fine-tuning (and baseline) scenario."""
@@ -150,6 +192,8 @@ class PretrainSpec:
     """The dataset-size study (None: not run)."""
     confirmation: Confirmation | None = None
     """How T is confirmed (None: T is read from the periodic evaluations alone, k in a row)."""
+    power: ComparisonPower | None = None
+    """The declared power analysis of the comparison's margins (None: none declared)."""
 
     def target_level(self) -> TargetLevel:
         return TargetLevel("default", self.target, self.consecutive, self.target_deviation)
@@ -181,7 +225,8 @@ class PretrainSpec:
                 "final_margin": self.final_margin, "unlearning_evals": self.unlearning_evals,
                 "unlearning_margin": self.unlearning_margin,
                 "recipe_t_margin": self.recipe_t_margin, "bootstrap": self.bootstrap,
-                **({"confirmation": self.confirmation.as_dict()} if self.confirmation else {})}
+                **({"confirmation": self.confirmation.as_dict()} if self.confirmation else {}),
+                **({"power": self.power.as_dict()} if self.power else {})}
 
     def arm(self, name: str) -> Arm:
         for a in self.arms:
@@ -275,6 +320,7 @@ def parse_pretraining(f: Fields, expert: ExpertSpec, catalogue: Catalogue) -> Pr
         unlearning_margin=crit.number("unlearning_margin", 0.05, lo=0.0, hi=1.0),
         recipe_t_margin=crit.number("recipe_t_margin", 0.10, lo=0.0, hi=1.0),
         bootstrap=crit.integer("bootstrap", 10_000, lo=100),
+        power=parse_power(crit) if crit.has("power") else None,
         sizes=parse_sizes(f, seeds),
         confirmation=parse_confirmation(f, target) if f.has("confirmation") else None)
     crit.done()
@@ -303,3 +349,23 @@ def parse_confirmation(f: Fields, target: Thresholds) -> Confirmation:
                       f"{inside:.3f} and {1 - outside:.3f})", episodes)
     c.done()
     return Confirmation(episodes=episodes, band=band, power=power, screen=screen)
+
+
+def parse_power(crit: Fields) -> ComparisonPower:
+    """``pretraining.criteria.power``: the declared effects, the power and the pilot."""
+    f = crit.sub("power")
+    pf = f.sub("pilot", required=True)
+    pilot = PowerPilot(base=pf.number("base", lo=0.0, hi=1.0),
+                       final_sd=pf.number("final_sd", lo=0.0, hi=0.5),
+                       t_median=pf.number("t_median", lo=1.0),
+                       t_log_sd=pf.number("t_log_sd", lo=0.0, hi=3.0),
+                       discordance=pf.number("discordance", lo=0.0, hi=1.0))
+    pf.done()
+    power = ComparisonPower(power=f.number("power", 0.8, lo=0.5, hi=0.999),
+                            ratio=f.number("ratio", lo=0.0, hi=1.0),
+                            final_drop=f.number("final_drop", lo=0.0, hi=1.0),
+                            t_effect=f.number("t_effect", lo=0.0, hi=1.0),
+                            drop=f.number("drop", lo=0.0, hi=1.0), pilot=pilot,
+                            sims=f.integer("sims", 400, lo=50))
+    f.done()
+    return power

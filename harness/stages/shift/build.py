@@ -32,7 +32,7 @@ import json
 import numpy as np
 from stable_baselines3 import PPO
 
-from harness import stats
+from harness import power, stats
 from harness.core.store import Artifact, Build, Store
 from harness.envs import environment
 from harness.evaluate import run_episodes
@@ -146,7 +146,7 @@ def _power(spec: ShiftSpec) -> dict | None:
     if spec.power is None:
         return None
     pw = spec.power
-    achieved = stats.shift_power(pw.drop, spec.margin, len(spec.seeds), spec.episodes, pw.base,
+    achieved = power.shift_power(pw.drop, spec.margin, len(spec.seeds), spec.episodes, pw.base,
                                  pw.seed_sd, sims=400)
     return {**pw.as_dict(), "achieved": achieved, "simulations": 400,
             "seeds": len(spec.seeds), "episodes": spec.episodes, "margin": spec.margin}

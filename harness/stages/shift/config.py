@@ -22,7 +22,7 @@ from harness.stages.pretraining.config import Arm, PretrainSpec
 class ShiftPower:
     """The effect SHIFT must detect, declared before the run: a true success drop of ``drop``
     called a regression with probability >= ``power``, for runs whose true success varies
-    between seeds by ``seed_sd`` around ``base`` (:func:`harness.stats.shift_power`)."""
+    between seeds by ``seed_sd`` around ``base`` (:func:`harness.power.shift_power`)."""
 
     drop: float
     power: float

@@ -127,4 +127,4 @@ class ShiftMetrics(Record):
     run_ids: dict[str, list[str]]
     power: dict | None = None
     """The declared power analysis and the power simulated for this design (seeds, episodes,
-    margin) through the study's own decision (:func:`harness.stats.shift_power`)."""
+    margin) through the study's own decision (:func:`harness.power.shift_power`)."""
