@@ -68,8 +68,49 @@ def test_bc_trains_the_ppo_policy_itself(dataset, tmp_path):
     assert model.policy is policy  # no conversion: the same SB3 object PPO fine-tunes
     assert any(not torch.equal(a, b) for a, b in zip(before, actor_parameters(policy),
                                                       strict=True))
-    assert len(curve) == 3 and curve[-1]["train_nll"] < curve[0]["train_nll"] + 1e-9
+    assert [r["epoch"] for r in curve] == [0, 1, 2, 3]  # epoch 0: the untrained policy
+    assert curve[-1]["train_nll"] < curve[0]["train_nll"]
     assert len(list(tmp_path.glob("epoch_*.pt"))) == 3
+
+
+def _state(policy) -> list[torch.Tensor]:
+    return [p.detach().clone() for p in policy.state_dict().values()]
+
+
+@pytest.mark.parametrize("keep", ["best", "last"])
+def test_bc_keeps_the_epoch_of_lowest_validation_loss(dataset, tmp_path, keep):
+    """Issue 24: on few episodes BC overfits; the policy kept is the checkpoint of lowest
+    validation NLL (or the last, when so declared), and "BC learned something" compares the
+    kept policy with the untrained one, not the last epoch with the first."""
+    from harness.stages.pretraining.recipe import bc_learned
+
+    model = build_ppo(CFG, load_scenario("open"), RUN, None)
+    demos = load_demonstrations(dataset, CFG.gamma, 0.3, seed=0)
+    curve = train_bc(model, demos, BCConfig(epochs=12, batch_size=32, learning_rate=0.01,
+                                            keep=keep), 0, tmp_path)
+    kept = [r for r in curve if r["kept"]]
+    assert len(kept) == 1 and kept[0]["epoch"] > 0
+    trained = curve[1:]
+    want = min(trained, key=lambda r: r["val_nll"]) if keep == "best" else trained[-1]
+    assert kept[0]["epoch"] == want["epoch"]
+    saved = torch.load(tmp_path / f"epoch_{want['epoch']:03d}.pt", weights_only=True)
+    assert all(torch.equal(a, saved[k]) for k, a in model.policy.state_dict().items())
+    loss, kept_nll, untrained = bc_learned(curve)
+    assert loss == "val_nll" and kept_nll == want["val_nll"] and untrained == curve[0]["val_nll"]
+
+
+def test_one_episode_keeps_the_last_epoch_and_is_judged_on_its_training_loss(tmp_path):
+    from harness.stages.pretraining.recipe import bc_learned
+
+    folder = tmp_path / "one"
+    make_dataset(folder, 1, scenarios=("open",))
+    model = build_ppo(CFG, load_scenario("open"), RUN, None)
+    demos = load_demonstrations(folder, CFG.gamma, 0.1, seed=0)
+    assert demos.val_episodes == []
+    curve = train_bc(model, demos, BCConfig(epochs=3, batch_size=16), 0, tmp_path / "bc")
+    assert curve[-1]["kept"]
+    loss, kept, untrained = bc_learned(curve)
+    assert loss == "train_nll" and kept < untrained
 
 
 def test_critic_pretraining_moves_only_the_critic(dataset):

@@ -44,6 +44,9 @@ class BCConfig:
     min_updates: int = 0
     """At least this many gradient steps, whatever the dataset's size (more epochs on a small
     dataset; :func:`harness.stages.pretraining.recipe.bc_schedule`)."""
+    keep: str = "best"
+    """Which checkpoint is the BC policy: "best" (lowest validation NLL, early stopping) or
+    "last" (:func:`harness.stages.pretraining.recipe.train_bc`)."""
 
 
 @dataclass(frozen=True)
@@ -261,7 +264,8 @@ def parse_bc(f: Fields) -> BCConfig:
                    ent_weight=f.number("ent_weight", d.ent_weight, lo=0.0),
                    l2_weight=f.number("l2_weight", d.l2_weight, lo=0.0),
                    val_fraction=f.number("val_fraction", d.val_fraction, lo=0.0, hi=0.5),
-                   min_updates=f.integer("min_updates", d.min_updates, lo=0))
+                   min_updates=f.integer("min_updates", d.min_updates, lo=0),
+                   keep=f.string("keep", d.keep, choices=("best", "last")))
     f.done()
     return cfg
 

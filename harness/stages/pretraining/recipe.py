@@ -136,8 +136,12 @@ def bc_schedule(cfg: BCConfig, transitions: int) -> tuple[int, int]:
 
 def train_bc(model: PPO, demos: Demonstrations, cfg: BCConfig, seed: int, out_dir: Path
              ) -> list[dict]:
-    """Clone the expert into ``model.policy`` in place; losses and a checkpoint at (at most)
-    ``cfg.epochs`` evenly spaced epochs, the last included (:func:`bc_schedule`)."""
+    """Clone the expert into ``model.policy`` in place; losses of the untrained policy (epoch
+    0), then losses and a checkpoint at (at most) ``cfg.epochs`` evenly spaced epochs, the last
+    included (:func:`bc_schedule`). With ``cfg.keep == "best"`` the policy kept is the
+    checkpoint of lowest validation NLL (early stopping: a small dataset overfits, and its last
+    epoch is then worse than an earlier one), else the last; the kept entry has ``"kept":
+    True``. Without validation episodes (a one-episode dataset) the last epoch is kept."""
     out_dir.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(seed)
     batch, epochs = bc_schedule(cfg, len(demos.train.obs))
@@ -154,24 +158,48 @@ def train_bc(model: PPO, demos: Demonstrations, cfg: BCConfig, seed: int, out_di
     every = math.ceil(epochs / cfg.epochs)
     epoch = 0
 
+    def record() -> None:
+        train_nll, entropy = policy_nll(model.policy, demos.train.obs[probe],
+                                        demos.train.acts[probe])
+        val_nll, _ = policy_nll(model.policy, demos.val_obs, demos.val_acts)
+        curve.append({"epoch": epoch, "train_nll": train_nll, "val_nll": val_nll,
+                      "entropy": entropy, "batch_size": batch, "kept": False})
+
     def on_epoch_end() -> None:
         nonlocal epoch
         epoch += 1
         if epoch % every and epoch != epochs:
             return
-        train_nll, entropy = policy_nll(model.policy, demos.train.obs[probe],
-                                        demos.train.acts[probe])
-        val_nll, _ = policy_nll(model.policy, demos.val_obs, demos.val_acts)
-        curve.append({"epoch": epoch, "train_nll": train_nll, "val_nll": val_nll,
-                      "entropy": entropy, "batch_size": batch})
+        record()
         torch.save(model.policy.state_dict(), out_dir / f"epoch_{epoch:03d}.pt")
 
+    model.policy.set_training_mode(False)
+    record()  # epoch 0: the untrained policy, what "BC learned something" is measured against
     model.policy.set_training_mode(True)
     trainer.train(n_epochs=epochs, on_epoch_end=on_epoch_end, progress_bar=False,
                   log_interval=10**9)
     model.policy.set_training_mode(False)
+    trained = curve[1:]
+    kept = trained[-1]
+    if cfg.keep == "best" and len(demos.val_obs):
+        kept = min(trained, key=lambda r: (r["val_nll"], -r["epoch"]))
+        model.policy.load_state_dict(torch.load(out_dir / f"epoch_{kept['epoch']:03d}.pt",
+                                                weights_only=True))
+    kept["kept"] = True
     (out_dir / "bc_curve.json").write_text(json.dumps(curve, indent=1))
     return curve
+
+
+def bc_learned(curve: list[dict]) -> tuple[str, float, float]:
+    """What "BC learned something" compares: (loss name, the kept policy's, the untrained
+    policy's), on the validation episodes when there are any, else on the training probe."""
+    kept = next(r for r in curve if r.get("kept"))
+    untrained = curve[0]
+    key = "val_nll" if np.isfinite(untrained["val_nll"]) else "train_nll"
+    if untrained["epoch"] != 0:
+        raise ValueError("this BC curve has no epoch-0 (untrained) entry: it predates the kept "
+                         "epoch (issue 24)")
+    return key, float(kept[key]), float(untrained[key])
 
 
 # ----------------------------------------------------------------------------- critic

@@ -87,7 +87,7 @@ def _needed(arm: str, rows: list[SizeRow]) -> DemonstrationsNeeded:
             r = row.arms[arm]
             return DemonstrationsNeeded(
                 arm=arm, episodes=row.episodes, ratio=r.ratio, ratio_ci=r.ratio_ci,
-                holds_above=all(x.meets_sc003[arm] for x in rows[i:]))
+                holds_above=all(x.meets_sc003[arm] for x in rows[i:]), at_floor=i == 0)
     return DemonstrationsNeeded(arm=arm)
 
 

@@ -34,7 +34,8 @@ class SizeRow(Record):
 class DemonstrationsNeeded(Record):
     """The smallest size at which an arm meets SC-003 (None: at none of the sizes)."""
 
-    OPTIONAL: ClassVar[frozenset[str]] = frozenset({"episodes", "ratio", "ratio_ci"})
+    OPTIONAL: ClassVar[frozenset[str]] = frozenset({"episodes", "ratio", "ratio_ci",
+                                                    "at_floor"})
 
     arm: str
     episodes: int | None = None
@@ -42,6 +43,9 @@ class DemonstrationsNeeded(Record):
     ratio_ci: list[float] | None = None
     holds_above: bool = False
     """Whether SC-003 also holds at every larger size."""
+    at_floor: bool = False
+    """Met at the smallest size tried: the boundary lies at or below it, not inside the grid
+    (issue 24: "demonstrations needed" is then the grid's floor, not a finding)."""
 
 
 @dataclass(frozen=True)
