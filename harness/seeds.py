@@ -17,7 +17,8 @@ comparison_training        [2**30, 3 * 2**30)   64 streams x 32 run seeds x 2**2
 dataset_recording          2**26 seeds          128 streams x 32 run seeds x 2**14 episodes
 each evaluation purpose    2**26 seeds          67,108,864 evaluation episodes
 comparison_confirmation..  2**26 seeds          64 streams x 32 run seeds x 2**15 episodes
-(8 slots of 2**26 free for purposes to come)
+demonstrator_eval          2**26 seeds          the degraded demonstrators' quality (issue 24)
+(7 slots of 2**26 free for purposes to come)
 =========================  ===================  ========================================
 
 - a training run or a dataset owns a block, numbered by its stream (:data:`STREAMS`) and its run
@@ -54,6 +55,7 @@ PURPOSES = (
     "shift_eval",
     "audit_eval",
     "comparison_confirmation_eval",
+    "demonstrator_eval",
 )
 """Every purpose of the study's episodes; each draws from its own disjoint range (LAYOUT)."""
 TRAINING_PURPOSES = ("expert_training", "comparison_training")
@@ -83,8 +85,16 @@ class Region:
         return self.start + self.span
 
 
+MAX_DEMONSTRATORS = 8
+"""Degraded demonstrators a study may declare (issue 24), each recording its own dataset."""
+DEMONSTRATOR_STREAMS = tuple(f"demonstrator{k}" for k in range(MAX_DEMONSTRATORS))
+"""The recording streams of the demonstrators' datasets, in declaration order."""
+REGIME_STREAMS = tuple(f"regime{k}" for k in range(11))
+"""The comparison_training (and confirmation) streams of the regime map's runs (issue 24): one
+per (regime, arm), in declaration order; the named slots 5-15 below :data:`SIZED_BASE`."""
 STREAMS = ("expert", ArmName.BASELINE, ArmName.PRETRAINED, ArmName.NAIVE, ArmName.SHIFTED,
-           "dataset", "shift_dataset", ArmName.MATCHED, "shift_matched_dataset")
+           "dataset", "shift_dataset", ArmName.MATCHED, "shift_matched_dataset",
+           *DEMONSTRATOR_STREAMS, *REGIME_STREAMS)
 """Named streams of the training and recording purposes; a new arm needs a new name here (and
 in its purpose's entry of :data:`LAYOUT`, appended: the blocks of the others stay where they
 are). The shift experiment has two arms (``shifted``, ``matched``) and two datasets
@@ -112,9 +122,10 @@ LAYOUT: dict[str, Region] = {
     "expert_training": Region(0, 2**30, block=2**25, streams=("expert",)),
     "comparison_training": Region(2**30, 2**31, block=2**20,
                                   streams=(ArmName.BASELINE, ArmName.PRETRAINED, ArmName.NAIVE,
-                                           ArmName.SHIFTED, ArmName.MATCHED)),
+                                           ArmName.SHIFTED, ArmName.MATCHED, *REGIME_STREAMS)),
     "dataset_recording": Region(_small(0), SMALL_SPAN, block=2**14,
-                                streams=("dataset", "shift_dataset", "shift_matched_dataset")),
+                                streams=("dataset", "shift_dataset", "shift_matched_dataset",
+                                         *DEMONSTRATOR_STREAMS)),
     "expert_periodic_eval": Region(_small(1), SMALL_SPAN),
     "expert_final_eval": Region(_small(2), SMALL_SPAN),
     "comparison_periodic_eval": Region(_small(3), SMALL_SPAN),
@@ -124,7 +135,8 @@ LAYOUT: dict[str, Region] = {
     "comparison_confirmation_eval": Region(_small(7), SMALL_SPAN, block=2**15,
                                            streams=(ArmName.BASELINE, ArmName.PRETRAINED,
                                                     ArmName.NAIVE, ArmName.SHIFTED,
-                                                    ArmName.MATCHED)),
+                                                    ArmName.MATCHED, *REGIME_STREAMS)),
+    "demonstrator_eval": Region(_small(8), SMALL_SPAN),
 }
 """Every purpose's region (see the module docstring's table)."""
 BLOCK = max(r.block for r in LAYOUT.values() if r.block)

@@ -14,6 +14,7 @@ from pathlib import Path
 from harness.core.store import Artifact, Build, Store, StoreError, git_state, now_iso
 from harness.envs import environment
 from harness.stages.dataset.config import DatasetSpec
+from harness.stages.dataset.demonstrator import DegradedPolicy, measure_quality
 from harness.stages.dataset.record import collect, write_dataset
 from harness.stages.dataset.records import DatasetMetrics, ValidationSummary
 from harness.stages.dataset.validate import DatasetInvalid, ValidationReport, validate_dataset
@@ -34,7 +35,18 @@ def record_dataset(spec: DatasetSpec, expert: Artifact, store: Store) -> Artifac
     seeds = spec.seeds()
 
     def build(b: Build) -> None:
-        policy = load_expert_policy(expert).policy
+        model = load_expert_policy(expert)
+        policy = model.policy
+        demonstrator = None
+        if spec.demonstrator is not None:
+            d = spec.demonstrator
+            policy = DegradedPolicy(policy, model.action_space, d.epsilon, d.name)
+            quality = measure_quality(policy, spec.quality_scenario, d, spec.deterministic,
+                                      spec.n_envs)
+            demonstrator = {**d.config(), "description": d.describe(),
+                            "quality_scenario": spec.quality_scenario.name,
+                            "quality_seeds": d.quality_set().as_dict(),
+                            "quality": quality.to_json()}
         episodes = collect(policy, spec.sources, seeds, spec.deterministic, spec.n_envs)
         prefix = environment(spec.scenarios[0]).dataset_prefix
         dataset_id = f"harness/{prefix}-{spec.label}-{b.artifact_id.rsplit('-', 1)[-1][:12]}-v0"
@@ -42,7 +54,11 @@ def record_dataset(spec: DatasetSpec, expert: Artifact, store: Store) -> Artifac
                       "expert": {"id": expert.id, "manifest_sha256": expert.manifest_hash,
                                  "chosen_seed": expert.manifest.get("chosen_seed"),
                                  "scenario": expert.manifest.get("scenario")},
-                      "deterministic_actions": spec.deterministic}
+                      "deterministic_actions": spec.deterministic,
+                      **({"demonstrator": demonstrator,
+                          "algorithm_name": f"expert PPO (stable-baselines3) degraded: "
+                                            f"{demonstrator['description']}"}
+                         if demonstrator else {})}
         checks = [environment(s).replay_check() for s in spec.scenarios]
         if None not in checks:  # None: the simulator replays by construction (DESIGN.md 3)
             provenance["replayable"] = all(checks)
@@ -52,7 +68,9 @@ def record_dataset(spec: DatasetSpec, expert: Artifact, store: Store) -> Artifac
                    "scenario": spec.scenarios[0].name,
             "scenarios": [s.name for s in spec.scenarios],
             **({"mix": spec.mix.name} if spec.mix is not None else {}),
-            "episode_seeds": {"recording": spec.seed_range().as_dict()}}
+            "episode_seeds": {"recording": spec.seed_range().as_dict(),
+                              **({"demonstrator_quality": spec.demonstrator.quality_set()
+                                  .as_dict()} if spec.demonstrator is not None else {})}}
 
     return store.get_or_build("dataset", spec.config(), seeds, build, inputs=[expert])
 
@@ -74,7 +92,7 @@ def publish_validated(b: Build, store: Store, min_episodes: int, metadata: dict)
         episodes=report.episodes, steps=report.steps,
         validation=ValidationSummary(ok=True, checks=report.checks_run, failures=0),
         coverage=metadata["coverage"]).to_json()
-    return {k: metadata[k] for k in SUMMARY_KEYS}
+    return {k: metadata[k] for k in (*SUMMARY_KEYS, "demonstrator") if k in metadata}
 
 
 def publish_report(folder: Path, report: ValidationReport) -> None:

@@ -13,6 +13,7 @@ from harness.seeds import (
 )
 from harness.spec.common import SEED_PLAN_VERSION, Catalogue, scenario_dict
 from harness.spec.errors import Fields
+from harness.stages.dataset.demonstrator import Demonstrator
 from harness.stages.expert.config import ExpertSpec
 
 
@@ -35,6 +36,10 @@ class DatasetSpec:
     own)."""
     mix: ScenarioMix | None = None
     """Record over this mix (each episode's family drawn from its seed) instead."""
+    demonstrator: Demonstrator | None = None
+    """A degraded expert records it instead of the expert itself (issue 24); its quality is
+    measured on ``quality_scenario``."""
+    quality_scenario: Scenario | None = None
 
     @property
     def sources(self) -> list[Scenario | ScenarioMix]:
@@ -61,7 +66,10 @@ class DatasetSpec:
                    if self.mix is not None else {}),
                 "episodes": self.episodes, "min_episodes": self.min_episodes,
                 "deterministic": self.deterministic, "n_envs": self.n_envs,
-                "stream": self.stream, "seed_plan": SEED_PLAN_VERSION}
+                "stream": self.stream, "seed_plan": SEED_PLAN_VERSION,
+                **({"demonstrator": self.demonstrator.config(),
+                    "quality_scenario": scenario_dict(self.quality_scenario)}
+                   if self.demonstrator is not None else {})}
 
 
 def parse_dataset(f: Fields, expert: ExpertSpec, catalogue: Catalogue) -> DatasetSpec:

@@ -181,7 +181,31 @@ def _metadata(folder: Path, report: ValidationReport) -> dict | None:
             report.add("metadata", f"mandatory key '{key}' is missing or empty",
                        array=METADATA_FILE, expected=MANDATORY_KEYS.get(key, "Minari key"),
                        found="missing")
+    if "demonstrator" in meta:
+        _demonstrator(meta["demonstrator"], report)
     return meta
+
+
+def _demonstrator(d, report: ValidationReport) -> None:
+    """A degraded demonstrator's declaration and its measured quality (issue 24)."""
+    def bad(field: str, expected: str, found) -> None:
+        report.add("metadata", f"demonstrator.{field} is not {expected}", array=METADATA_FILE,
+                   expected=expected, found=repr(found))
+
+    if not isinstance(d, dict):
+        return bad("", "a mapping", d)
+    eps = d.get("epsilon")
+    if isinstance(eps, bool) or not isinstance(eps, (int, float)) or not 0.0 <= eps <= 1.0:
+        bad("epsilon", "a number in [0, 1]", eps)
+    q = d.get("quality")
+    if not isinstance(q, dict):
+        return bad("quality", "the measured evaluation (a mapping)", q)
+    if not isinstance(q.get("episodes"), int) or q["episodes"] < 1:
+        bad("quality.episodes", "a positive number of evaluation episodes", q.get("episodes"))
+    for rate in ("success_rate", "collision_rate"):
+        v = q.get(rate)
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0.0 <= v <= 1.0:
+            bad(f"quality.{rate}", "a rate in [0, 1]", v)
 
 
 def _episodes(fh: h5py.File, meta: dict, report: ValidationReport, min_episodes: int) -> None:
