@@ -4,6 +4,7 @@ Reads the episode-seed ranges every artefact of this study recorded in its manif
 no two training runs (expert seeds, every arm and seed, both arms of the shift experiment, the
 size study's runs) nor datasets (the study's and the shift experiment's two) share an episode seed
 (a size-study subset is its parent's first episodes, by design, and records no range of its own),
+the regime map's runs and its demonstrators' datasets included,
 no two runs share a confirmation episode of their time to target, and no episode seed serves two
 purposes (training, expert periodic evaluation, expert final
 evaluation and selection, recording, comparison periodic and final evaluation, shift evaluation).
@@ -15,6 +16,7 @@ from harness.core.graph import Need
 from harness.seeds import OWN_BLOCK_PURPOSES, SeedRange, disjoint_pairs
 from harness.stages.dataset.stage import dataset_kinds
 from harness.stages.pretraining.stage import arm_matrix
+from harness.stages.regimes.stage import demonstrator_keys, regime_matrix
 from harness.stages.sizes.stage import size_matrix
 from harness.stages.target.stage import target_keys
 
@@ -38,8 +40,13 @@ def test_runs_and_purposes_use_disjoint_episode_seeds(study_spec, pipeline, crit
     runs = [*pipeline.many([Need("expert_run", s) for s in study_spec.expert.seeds]),
             *pipeline.many([Need("arm_run", k) for k in arm_matrix(study_spec)]),
             *(pipeline.get("sized_run", k) for k in size_matrix(study_spec)),
-            *pipeline.many([Need("arm_target", k) for k in target_keys(study_spec)])]
-    artifacts = [*runs, *(pipeline.get("dataset", w) for w in dataset_kinds(study_spec)), *shift]
+            *pipeline.many([Need("arm_target", k) for k in target_keys(study_spec)]),
+            *pipeline.many([Need("regime_run", k) for k in regime_matrix(study_spec)])]
+    if study_spec.pretraining.confirmation is not None:
+        runs += pipeline.many([Need("regime_target", k) for k in regime_matrix(study_spec)])
+    artifacts = [*runs, *(pipeline.get("dataset", w) for w in dataset_kinds(study_spec)),
+                 *(pipeline.get("demo_dataset", d) for d in demonstrator_keys(study_spec)),
+                 *shift]
     ranges = [lr for a in artifacts for lr in _ranges(a)]
     own = [lr for lr in ranges if lr[1].purpose in OWN_BLOCK]
     shared_eval = [lr for lr in ranges if lr[1].purpose not in OWN_BLOCK]

@@ -17,6 +17,7 @@ from harness.stages.comparison.stage import STAGE as COMPARISON
 from harness.stages.dataset.stage import STAGE as DATASET
 from harness.stages.expert.stage import STAGE as EXPERT
 from harness.stages.pretraining.stage import STAGE as PRETRAINING
+from harness.stages.regimes.stage import STAGE as REGIMES
 from harness.stages.shift.stage import STAGE as SHIFT
 from harness.stages.sizes.stage import STAGE as SIZES
 from harness.stages.target.stage import STAGE as TARGET
@@ -29,6 +30,7 @@ GRAPH = Graph((
     COMPARISON,
     SIZES,
     SHIFT,
+    REGIMES,
 ))
 """The report shows the stages' sections in this order."""
 

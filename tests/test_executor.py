@@ -23,9 +23,11 @@ from harness.core.store import UNUSED_DIRS, Build, IntegrityError, Store, under_
 from harness.pipeline import study_pipeline
 from harness.spec.loader import load_study
 from harness.stages.pretraining.stage import arm_matrix
+from harness.stages.regimes.stage import regime_matrix
 from harness.stages.sizes.stage import size_matrix
 
-REMOTE_NODES = ("expert_run", "dataset", "arm_run", "arm_target", "sized_run", "shift_run")
+REMOTE_NODES = ("expert_run", "dataset", "arm_run", "arm_target", "sized_run", "shift_run",
+                "demo_dataset", "regime_run", "regime_target")
 
 
 def _publish(store: Store, name: str, data: bytes):
@@ -194,6 +196,8 @@ def test_build_ahead_asks_for_every_dataset_and_every_shift_evaluation(tmp_path,
         (a, s) for s in sh.seeds for a in ("baseline", sh.shifted.name, sh.matched.name))
     assert sorted(k for n, k in asked if n == "arm_run") == sorted(arm_matrix(study))
     assert sorted(k for n, k in asked if n == "sized_run") == sorted(size_matrix(study))
+    assert sorted(k for n, k in asked if n == "regime_run") == sorted(regime_matrix(study))
+    assert sorted(k for n, k in asked if n == "demo_dataset") == ["eps80"]
     experts = len(study.expert.seeds)  # the first wave, alone
     assert [n for n, _ in asked[:experts]] == ["expert_run"] * experts
     assert {n for n, _ in asked} == set(REMOTE_NODES)

@@ -25,12 +25,15 @@ def study_ranges(study) -> list[tuple[str, plan.SeedRange]]:
     return [(r.label, r.range) for r in planned(study)]
 
 
-@pytest.mark.parametrize("profile", ["smoke", "full", "sizes"])
+@pytest.mark.parametrize("profile", ["smoke", "full", "sizes", "research"])
 def test_every_purpose_and_every_run_has_its_own_episode_seeds(profile):
-    ranges = study_ranges(load_study(profile))
+    study = load_study(profile)
+    ranges = study_ranges(study)
     assert plan.disjoint_pairs(ranges) == []
     purposes = {r.purpose for _, r in ranges}
-    assert purposes == set(plan.PURPOSES) - {"audit_eval"}
+    unused = {"audit_eval"} | (set() if study.regimes and study.regimes.demonstrators
+                               else {"demonstrator_eval"})
+    assert purposes == set(plan.PURPOSES) - unused
     assert all(0 <= r.start < r.stop <= 2**32 for _, r in ranges)  # every seed below 2**32
 
 

@@ -347,6 +347,50 @@ GOLDEN: dict[str, dict[str, dict[str, str]]] = {
             "reset": "555c9f43801ae166",
             "step": "851346405d4f8dbc"
         }
+    },
+    "dense_crowd": {
+        "batch": {
+            "contact": "81ea40094361d557",
+            "info": "6bad62b8e9dab864",
+            "layout_info": "bf0bbde622851892",
+            "obs": "4a176991ca086af8",
+            "observe": "b50d74ae3643e5c0",
+            "outcome": "1e0582467250d1bb",
+            "reset_obs": "74625004ab76ccf6",
+            "reward": "b6b2a6109089300d",
+            "state_episode_return": "0a08ae84991ebf52",
+            "state_last_ranges": "3a9b0836a880b2aa",
+            "state_min_clearance": "9e67a7b34e4947bd",
+            "state_path_length": "4dbf79fed7949bdc",
+            "state_ped_pos": "76aba6b23dbbb4ac",
+            "state_ped_vel": "b3382f4c56a1a9a1",
+            "state_pos": "04a504ffb9fe44b1",
+            "state_t": "a17355d42e71d4ae",
+            "state_theta": "c8ec7f07860fc598",
+            "state_v": "debcf233f81c3a98",
+            "state_w": "19a0469de982913d",
+            "terminated": "0274bb7adcb496cc",
+            "truncated": "145946ad6f9dca4f"
+        },
+        "vec": {
+            "block_done": "679e87ed4a2095bd",
+            "block_infos": "903ee9b50ad4e0be",
+            "block_obs": "904e8ad3f1b2c038",
+            "block_reset": "49c3b0d59ac9538a",
+            "block_reward": "5d9f19122ba20d5d",
+            "block_seeds_played": "67f0b0612d4100fe",
+            "seeded_done": "1cd88a4820816bb6",
+            "seeded_infos": "d5fc8a10333fd3d8",
+            "seeded_obs": "a76618c5f8a782ef",
+            "seeded_reset": "119bd15dadf317aa",
+            "seeded_reward": "c3b21410b7886aa1",
+            "seeded_seeds_played": "74234e98afe7498f"
+        },
+        "single": {
+            "frame": "058b8af1a31630e9",
+            "reset": "96bd098eb302a551",
+            "step": "7ef4b73fb3d7cd24"
+        }
     }
 }
 

@@ -113,5 +113,6 @@ def test_bad_study_spec_names_file_field_and_expectation(tmp_path, mutate, field
 
 
 def test_unknown_profile_is_named(tmp_path):
-    with pytest.raises(SpecError, match="profiles.*one of \\['full', 'sizes', 'smoke'\\].*'huge'"):
+    with pytest.raises(SpecError,
+                       match="profiles.*one of \\['full', 'sizes', 'research', 'smoke'\\].*'huge'"):
         load_study("huge")

@@ -160,6 +160,9 @@ def bc_losses(curves: dict[int, list[dict]]) -> str:
                      label="validation (held-out episodes)" if i == 0 else None)
         axes[1].plot(ep, [r["entropy"] for r in curve], color="#55a868", alpha=0.5,
                      label="policy entropy" if i == 0 else None)
+        kept = [r for r in curve if r.get("kept")]
+        axes[0].scatter([r["epoch"] for r in kept], [r["val_nll"] for r in kept], s=12,
+                        color="black", zorder=3, label="kept epoch" if i == 0 else None)
     axes[0].set_ylabel("negative log-likelihood (nats / action)")
     axes[1].set_ylabel("entropy (nats)")
     for ax in axes:
@@ -320,3 +323,40 @@ def _size_axis(ax, sizes: list[int], ylabel: str) -> None:
     ax.set_ylabel(ylabel)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=6)
+
+
+def regime_map(rows: list[dict], ratio_max: float) -> str:
+    """The map of where pre-training pays: per regime (the size study's sizes included), the
+    IQM ratio of each pre-trained arm with its 95% interval (left), and final success of every
+    arm (right); one line per regime, labelled with what it is."""
+    arms = [a for a in rows[0]["arms"] if a != ArmName.BASELINE]
+    fig, axes = plt.subplots(1, 2, figsize=(7.2, 0.8 + 0.42 * len(rows)), sharey=True,
+                             gridspec_kw={"width_ratios": [3, 2]})
+    offsets = np.linspace(-0.15, 0.15, len(arms)) if len(arms) > 1 else [0.0]
+    for i, row in enumerate(rows):
+        for off, name in zip(offsets, arms, strict=True):
+            r = row["arms"][name]
+            lo, hi = r["ratio_ci"]
+            axes[0].errorbar(r["ratio"], i + off, xerr=[[r["ratio"] - lo], [hi - r["ratio"]]],
+                             fmt="o", ms=3, capsize=2, color=ARM_COLOURS.get(name, "#333333"),
+                             label=name if i == 0 else None)
+        for off, name in zip(np.linspace(-0.2, 0.2, len(row["arms"])), row["arms"],
+                             strict=True):
+            r = row["arms"][name]
+            mean, lo, hi = r["final_success_mean_ci"]
+            axes[1].errorbar(mean, i + off, xerr=[[mean - lo], [hi - mean]], fmt="s", ms=3,
+                             capsize=2, color=ARM_COLOURS.get(name, "#333333"),
+                             label=name if i == 0 else None)
+    axes[0].axvline(ratio_max, color="#c44e52", ls="--", lw=0.8, label=f"SC-003 {ratio_max}")
+    axes[0].axvline(1.0, color="k", ls=":", lw=0.8)
+    axes[0].set_yticks(range(len(rows)))
+    axes[0].set_yticklabels([r["short"] for r in rows], fontsize=7)
+    axes[0].invert_yaxis()
+    axes[0].set_xlabel("IQM(T arm) / IQM(T baseline), 95% CI")
+    axes[1].set_xlabel("final success, mean over seeds, 95% CI")
+    for ax in axes:
+        ax.grid(alpha=0.3, axis="x")
+        ax.legend(loc="lower right", fontsize=6)
+    fig.suptitle("Where pre-training pays: ratio (left, lower is faster) and final success")
+    fig.tight_layout()
+    return to_data_uri(fig)

@@ -61,9 +61,15 @@ def relocate(exc: SpecError, override: dict, profile: str) -> SpecError:
     """The same error at ``profiles.<profile>.<field>`` when the profile sets that field."""
     node: object = override
     for part in exc.field.split("."):
-        if not isinstance(node, dict) or part not in node:
+        name, _, index = part.partition("[")  # a list item: "demonstrators[3]"
+        if not isinstance(node, dict) or name not in node:
             return exc
-        node = node[part]
+        node = node[name]
+        if index:
+            k = int(index.rstrip("]"))
+            if not isinstance(node, list) or k >= len(node):
+                return exc
+            node = node[k]
     return SpecError(exc.file, f"profiles.{profile}.{exc.field}", exc.expected, exc.found)
 
 

@@ -13,7 +13,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from harness.seeds import SeedRange, own_evaluations, recording_seeds, training_block
+from harness.seeds import (
+    DEMONSTRATOR_STREAMS,
+    SeedRange,
+    own_evaluations,
+    recording_seeds,
+    training_block,
+)
 
 
 @dataclass(frozen=True)
@@ -49,6 +55,9 @@ def study_ranges(study) -> list[PlannedRange]:
     if p.sizes is not None:
         arms += [(p.sized_arm(a.name, n), s, "pretraining.sizes.seeds") for n in p.sizes.sizes
                  for a in p.arms if a.pretrained for s in p.sizes.seeds]
+    rg = study.regimes
+    regime_arms = [(a, s) for r in rg.regimes for a in r.arms for s in rg.seeds] if rg else []
+    arms += [(a, s, "regimes.seeds") for a, s in regime_arms]
     for arm, s, field in arms:
         add(f"{arm.name} seed {s}", field,
             lambda a=arm, s=s: training_block("comparison_training", a.seed_stream, s))
@@ -60,12 +69,24 @@ def study_ranges(study) -> list[PlannedRange]:
                     lambda a=arm, s=s: own_evaluations("comparison_confirmation_eval",
                                                        a.seed_stream, s, grid,
                                                        p.confirmation.episodes))
+        for arm, s in regime_arms:
+            add(f"{arm.name} seed {s} confirmations", "pretraining.confirmation.episodes",
+                lambda a=arm, s=s: own_evaluations("comparison_confirmation_eval",
+                                                   a.seed_stream, s, grid,
+                                                   p.confirmation.episodes))
     add("dataset", "dataset.episodes", study.dataset.seed_range)
     if sh is not None:
         for name, stream in (("shifted dataset", "shift_dataset"),
                              ("matched dataset", "shift_matched_dataset")):
             add(name, "shift.episodes_per_dataset",
                 lambda st=stream: recording_seeds(st, sh.episodes_per_dataset))
+    if rg is not None:
+        for k, d in enumerate(rg.demonstrators):
+            add(f"demonstrator {d.name} dataset", "regimes.quality.episodes",
+                lambda k=k: recording_seeds(DEMONSTRATOR_STREAMS[k], rg.quality_episodes))
+        if rg.demonstrators:  # one quality set every demonstrator plays (paired)
+            add("demonstrator quality", "regimes.quality.quality_episodes",
+                rg.demonstrators[0].quality_set)
     add("expert periodic evaluations", "expert.eval.episodes", lambda: e.eval.span(e.budget))
     add("expert final evaluation", "expert.final_eval.episodes", e.final_set)
     add("comparison periodic evaluations", "pretraining.eval.episodes",

@@ -22,6 +22,7 @@ from harness.stages.pretraining.config import (
     PretrainSpec,
     parse_pretraining,
 )
+from harness.stages.regimes.config import RegimesSpec, parse_regimes
 from harness.stages.shift.config import ShiftSpec, parse_shift
 
 
@@ -39,6 +40,8 @@ class Study:
     """The distribution-shift experiment; None when the spec declares none (SHIFT not run)."""
     environment: dict | None = None
     """The declared environment's families by name (None: the built-in simulator)."""
+    regimes: RegimesSpec | None = None
+    """The regime map (issue 24); None when the spec declares none."""
     shift_deviation: str | None = None
     """Why SHIFT is not run although the base spec declares it (a profile's ``shift: null``):
     a deviation from the study as declared, shown as such in the report."""
@@ -71,8 +74,11 @@ def parse_study(data: dict, path: str | Path, profile: str) -> Study:
     shift = None  # optional: a study with no distribution-shift question has no `shift:`
     if f.raw("shift", None) is not None:
         shift = parse_shift(f.sub("shift"), pretraining, dataset, catalogue)
+    regimes = parse_regimes(f, pretraining, catalogue) if f.raw("regimes", None) is not None \
+        else None
     f.done()
     return Study(name=name, profile=profile, file=str(path), resolved=data, expert=expert,
-                 dataset=dataset, pretraining=pretraining, shift=shift, environment=declared)
+                 dataset=dataset, pretraining=pretraining, shift=shift, environment=declared,
+                 regimes=regimes)
 
 

@@ -16,6 +16,7 @@ import json
 
 from harness.core.store import Artifact, Build, Store
 from harness.evaluate import evaluate
+from harness.nav.scenario import Scenario
 from harness.seeds import SeedRange, training_block
 from harness.spec.common import SEED_PLAN_VERSION
 from harness.stages.pretraining.build import load_checkpoint
@@ -33,14 +34,17 @@ def confirmation_block(run: Artifact) -> SeedRange:
     return training_block(PURPOSE, cfg.get("stream") or cfg["arm"], run.manifest["seeds"][0])
 
 
-def target_config(spec: PretrainSpec, arm: str) -> dict:
-    return {"stage": "arm_target", "arm": arm, "scenario": spec.scenario.name,
+def target_config(spec: PretrainSpec, arm: str, scenario: Scenario | None = None) -> dict:
+    return {"stage": "arm_target", "arm": arm, "scenario": (scenario or spec.scenario).name,
             "target": spec.target_level().as_dict(), "every": spec.eval.every,
             "confirmation": spec.confirmation.as_dict(), "seed_plan": SEED_PLAN_VERSION}
 
 
-def confirm_target(spec: PretrainSpec, run: Artifact, store: Store) -> Artifact:
-    """The ``arm_target`` of one comparison run (built once, reused after)."""
+def confirm_target(spec: PretrainSpec, run: Artifact, store: Store,
+                   scenario: Scenario | None = None) -> Artifact:
+    """The ``arm_target`` of one comparison run (built once, reused after), judged on the
+    run's own ``scenario`` (default: the comparison's)."""
+    scenario = scenario or spec.scenario
     conf = spec.confirmation
     if conf is None:
         raise ValueError("the spec declares no pretraining.confirmation")
@@ -61,7 +65,7 @@ def confirm_target(spec: PretrainSpec, run: Artifact, store: Store) -> Artifact:
                 raise ValueError(f"{run.id}: confirmation {len(candidates)} of {n} episodes "
                                  f"runs past the run's block of {len(block):,}")
             step = int(point["timesteps"])
-            s = evaluate(load_checkpoint(run, step).policy, spec.scenario,
+            s = evaluate(load_checkpoint(run, step).policy, scenario,
                          range(start, start + n), n_envs=spec.eval.n_envs)
             ok = spec.target.met(s.success_rate, s.collision_rate)
             steps_played += int(round(s.length.mean * s.episodes))
@@ -82,5 +86,5 @@ def confirm_target(spec: PretrainSpec, run: Artifact, store: Store) -> Artifact:
         used = SeedRange(PURPOSE, block.start, block.start + n * len(candidates))
         b.extra = {"episode_seeds": {"confirmation": used.as_dict()}, "arm": arm}
 
-    return store.get_or_build("arm_target", target_config(spec, arm), [seed], build,
+    return store.get_or_build("arm_target", target_config(spec, arm, scenario), [seed], build,
                               inputs=[run])
