@@ -27,7 +27,7 @@ from harness.stages.regimes.stage import regime_matrix
 from harness.stages.sizes.stage import size_matrix
 
 REMOTE_NODES = ("expert_run", "dataset", "arm_run", "arm_target", "sized_run", "shift_run",
-                "demo_dataset", "regime_run", "regime_target")
+                "demo_dataset", "regime_run", "regime_target", "sized_target")
 
 
 def _publish(store: Store, name: str, data: bytes):

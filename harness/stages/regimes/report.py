@@ -14,13 +14,15 @@ def _size_rows(artifacts: dict[str, Artifact]) -> list[dict]:
     art = first_of(artifacts, "size_study")
     if art is None:
         return []
+    confirmed = bool(art.manifest["config"].get("confirmed"))
     rows = []
     for r in SizeStudyMetrics.from_json(art.metrics).to_json()["sizes"]:
         rows.append({"regime": f"{r['episodes']} episodes", "axis": "size",
                      "short": f"size {r['episodes']} eps",
                      "label": f"the first {r['episodes']} episodes of the study dataset",
                      "arms": r["arms"], "artifact": art.id, "pays": None,
-                     "dataset_episodes": r["episodes"], "dataset_steps": r["transitions"]})
+                     "dataset_episodes": r["episodes"], "dataset_steps": r["transitions"],
+                     "confirmed": confirmed})
     return rows
 
 

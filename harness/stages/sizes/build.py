@@ -24,17 +24,23 @@ from harness.stages.sizes.records import DemonstrationsNeeded, SizeRow, SizeStud
 
 def summarise_sizes(spec: PretrainSpec, baseline: dict[int, Artifact],
                     sized: dict[int, dict[str, dict[int, Artifact]]],
-                    datasets: dict[int, Artifact], store: Store) -> Artifact:
+                    datasets: dict[int, Artifact], store: Store,
+                    targets: dict | None = None) -> Artifact:
     """The ``size_study`` artefact.
 
     ``baseline[seed]`` is the comparison's baseline run of ``seed``; ``sized[episodes][arm]
     [seed]`` the run of a pre-trained arm on the dataset of that many episodes
-    (``datasets[episodes]``); the largest size's runs are the comparison's own."""
+    (``datasets[episodes]``); the largest size's runs are the comparison's own. With
+    ``targets`` (the same nesting, the baseline's under ``"baseline"`` by seed), T is the
+    confirmed one (issue 24: the statistics of SC-003); else it is read from the periodic
+    evaluations."""
     pretrained = [a.name for a in spec.arms if a.pretrained]
     sizes = sorted(sized)
 
     def build(b: Build) -> None:
-        rows = [_size_row(spec, n, sized[n], baseline, datasets[n], pretrained) for n in sizes]
+        rows = [_size_row(spec, n, sized[n], baseline, datasets[n], pretrained,
+                          targets[n] if targets else None,
+                          targets[ArmName.BASELINE] if targets else None) for n in sizes]
         needed = {arm: _needed(arm, rows) for arm in pretrained}
         beats = {other: [r.episodes for r in rows if _recipe_better(r.recipe_vs[other])]
                  for other in pretrained if other != ArmName.PRETRAINED}
@@ -44,12 +50,19 @@ def summarise_sizes(spec: PretrainSpec, baseline: dict[int, Artifact],
     inputs = [*(datasets[n] for n in sizes), *(baseline[s] for s in sorted(baseline)),
               *(run for n in sizes for arm in pretrained
                 for _, run in sorted(sized[n][arm].items()))]
-    return store.get_or_build("size_study", spec.size_study_config(),
+    if targets:
+        inputs += [*(targets[ArmName.BASELINE][s] for s in sorted(targets[ArmName.BASELINE])),
+                   *(t for n in sizes for arm in pretrained
+                     for _, t in sorted(targets[n][arm].items()))]
+    return store.get_or_build("size_study", {**spec.size_study_config(),
+                                             "confirmed": bool(targets)},
                               list(spec.sizes.seeds), build, inputs=inputs)
 
 
 def _size_row(spec: PretrainSpec, episodes: int, runs: dict[str, dict[int, Artifact]],
-              baseline: dict[int, Artifact], dataset: Artifact, pretrained: list[str]) -> SizeRow:
+              baseline: dict[int, Artifact], dataset: Artifact, pretrained: list[str],
+              targets: dict[str, dict[int, Artifact]] | None = None,
+              base_targets: dict[int, Artifact] | None = None) -> SizeRow:
     seeds = sorted(runs[pretrained[0]])
     for arm in pretrained:
         if sorted(runs[arm]) != seeds:
@@ -59,9 +72,12 @@ def _size_row(spec: PretrainSpec, episodes: int, runs: dict[str, dict[int, Artif
     if missing:
         raise ValueError(f"size {episodes}: no baseline run of seeds {missing}")
     base = [baseline[s] for s in seeds]
-    arms: dict[str, ArmRow] = {ArmName.BASELINE: arm_row(spec, ArmName.BASELINE, base, base)}
+    base_t = [base_targets[s] for s in seeds] if base_targets else None
+    arms: dict[str, ArmRow] = {ArmName.BASELINE: arm_row(spec, ArmName.BASELINE, base, base,
+                                                         base_t, base_t)}
     for arm in pretrained:
-        arms[arm] = arm_row(spec, arm, [runs[arm][s] for s in seeds], base)
+        arms[arm] = arm_row(spec, arm, [runs[arm][s] for s in seeds], base,
+                            [targets[arm][s] for s in seeds] if targets else None, base_t)
     iqm_ci = {name: list(stats.iqm_ci(row.time_to_target, spec.bootstrap)[1:])
               for name, row in arms.items()}
     meets = {arm: _meets_sc003(spec, arms[arm]) for arm in pretrained}

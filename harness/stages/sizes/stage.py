@@ -9,6 +9,7 @@ from harness.stages.dataset.subset import subset_dataset
 from harness.stages.pretraining.build import train_arm
 from harness.stages.sizes.build import summarise_sizes
 from harness.stages.sizes.report import size_section
+from harness.stages.target.build import confirm_target
 
 
 def _pretrained(study) -> list[str]:
@@ -35,17 +36,29 @@ def _train(p, key, dataset):
                      progress=p.reporter(f"{a.name} seed {seed}"))
 
 
+def _target_keys(study) -> list[tuple[str, int, int]]:
+    return size_matrix(study) if study.pretraining.confirmation is not None else []
+
+
+def _confirm(p, _key, run):
+    return confirm_target(p.spec.pretraining, run, p.store)
+
+
 def _study_inputs(study, _key):
     pre = study.pretraining
     full = study.dataset.episodes
+    confirmed = pre.confirmation is not None
+    every = (*_pretrained(study), ArmName.BASELINE)
     return {"sized": {k: Need("sized_run", k) for k in size_matrix(study)},
-            "full": {(a, s): Need("arm_run", (a, s)) for s in pre.seeds
-                     for a in (*_pretrained(study), ArmName.BASELINE)},
+            "full": {(a, s): Need("arm_run", (a, s)) for s in pre.seeds for a in every},
+            "sized_targets": {k: Need("sized_target", k) for k in _target_keys(study)},
+            "full_targets": {(a, s): Need("arm_target", (a, s)) for s in pre.seeds
+                             for a in every} if confirmed else {},
             "subsets": {n: Need("dataset_subset", n) for n in pre.sizes.sizes},
             "full_size": {full: Need("dataset", DatasetName.STUDY)}}
 
 
-def _summarise(p, _key, sized, full, subsets, full_size):
+def _summarise(p, _key, sized, full, sized_targets, full_targets, subsets, full_size):
     pre = p.spec.pretraining
     sz = pre.sizes
     n_full = p.spec.dataset.episodes
@@ -54,7 +67,13 @@ def _summarise(p, _key, sized, full, subsets, full_size):
             for n in sz.sizes}
     runs[n_full] = {a: {s: full[(a, s)] for s in pre.seeds} for a in pretrained}
     baseline = {s: full[(ArmName.BASELINE, s)] for s in pre.seeds}
-    return summarise_sizes(pre, baseline, runs, {**subsets, **full_size}, p.store)
+    targets = None
+    if full_targets:  # T confirmed as the comparison's (the statistics of SC-003)
+        targets = {n: {a: {s: sized_targets[(a, n, s)] for s in sz.seeds} for a in pretrained}
+                   for n in sz.sizes}
+        targets[n_full] = {a: {s: full_targets[(a, s)] for s in pre.seeds} for a in pretrained}
+        targets[ArmName.BASELINE] = {s: full_targets[(ArmName.BASELINE, s)] for s in pre.seeds}
+    return summarise_sizes(pre, baseline, runs, {**subsets, **full_size}, p.store, targets)
 
 
 STAGE = Stage(
@@ -66,6 +85,8 @@ STAGE = Stage(
         Node("sized_run", _train, kind="arm_run", keys=size_matrix,
              inputs=lambda s, k: {"dataset": Need("dataset_subset", k[1])}, param="size_run",
              ids=lambda k: f"{k[0]}-{k[1]}eps-seed{k[2]}", remote=True),
+        Node("sized_target", _confirm, kind="arm_target", keys=_target_keys,
+             inputs=lambda s, k: {"run": Need("sized_run", k)}, remote=True),
         Node("size_study", _summarise,
              keys=lambda s: (None,) if s.pretraining.sizes is not None else (),
              inputs=_study_inputs),
