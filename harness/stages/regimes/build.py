@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 
 from harness.core.store import Artifact, Build, Store
+from harness.metrics import EvalSummary
 from harness.names import ArmName
 from harness.stages.comparison.build import arm_row, recipe_versus
 from harness.stages.comparison.records import ArmRow
@@ -107,8 +108,6 @@ def regime_row(spec: PretrainSpec, regime: Regime, runs: dict[str, list[Artifact
 def _quality(dataset: Artifact) -> DemonstratorQuality:
     """A demonstrator's measured quality beside its recorded episodes' outcomes (both on the
     fine-tuning scenario, on disjoint episodes)."""
-    from harness.metrics import EvalSummary
-
     demo = dataset.manifest["dataset"]["demonstrator"]
     cov = DatasetMetrics.from_json(dataset.metrics).coverage
     outcomes = cov["outcomes"]
