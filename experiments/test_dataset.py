@@ -18,6 +18,7 @@ from harness.stages.expert.build import require_approved
 pytestmark = pytest.mark.stage(2)
 
 
+@pytest.mark.criteria("SC-002")
 def test_dataset_is_valid_and_large_enough(pipeline, criteria):
     ds = pipeline.get("dataset", DatasetName.STUDY)
     minimum = ds.manifest["config"]["min_episodes"]
@@ -31,6 +32,7 @@ def test_dataset_is_valid_and_large_enough(pipeline, criteria):
         artifact=ds.id, detail=report.text() if not report.ok else "")
 
 
+@pytest.mark.criteria("SC-002m")
 def test_dataset_metadata_is_complete(pipeline, criteria):
     ds = pipeline.get("dataset", DatasetName.STUDY)
     meta = ds.manifest["dataset"]
@@ -86,6 +88,7 @@ def test_dataset_alignment_first_observation_is_the_reset_observation(pipeline):
     assert len(obs) == len(act) + 1
 
 
+@pytest.mark.criteria("SC-002r")
 def test_playback_replays_every_episode_exactly(pipeline, criteria):
     insp = pipeline.get("dataset_inspection")
     m = InspectionMetrics.from_json(insp.metrics)

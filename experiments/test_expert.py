@@ -15,6 +15,7 @@ from harness.stages.expert.records import ExpertMetrics, ExpertRunMetrics
 pytestmark = pytest.mark.stage(1)
 
 
+@pytest.mark.criteria("SC-001a")
 def test_expert_seed_converges(pipeline, expert_seed, criteria):
     run = pipeline.get("expert_run", expert_seed)
     cfg = run.manifest["config"]
@@ -40,6 +41,7 @@ def test_expert_seed_converges(pipeline, expert_seed, criteria):
         artifact=run.id)
 
 
+@pytest.mark.criteria("SC-001n", "SC-001b", "SC-001c")
 def test_expert_seed_final_evaluation(pipeline, expert_seed, expert_family, criteria):
     run = pipeline.get("expert_run", expert_seed)
     gate = pipeline.get("expert").manifest["config"]["promotion"]
@@ -70,6 +72,7 @@ def test_expert_hyperparameters_in_effect(pipeline, expert_seed):
             assert got[key] == want, key
 
 
+@pytest.mark.criteria("SC-001")
 def test_expert_promoted(pipeline, criteria):
     expert = pipeline.get("expert")
     gate = expert.manifest["config"]["promotion"]

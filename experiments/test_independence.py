@@ -34,6 +34,7 @@ def _ranges(artifact) -> list[tuple[str, SeedRange]]:
     return [(f"{artifact.id} {role}", SeedRange.from_dict(r)) for role, r in recorded.items()]
 
 
+@pytest.mark.criteria("SC-IND")
 def test_runs_and_purposes_use_disjoint_episode_seeds(study_spec, pipeline, criteria):
     cmp = pipeline.get("comparison")
     shift = [pipeline.get("shift")] if study_spec.shift is not None else []

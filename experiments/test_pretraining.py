@@ -80,6 +80,7 @@ def _join(*parts: str | None) -> str | None:
     return "; ".join(p for p in parts if p) or None
 
 
+@pytest.mark.criteria("SC-003")
 def test_sample_efficiency(pipeline, criteria):
     cmp = pipeline.get("comparison")
     cfg = cmp.manifest["config"]  # every value shown comes from the artefact, not the spec
@@ -119,6 +120,7 @@ def test_sample_efficiency(pipeline, criteria):
         + _power(m, "SC-003")[0])
 
 
+@pytest.mark.criteria("SC-003f")
 def test_no_final_regression(pipeline, criteria):
     cmp = pipeline.get("comparison")
     m = ComparisonMetrics.from_json(cmp.metrics)
@@ -136,6 +138,7 @@ def test_no_final_regression(pipeline, criteria):
                f"per run" + _power(m, "SC-003f")[0])
 
 
+@pytest.mark.criteria("SC-003u")
 def test_no_unlearning(pipeline, pretrain_seed, criteria):
     cmp = pipeline.get("comparison")
     cfg = cmp.manifest["config"]
@@ -154,6 +157,7 @@ def test_no_unlearning(pipeline, pretrain_seed, criteria):
                + _power(m, "SC-003u")[0])
 
 
+@pytest.mark.criteria("SC-003r")
 def test_recipe_versus_naive(pipeline, criteria):
     """The fine-tuning recipe against each ablation, on the largest drop below BC and on T."""
     cmp = pipeline.get("comparison")
@@ -202,6 +206,7 @@ def _shift_deviation(seeds: list[int]) -> str | None:
             f"only, not seed-to-seed")
 
 
+@pytest.mark.criteria("SHIFT")
 def test_distribution_shift(study_spec, pipeline, criteria):
     """SHIFT: the shifted-data arm (demonstrations from other families) against the
     matched-data arm (demonstrations from the fine-tuning scenario) and the baseline, per

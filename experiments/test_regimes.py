@@ -36,6 +36,7 @@ def test_regime_run(pipeline, regime_run, criteria):
         assert kept < untrained, (loss, kept, untrained)
 
 
+@pytest.mark.criteria("SC-024q", "SC-024d")
 def test_demonstrator_quality_is_measured_and_matches_its_recording(study_spec, pipeline,
                                                                      criteria):
     """SC-024q: each demonstrator's measured success (its own evaluation set) and the success
@@ -56,7 +57,7 @@ def test_demonstrator_quality_is_measured_and_matches_its_recording(study_spec, 
         k_rec = outcomes.get("success", 0)
         lo, hi = newcombe_difference(k_rec, n_rec, q["successes"], q["episodes"], level=0.99)
         criteria.holds(
-            f"SC-024q-{d.name}", f"demonstrator {d.name} (epsilon {d.epsilon}): recorded "
+            "SC-024q", f"demonstrator {d.name} (epsilon {d.epsilon}): recorded "
             f"success matches its measured quality", lo <= 0.0 <= hi,
             measured=f"recorded {k_rec}/{n_rec} = {k_rec / n_rec:.3f}; measured "
                      f"{q['success_rate']:.3f} on {q['episodes']} episodes",

@@ -57,6 +57,7 @@ def test_subsets_are_nested_validated_and_name_their_parent(study_spec, pipeline
                 assert np.array_equal(fh[f"episode_{i}"]["actions"][()], parent_actions[i])
 
 
+@pytest.mark.criteria("SC-012u")
 def test_recipe_does_not_unlearn_where_it_first_meets_sc003(study_spec, pipeline, criteria):
     _sizes(study_spec)
     art = pipeline.get("size_study")
@@ -80,6 +81,7 @@ def test_recipe_does_not_unlearn_where_it_first_meets_sc003(study_spec, pipeline
         deviation=cfg["seeds_deviation"])
 
 
+@pytest.mark.criteria("SC-012r")
 def test_demonstrations_needed(study_spec, pipeline, criteria):
     """The smallest size at which each pre-trained arm meets SC-003, in words, with the ratio's
     interval there; and whether the recipe beats naive BC -> PPO at any size."""

@@ -26,6 +26,18 @@ class CriterionFailed(AssertionError):
     """An acceptance criterion is not met (fails its test, gates CI)."""
 
 
+class BlocksDownstream(Exception):  # noqa: N818 (a mixin of errors, not an error itself)
+    """Mixin of the errors that stop every test downstream of a rejected artefact (an expert
+    that failed its gate): such a test is *blocked*, not failed on its own, and the criteria it
+    declares (``@pytest.mark.criteria``) are shown as not run, with the rejection said once."""
+
+    blocker: str = "an upstream artefact was rejected"
+
+
+class UndeclaredCriterion(AssertionError):
+    """A test recorded a criterion its ``@pytest.mark.criteria`` marker does not declare."""
+
+
 @dataclass(frozen=True)
 class Bound:
     """One condition of a criterion: ``value op limit``."""
@@ -65,8 +77,14 @@ class Criterion:
     deviation: str | None = None
     test: str = ""
     not_run: str | None = None
-    """Why the criterion was not evaluated (its experiment was not declared): such a row is
-    neither passed nor failed, and the report shows it as not run."""
+    """Why the criterion was not evaluated (its experiment was not declared, or an upstream
+    artefact was rejected): such a row is neither passed nor failed, and the report shows it as
+    not run."""
+    params: dict = field(default_factory=dict)
+    """The test's parameters (e.g. ``{"expert_seed": 0, "expert_family": "crowd"}``): the report
+    lays the rows of one criterion out as a grid over them."""
+    blocked: str | None = None
+    """What upstream rejection kept the criterion from being evaluated (``not_run`` too)."""
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -101,6 +119,17 @@ class Criteria:
     """Called with the id of every artefact the test cites (the report indexes them)."""
     test: str = ""
     rows: list[Criterion] = field(default_factory=list)
+    params: dict = field(default_factory=dict)
+    """The test's parameters, copied onto each row."""
+    declared: tuple[str, ...] | None = None
+    """The ids the test's ``criteria`` marker declares (None: no marker, nothing checked). A
+    blocked test's declared criteria are shown as not run, so a test records only those."""
+
+    def _check(self, cid: str) -> None:
+        if self.declared is not None and cid not in self.declared:
+            raise UndeclaredCriterion(
+                f"{self.test} records criterion {cid}, which its @pytest.mark.criteria marker "
+                f"does not declare (declared: {', '.join(self.declared) or 'none'})")
 
     def artifact(self, artifact_id: str) -> None:
         """Cite an artefact without a criterion (the report indexes it and its inputs)."""
@@ -142,8 +171,10 @@ class Criteria:
         """Record that criterion ``cid`` was not evaluated, and why (e.g. the spec declares no
         distribution-shift experiment); ``deviation`` when not running it departs from the study
         as declared (a profile removed it). The caller then skips its test."""
+        self._check(cid)
         row = Criterion(id=cid, name=name, passed=False, measured="not run", threshold="",
-                        detail=reason, test=self.test, not_run=reason, deviation=deviation)
+                        detail=reason, test=self.test, not_run=reason, deviation=deviation,
+                        params=self.params)
         self.rows.append(row)
         self.sink(row)
         return row
@@ -154,9 +185,10 @@ class Criteria:
         """A criterion whose pass/fail is not a comparison of numbers (e.g. a count of named
         problems that must be zero, with the problems in ``detail``)."""
         __tracebackhide__ = True
+        self._check(cid)
         row = Criterion(id=cid, name=name, passed=bool(passed), measured=measured,
                         threshold=threshold, interval=interval, artifact=artifact,
-                        detail=detail, deviation=deviation, test=self.test)
+                        detail=detail, deviation=deviation, test=self.test, params=self.params)
         if artifact:
             self.cite(artifact)
         self.rows.append(row)
@@ -164,3 +196,26 @@ class Criteria:
         if not row.passed:
             raise CriterionFailed(row.message())
         return row
+
+
+def blocked_rows(test: str, declared: Sequence[str], params: dict,
+                 error: BlocksDownstream) -> list[Criterion]:
+    """The rows of a blocked test's declared criteria: not run, blocked by ``error``."""
+    reason = f"blocked: {error.blocker}"
+    return [Criterion(id=cid, name=f"not evaluated: {error.blocker}", passed=False,
+                      measured="blocked",
+                      threshold="", detail=reason, test=test, not_run=reason, params=params,
+                      blocked=error.blocker) for cid in declared]
+
+
+def scalar_params(params: dict) -> dict:
+    """A test's parameters that travel in a report: scalars (str, int, float, bool) and tuples
+    of them (a node's key, e.g. an arm run's ``(arm, seed)``, as a list)."""
+    scalar = (str, int, float, bool)
+    out: dict = {}
+    for k, v in params.items():
+        if isinstance(v, scalar):
+            out[k] = v
+        elif isinstance(v, tuple) and all(isinstance(x, scalar) for x in v):
+            out[k] = list(v)
+    return out

@@ -5,7 +5,16 @@ import math
 
 import pytest
 
-from harness.criteria import Bound, Criteria, Criterion, CriterionFailed
+from harness.criteria import (
+    BlocksDownstream,
+    Bound,
+    Criteria,
+    Criterion,
+    CriterionFailed,
+    UndeclaredCriterion,
+    blocked_rows,
+    scalar_params,
+)
 
 
 def recorder():
@@ -54,9 +63,13 @@ def test_rows_round_trip_through_json():
 
 
 PLUGIN_STUDY = '''
+import pytest
+
+@pytest.mark.criteria("C-1")
 def test_good(criteria):
     criteria.at_least("C-1", "good thing", 0.95, 0.90, artifact=None)
 
+@pytest.mark.criteria("C-2")
 def test_bad(criteria):
     criteria.at_most("C-2", "bad thing", 0.20, 0.10, interval=(0.10, 0.30))
 '''
@@ -76,3 +89,29 @@ def test_plugin_collects_criteria_fails_the_run_and_reports_failures_first(pytes
     assert [c["id"] for c in context["criteria"]] == ["C-2", "C-1"]  # failures first
     assert context["verdict"] is False and (reports / context["study"]["name"] / "report.pdf"
                                             ).stat().st_size > 0
+
+
+def test_a_criterion_its_test_does_not_declare_is_refused_with_both_named():
+    c = Criteria(sink=[].append, test="t::x", declared=("SC-1",))
+    c.at_least("SC-1", "declared", 1.0, 0.5)
+    with pytest.raises(UndeclaredCriterion, match=r"t::x records criterion SC-2, which its "
+                                                  r"@pytest\.mark\.criteria marker does not "
+                                                  r"declare \(declared: SC-1\)"):
+        c.at_least("SC-2", "undeclared", 1.0, 0.5)
+
+
+def test_a_blocked_test_gives_its_declared_criteria_as_blocked_rows_with_its_parameters():
+    class Rejected(BlocksDownstream):
+        blocker = "the expert was not approved"
+
+    rows = blocked_rows("t::x[seed3]", ["SC-3", "SC-3u"], {"seed": 3}, Rejected("no"))
+    assert [r.id for r in rows] == ["SC-3", "SC-3u"]
+    assert all(r.not_run == "blocked: the expert was not approved" and not r.passed
+               and r.blocked == "the expert was not approved" and r.params == {"seed": 3}
+               for r in rows)
+    assert Criterion.from_json(rows[0].to_json()) == rows[0]
+
+
+def test_test_parameters_travel_as_scalars_and_keys_as_lists():
+    assert scalar_params({"seed": 0, "arm_seed": ("pretrained", 2), "obj": object(),
+                          "nested": (1, (2,))}) == {"seed": 0, "arm_seed": ["pretrained", 2]}

@@ -71,10 +71,16 @@ def pipeline(study_spec, store, progress):
 @pytest.fixture
 def criteria(request: pytest.FixtureRequest):
     """One call per acceptance criterion (:class:`harness.criteria.Criteria`): it formats the
-    row, records it (the row reaches the report even when the test then fails) and asserts."""
-    from harness.criteria import Criteria
+    row, records it (the row reaches the report even when the test then fails) and asserts.
+    A test records only the criteria its ``@pytest.mark.criteria(...)`` marker declares (the
+    report shows those as blocked when an upstream artefact is rejected)."""
+    from harness.criteria import Criteria, scalar_params
 
     node = request.node
+    callspec = getattr(node, "callspec", None)
+    marker = node.get_closest_marker("criteria")
     return Criteria(sink=lambda row: node.user_properties.append((CRITERION, row.to_json())),
                     cite=lambda aid: node.user_properties.append((ARTIFACT, aid)),
-                    test=node.nodeid)
+                    test=node.nodeid,
+                    params=scalar_params(callspec.params) if callspec is not None else {},
+                    declared=tuple(marker.args) if marker is not None else ())

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from harness.core import paths
-from harness.plugin.state import ARTIFACT, CRITERION, STORE_FAULT, started
+from harness.plugin.state import ARTIFACT, BLOCKED, CRITERION, STORE_FAULT, started
 
 log = logging.getLogger("harness")
 
@@ -27,10 +27,11 @@ class Results:
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         results = self.results
+        blocked = next((v for k, v in report.user_properties if k == BLOCKED), None)
         for key, value in report.user_properties:
             if key == STORE_FAULT and self.fault is None:
                 self.fault = value
-            if key == CRITERION and report.when == "call":
+            if key == CRITERION and (report.when == "call" or blocked is not None):
                 results["criteria"].append(value)
             elif key == ARTIFACT and value not in results["artifacts"]:
                 results["artifacts"].append(value)
@@ -40,7 +41,7 @@ class Results:
                 message = _short(report)
             results["tests"].append({"nodeid": report.nodeid, "outcome": report.outcome,
                                      "when": report.when, "duration": round(report.duration, 2),
-                                     "message": message})
+                                     "message": message, "blocked": blocked})
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionstart(self, session: pytest.Session) -> None:

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from harness.core import paths
-from harness.plugin.state import STARTED, STORE_FAULT, is_worker, started
+from harness.criteria import BlocksDownstream
+from harness.plugin.state import BLOCKED, CRITERION, STARTED, STORE_FAULT, is_worker, started
 
 log = logging.getLogger("harness")
 
@@ -25,6 +26,8 @@ def pytest_configure(config: pytest.Config) -> None:
     torch.set_num_threads(int(os.environ.get("HARNESS_TORCH_THREADS", "1")))
     config.addinivalue_line("markers", "stage(n): the study file's place in the data flow "
                             "(lower runs first)")
+    config.addinivalue_line("markers", "criteria(*ids): the acceptance criteria a study test "
+                            "records (shown as blocked when an upstream artefact is rejected)")
     config.stash[STARTED] = (config.workerinput["harness_started"] if is_worker(config)
                              else time.time())
     if not is_worker(config):
@@ -93,6 +96,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     carries that fault to the controller, which then writes no report and says why."""
     outcome = yield
     exc = call.excinfo.value if call.excinfo is not None else None
+    if isinstance(exc, BlocksDownstream):
+        _blocked(item, outcome.get_result(), exc)
     if isinstance(exc, OSError) and exc.errno in FAULT_ERRNOS:
         root = Path(item.config.getoption("--artifacts-dir") or paths.artifacts_dir()).resolve()
         name = Path(str(exc.filename or "")).resolve() if exc.filename else None
@@ -101,6 +106,21 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
                 (STORE_FAULT, f"the artefact store {root} refused a write: "
                               f"{exc.strerror} ({errno.errorcode.get(exc.errno, '')}) "
                               f"on {exc.filename}"))
+
+
+def _blocked(item: pytest.Item, report: pytest.TestReport, exc: BlocksDownstream) -> None:
+    """A test stopped by a rejected upstream artefact: the rejection travels once (the report
+    groups the tests it blocked), and the test's declared criteria as rows not run."""
+    from harness.criteria import blocked_rows, scalar_params
+
+    marker = item.get_closest_marker("criteria")
+    declared = list(marker.args) if marker is not None else []
+    callspec = getattr(item, "callspec", None)
+    params = scalar_params(callspec.params) if callspec is not None else {}
+    report.user_properties.append((BLOCKED, {"blocker": exc.blocker, "message": str(exc),
+                                             "criteria": declared}))
+    for row in blocked_rows(item.nodeid, declared, params, exc):
+        report.user_properties.append((CRITERION, row.to_json()))
 
 
 @pytest.hookimpl(optionalhook=True)  # an xdist hook: absent when xdist is not loaded

@@ -9,6 +9,8 @@ CRITERION = "harness_criterion"
 """``user_properties`` key of an acceptance criterion's row (it travels from xdist workers)."""
 ARTIFACT = "harness_artifact"
 """``user_properties`` key of an artefact a test cites."""
+BLOCKED = "harness_blocked"
+"""``user_properties`` key of a test blocked by a rejected upstream artefact (the rejection)."""
 STORE_FAULT = "harness_store_fault"
 """``user_properties`` key of a store fault (the store refused a write)."""
 

@@ -15,6 +15,7 @@ import shutil
 from stable_baselines3 import PPO
 
 from harness.core.store import Artifact, Build, Store, StoreError
+from harness.criteria import BlocksDownstream
 from harness.envs import advice
 from harness.evaluate import evaluate_families
 from harness.metrics import CurvePoint
@@ -24,8 +25,11 @@ from harness.stages.expert.records import ExpertMetrics, ExpertRunMetrics
 from harness.train import ProgressFn, RunSeeds, Target, build_ppo, train_run
 
 
-class ExpertNotApproved(StoreError):
-    """Something downstream asked for an expert that did not pass the promotion gate."""
+class ExpertNotApproved(StoreError, BlocksDownstream):
+    """Something downstream asked for an expert that did not pass the promotion gate: the
+    tests downstream of it are blocked (the report says the rejection once)."""
+
+    blocker = "the expert was not approved"
 
 
 def train_expert_seed(spec: ExpertSpec, seed: int, store: Store,
