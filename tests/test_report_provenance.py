@@ -8,7 +8,7 @@ from harness.core.paths import templates_dir
 from harness.core.store import Artifact, Store
 from harness.metrics import EvalSummary
 from harness.report.render import provenance_flags
-from harness.stages.expert.report import expert_section
+from harness.stages.expert.report import expert_answers, expert_section
 from harness.stats import distribution
 
 
@@ -164,4 +164,9 @@ def test_a_mix_expert_section_shows_the_family_by_seed_gate_and_renders(tmp_path
     assert any("seed 2, family doorway: success 0.810 < 0.90" in d
                for d in section["diagnostics"])
     html = render_html({"expert": section}, "sections/family_gate.html.j2")
-    assert "Per-family gate" in html and "81.0%" in html and "[80.0, 100.0]%" in html
+    assert "Per-family gate" in html and 'src="data:image/png;base64,' in html
+    assert section["family_heatmap"].startswith("data:image/png;base64,")
+    answer = expert_answers(section)[0]  # page one: the worst cell with its interval, and the
+    assert answer["text"].startswith("REJECTED: the expert")  # diagnostics said once, a list
+    assert "lowest success 81.0% [80.0, 100.0] (doorway, seed 2)" in answer["text"], answer
+    assert answer["items"] == section["diagnostics"] and answer["criteria"] == ["SC-001"]

@@ -92,11 +92,14 @@ class Node:
 class Section:
     """A stage's part of the report: ``build(spec, artifacts)`` gives the template's context
     under ``key`` (None: nothing to show), rendered by ``template`` (a file name in the
-    templates folder, or a path to a file in the stage's own folder)."""
+    templates folder, or a path to a file in the stage's own folder). ``answers(context)``
+    gives the stage's lines of the report's first page: each a question the study answers and
+    its answer in one sentence, every number in it read from ``context`` (the artefacts)."""
 
     key: str
     build: Callable[[Any, dict[str, Artifact]], dict | None]
     template: str | Path
+    answers: Callable[[dict], list[dict]] | None = None
 
 
 @dataclass(frozen=True)
@@ -184,6 +187,15 @@ class Graph:
     def report(self, spec: Any, artifacts: dict[str, Artifact]) -> dict[str, dict | None]:
         """Each stage's report section from the artefacts a session referenced."""
         return {s.key: s.build(spec, artifacts) for s in self.sections()}
+
+    def answers(self, sections: dict[str, dict | None]) -> list[dict]:
+        """The first page's answers, stage by stage, from the built sections (a stage with
+        nothing to show gives none)."""
+        out: list[dict] = []
+        for s in self.sections():
+            if s.answers is not None and sections.get(s.key):
+                out.extend(s.answers(sections[s.key]))
+        return out
 
 
 def flatten(inputs: Inputs) -> list[Need]:

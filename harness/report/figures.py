@@ -174,8 +174,10 @@ def bc_losses(curves: dict[int, list[dict]]) -> str:
     return to_data_uri(fig)
 
 
-def arm_curves(curves: dict[str, dict[int, list[dict]]], target: float, budget: int) -> str:
-    """Success vs online steps per arm: mean over seeds, 95% percentile band, seeds faint."""
+def arm_curves(curves: dict[str, dict[int, list[dict]]], target: float, budget: int,
+               marks: dict[str, float] | None = None) -> str:
+    """Success vs online steps per arm: mean over seeds, 95% percentile band, seeds faint;
+    ``marks``: each arm's IQM time to target, a dotted vertical line in its colour."""
     fig, ax = plt.subplots(figsize=(7.2, 3.0))
     for arm, by_seed in curves.items():
         colour = ARM_COLOURS.get(arm, "#333333")
@@ -188,6 +190,9 @@ def arm_curves(curves: dict[str, dict[int, list[dict]]], target: float, budget: 
         ax.fill_between(grid / 1e3, lo, hi, color=colour, alpha=0.2)
         ax.plot(grid / 1e3, ys.mean(axis=0), color=colour, lw=1.8,
                 label=f"{arm} (mean of {len(ys)} seeds)")
+        if marks is not None and arm in marks:
+            ax.axvline(marks[arm] / 1e3, color=colour, ls=":", lw=1.4,
+                       label=f"{arm}: IQM T = {marks[arm]:,.0f}")
     ax.axhline(target, color="k", ls="--", lw=0.8, label=f"target success {target:.2f}")
     ax.set_xlim(0, budget / 1e3)
     ax.set_ylim(-0.02, 1.02)
@@ -201,27 +206,37 @@ def arm_curves(curves: dict[str, dict[int, list[dict]]], target: float, budget: 
 
 
 def time_to_target(arms: dict[str, dict], budget: int) -> str:
-    """Time to target per seed and arm; hollow markers are censored at the budget."""
-    fig, ax = plt.subplots(figsize=(7.2, 2.6))
+    """Time to target per matched seed as paired dots: one column per arm, one grey line per
+    seed joining its runs; hollow markers are censored at the budget; each arm's IQM a bar."""
     names = list(arms)
-    width = 0.8 / len(names)
+    seeds = arms[names[0]]["seeds"]
+    fig, ax = plt.subplots(figsize=(7.2, 2.8))
+    t = np.array([arms[n]["time_to_target"] for n in names], dtype=float) / 1e3
+    jitter = np.linspace(-0.08, 0.08, len(seeds)) if len(seeds) > 1 else np.zeros(1)
+    for j in range(len(seeds)):
+        ax.plot(np.arange(len(names)) + jitter[j], t[:, j], color="#999999", lw=0.7,
+                alpha=0.7, zorder=1)
     for k, name in enumerate(names):
         row = arms[name]
-        x = np.arange(len(row["seeds"])) + (k - (len(names) - 1) / 2) * width
-        t = np.array(row["time_to_target"]) / 1e3
-        cens = np.array(row["censored"], dtype=bool)
         colour = ARM_COLOURS.get(name, "#333333")
-        ax.bar(x, t, width=width, color=colour, alpha=0.85, label=name)
+        cens = np.array(row["censored"], dtype=bool)
+        ax.scatter(k + jitter[~cens], t[k][~cens], color=colour, s=16, zorder=3)
         if cens.any():
-            ax.scatter(x[cens], t[cens], facecolors="none", edgecolors="k", zorder=3,
-                       label="censored at budget" if k == 0 else None)
-    ax.set_xticks(np.arange(len(arms[names[0]]["seeds"])))
-    ax.set_xticklabels([f"seed {s}" for s in arms[names[0]]["seeds"]], rotation=0, fontsize=6)
+            ax.scatter(k + jitter[cens], t[k][cens], facecolors="none", edgecolors=colour,
+                       s=22, zorder=3, label="censored at the budget" if k == 0 else None)
+        ax.hlines(row["iqm_time"] / 1e3, k - 0.25, k + 0.25, color=colour, lw=2.2, zorder=2)
+        ax.annotate(f"IQM {row['iqm_time'] / 1e3:,.1f}k", (k + 0.27, row["iqm_time"] / 1e3),
+                    fontsize=6, va="center", color=colour)
+    ax.axhline(budget / 1e3, color="k", ls=":", lw=0.8, label="budget")
+    ax.set_xticks(range(len(names)))
+    ax.set_xticklabels(names)
+    ax.set_xlim(-0.5, len(names) - 0.2)
+    ax.set_ylim(-budget / 1e3 * 0.03, budget / 1e3 * 1.05)
     ax.set_ylabel("time to target (thousand steps)")
-    ax.set_ylim(0, budget / 1e3 * 1.05)
     ax.grid(alpha=0.3, axis="y")
-    ax.legend(fontsize=6)
-    ax.set_title(f"Time to target per matched seed (n = {len(arms[names[0]]['seeds'])})")
+    ax.legend(fontsize=6, loc="upper right")
+    ax.set_title(f"Time to target per matched seed (n = {len(seeds)}; a line per seed, "
+                 f"bars: IQM)")
     fig.tight_layout()
     return to_data_uri(fig)
 
@@ -358,5 +373,36 @@ def regime_map(rows: list[dict], ratio_max: float) -> str:
         ax.grid(alpha=0.3, axis="x")
         ax.legend(loc="lower right", fontsize=6)
     fig.suptitle("Where pre-training pays: ratio (left, lower is faster) and final success")
+    fig.tight_layout()
+    return to_data_uri(fig)
+
+
+def family_gate_heatmap(gate: dict, success: float, collision: float) -> str:
+    """The per-family gate as a family x seed heat map: colour = final success, each cell
+    annotated with success and collision; a cell failing the gate is boxed."""
+    seeds, rows = gate["seeds"], gate["rows"]
+    m = np.full((len(rows), len(seeds)), np.nan)
+    fig, ax = plt.subplots(figsize=(7.2, 0.7 + 0.38 * len(rows)))
+    for i, r in enumerate(rows):
+        for j, c in enumerate(r["cells"]):
+            if c is not None:
+                m[i, j] = c["success_rate"]
+    im = ax.imshow(m, cmap="RdYlGn", vmin=0.5, vmax=1.0, aspect="auto")
+    for i, r in enumerate(rows):
+        for j, c in enumerate(r["cells"]):
+            if c is None:
+                ax.text(j, i, "not evaluated", ha="center", va="center", fontsize=6)
+                continue
+            ax.text(j, i, f"{c['success_rate']:.3f} / {c['collision_rate']:.3f}", ha="center",
+                    va="center", fontsize=6.5)
+            if c["success_rate"] < success or c["collision_rate"] > collision:
+                ax.add_patch(plt.Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, ec="k", lw=2))
+    ax.set_xticks(range(len(seeds)))
+    ax.set_xticklabels([f"seed {s}" for s in seeds], fontsize=7)
+    ax.set_yticks(range(len(rows)))
+    ax.set_yticklabels([r["family"] for r in rows], fontsize=7)
+    fig.colorbar(im, ax=ax, label="final success", fraction=0.03)
+    ax.set_title(f"Per-family gate: final success / collision per (family, seed); boxed: "
+                 f"outside success >= {success}, collision <= {collision}")
     fig.tight_layout()
     return to_data_uri(fig)

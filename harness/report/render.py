@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import re
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,7 +15,12 @@ import jinja2
 from harness.core.graph import Graph
 from harness.core.paths import templates_dir
 from harness.core.store import Artifact, Store, StoreError, environment_versions, git_state
+from harness.criteria import CriterionFailed
 from harness.pipeline import GRAPH
+from harness.report.answers import resolve
+
+CRITERION_FAILED = f"{CriterionFailed.__module__}.{CriterionFailed.__name__}"
+"""How a test that failed on an acceptance criterion's assertion starts its message."""
 
 LOADERS = {
     "expert": ("from harness.api import load_policy",
@@ -65,7 +71,29 @@ def render_html(context: dict, template: str = "report.html.j2", graph: Graph = 
     env.filters["num"] = lambda v: "n/a" if v is None else f"{v:,}"
     env.filters["ci"] = lambda v: "n/a" if not v else f"[{100 * v[0]:.1f}, {100 * v[1]:.1f}]%"
     css = (templates_dir() / "report.css").read_text()
-    return env.get_template(template).render(css=css, **context)
+    return with_contents(env.get_template(template).render(css=css, **context))
+
+
+H2 = re.compile(r"<h2(?P<attrs>[^>]*)>(?P<title>.*?)</h2>", re.S)
+TOC_MARK = "<!-- contents -->"
+
+
+def with_contents(html: str) -> str:
+    """Every ``<h2>`` gets an anchor, and the table of contents (in place of ``TOC_MARK``)
+    links to each, with its page number in the PDF: a new stage's section joins it by having
+    a heading, nothing else."""
+    entries: list[tuple[str, str, bool]] = []
+
+    def anchor(m: re.Match) -> str:
+        attrs, title = m["attrs"], m["title"]
+        ident = f"s{len(entries) + 1}"
+        entries.append((ident, re.sub(r"<[^>]+>", "", title).strip(), "appendix" in attrs))
+        return f'<h2 id="{ident}"{attrs}>{title}</h2>'
+
+    html = H2.sub(anchor, html)
+    items = "".join(f'<li{" class=appendix" if appendix else ""}><a class="toc" '
+                    f'href="#{ident}">{title}</a></li>' for ident, title, appendix in entries)
+    return html.replace(TOC_MARK, f'<nav class="toc"><h3>Contents</h3><ol>{items}</ol></nav>', 1)
 
 
 def _write_pdf(html: str, path: Path) -> None:
@@ -90,10 +118,13 @@ def build_context(study, results: dict, store: Store, started: float, exitstatus
     criteria = sorted((provenance_flags(c, artifacts, git) for c in results["criteria"]),
                       key=lambda c: (c["passed"] or bool(c.get("not_run")), c["id"], c["test"]))
     tests = sorted(results["tests"], key=lambda t: (t["outcome"] == "passed", t["nodeid"]))
-    failed_tests = [t for t in tests if t["outcome"] == "failed"]
+    blocked = blocked_groups(tests)
+    failed_tests = [{**t, "criterion_failed": t["message"].startswith(CRITERION_FAILED)}
+                    for t in tests if t["outcome"] == "failed" and not t.get("blocked")]
     decided = [c for c in criteria if not c.get("not_run")]
     verdict = (exitstatus == 0 and all(c["passed"] for c in decided) and not failed_tests
-               and bool(decided))
+               and not blocked and bool(decided))
+    sections = graph.report(study, artifacts)
     return {
         "title": f"Study report: {study.name}",
         "study": {"name": study.name, "profile": study.profile, "file": study.file,
@@ -102,13 +133,23 @@ def build_context(study, results: dict, store: Store, started: float, exitstatus
         "duration_min": round((time.time() - started) / 60.0, 1),
         "exitstatus": exitstatus,
         "verdict": verdict,
+        "answers": resolve(graph.answers(sections), criteria),
+        "deviations": deviations(criteria, study),
+        "not_run": [c for c in criteria if c.get("not_run") and not c.get("blocked")],
+        "groups": criteria_groups(criteria),
         "criteria": criteria,
+        "counts": {"passed": sum(1 for c in decided if c["passed"]),
+                   "failed": sum(1 for c in decided if not c["passed"]),
+                   "blocked": sum(1 for c in criteria if c.get("blocked")),
+                   "not_run": sum(1 for c in criteria if c.get("not_run")
+                                  and not c.get("blocked"))},
         "tests": tests,
         "failed_tests": failed_tests,
+        "blocked": blocked,
         "provenance": {"git": git, "environment": environment_versions(),
                        "node": platform.node(), "artifacts_root": str(store.root)},
         "environment": environment_section(study),
-        **graph.report(study, artifacts),
+        **sections,
         "sections": [str(s.template) for s in graph.sections()],
         "shift_declared": study.shift is not None,
         "shift_deviation": study.shift_deviation,
@@ -116,6 +157,99 @@ def build_context(study, results: dict, store: Store, started: float, exitstatus
         "index": artifact_index(artifacts),
         "missing": missing,
     }
+
+
+def blocked_groups(tests: list[dict]) -> list[dict]:
+    """The tests a rejected upstream artefact blocked, grouped by the rejection: the report
+    says each rejection once, with the tests and the criteria it kept from being evaluated."""
+    groups: dict[tuple[str, str], dict] = {}
+    for t in tests:
+        b = t.get("blocked")
+        if not b:
+            continue
+        g = groups.setdefault((b["blocker"], b["message"]),
+                              {"blocker": b["blocker"], "message": b["message"], "tests": [],
+                               "criteria": []})
+        g["tests"].append(t["nodeid"])
+        g["criteria"] += [c for c in b["criteria"] if c not in g["criteria"]]
+    return list(groups.values())
+
+
+def deviations(criteria: list[dict], study) -> list[dict]:
+    """Every declared deviation once, with the criteria it concerns (the rows carry them)."""
+    out: dict[str, list[str]] = {}
+    for c in criteria:
+        if c.get("deviation"):
+            ids = out.setdefault(c["deviation"], [])
+            if c["id"] not in ids:
+                ids.append(c["id"])
+    if study.shift_deviation and study.shift_deviation not in out:
+        out[study.shift_deviation] = ["SHIFT"]
+    return [{"text": text, "criteria": ids} for text, ids in out.items()]
+
+
+def criteria_groups(criteria: list[dict]) -> list[dict]:
+    """The criteria the way a reader thinks: a criterion recorded by many parametrised tests
+    (per seed, per (seed, family), per (arm, seed)) as one grid, its rows the non-seed
+    parameters and its columns the seeds; a criterion recorded once as a row. Groups with a
+    failure come first; the full row-per-criterion table stays in the appendix."""
+    by_id: dict[str, list[dict]] = {}
+    for c in criteria:
+        by_id.setdefault(c["id"], []).append(c)
+    groups = []
+    for cid, rows in by_id.items():
+        failed = any(not r["passed"] and not r.get("not_run") for r in rows)
+        blocked = any(r.get("blocked") for r in rows)
+        grid = _grid(rows) if len(rows) > 1 else None
+        groups.append({"id": cid, "name": _common_name(rows), "rows": rows, "grid": grid,
+                       "failed": failed, "blocked": blocked,
+                       "passed": sum(1 for r in rows if r["passed"]),
+                       "deviations": sorted({r["deviation"] for r in rows if r.get("deviation")}),
+                       "flags": sorted({f for r in rows for f in r.get("flags", [])})})
+    return sorted(groups, key=lambda g: (not g["failed"], not g["blocked"], g["id"]))
+
+
+def _coordinates(params: dict) -> list:
+    out: list = []
+    for value in params.values():
+        out.extend(value if isinstance(value, list) else [value])
+    return out
+
+
+def _grid(rows: list[dict]) -> dict | None:
+    """Rows x seed columns, when every row has parameters of the same shape (None otherwise)."""
+    coords = [_coordinates(r.get("params") or {}) for r in rows]
+    if not coords[0] or len({len(c) for c in coords}) != 1:
+        return None
+    ints = [i for i, v in enumerate(coords[0]) if isinstance(v, int) and not isinstance(v, bool)]
+    col = ints[-1] if ints else len(coords[0]) - 1
+    cells: dict[tuple[str, object], dict] = {}
+    row_labels: list[str] = []
+    col_labels: list = []
+    for r, c in zip(rows, coords, strict=True):
+        label = " · ".join(str(v) for i, v in enumerate(c) if i != col) or r["id"]
+        if label not in row_labels:
+            row_labels.append(label)
+        if c[col] not in col_labels:
+            col_labels.append(c[col])
+        cells[(label, c[col])] = r
+    try:
+        col_labels.sort()
+    except TypeError:
+        pass
+    return {"column": "seed" if ints else "", "columns": col_labels,
+            "rows": [{"label": label, "cells": [cells.get((label, k)) for k in col_labels]}
+                     for label in row_labels]}
+
+
+def _common_name(rows: list[dict]) -> str:
+    """What a criterion's rows say in common (the first row's name when they differ)."""
+    names = [r["name"] for r in rows]
+    if len(set(names)) == 1:
+        return names[0]
+    words = [n.split() for n in names]
+    common = [w for w in words[0] if all(w in other for other in words[1:])]
+    return " ".join(common) if len(common) >= 3 else names[0]
 
 
 def provenance_flags(criterion: dict, artifacts: dict[str, Artifact], git: dict) -> dict:

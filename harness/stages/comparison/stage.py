@@ -6,7 +6,7 @@ from __future__ import annotations
 from harness.core.graph import Need, Node, Section, Stage
 from harness.names import DatasetName
 from harness.stages.comparison.build import summarise
-from harness.stages.comparison.report import pretraining_section
+from harness.stages.comparison.report import pretraining_answers, pretraining_section
 from harness.stages.expert.build import require_approved
 from harness.stages.target.stage import target_keys
 
@@ -30,5 +30,6 @@ def _summarise(p, _key, runs, targets, dataset, expert):
 STAGE = Stage(
     "comparison",
     nodes=(Node("comparison", _summarise, inputs=_inputs),),
-    section=Section("pretraining", pretraining_section, "sections/comparison.html.j2"),
+    section=Section("pretraining", pretraining_section, "sections/comparison.html.j2",
+                    pretraining_answers),
 )

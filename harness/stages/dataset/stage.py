@@ -10,7 +10,7 @@ from harness.names import DatasetName
 from harness.stages.dataset.build import record_dataset
 from harness.stages.dataset.config import DatasetSpec
 from harness.stages.dataset.inspect import inspect_dataset
-from harness.stages.dataset.report import dataset_section
+from harness.stages.dataset.report import dataset_answers, dataset_section
 from harness.stages.expert.build import require_approved
 
 
@@ -54,5 +54,6 @@ STAGE = Stage(
         Node("dataset_inspection", _inspect,
              inputs=lambda s, _k: {"dataset": Need("dataset", DatasetName.STUDY)}),
     ),
-    section=Section("dataset", dataset_section, "sections/dataset.html.j2"),
+    section=Section("dataset", dataset_section, "sections/dataset.html.j2",
+                    dataset_answers),
 )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from harness.core.store import Artifact
-from harness.report import figures
+from harness.report import answers, figures
 from harness.report.lookup import first_of
 from harness.stages.expert.records import ExpertMetrics, ExpertRunMetrics
 
@@ -47,6 +47,9 @@ def expert_section(study, artifacts: dict[str, Artifact]) -> dict | None:
             "chosen_seed": expert.manifest.get("chosen_seed"),
             "per_family": per_family, "families": families,
             "family_gate": family_gate(decision, families) if per_family else None,
+            "family_heatmap": figures.family_gate_heatmap(
+                family_gate(decision, families), gate["success"], gate["collision"])
+            if per_family else None,
             "family_figure": figures.family_curves(
                 curves, conv.get("success", gate["success"]),
                 conv.get("collision", gate["collision"]), families,
@@ -69,3 +72,44 @@ def family_gate(decision: dict, families: list[str]) -> dict:
         row["passed"] = all(c is not None and c["passed"] for c in row["cells"])
         rows.append(row)
     return {"seeds": seeds, "rows": rows}
+
+
+def expert_answers(ex: dict) -> list[dict]:
+    """Page one: is the expert approved, and by how much it clears (or misses) the gate: the
+    worst (seed, family) cell's success and collision with their intervals; a rejected expert's
+    diagnostics as a list (said once: every test downstream is blocked by it)."""
+    gate = ex["gate"]
+    if ex["per_family"] and ex["family_gate"]:
+        cells = [{**c, "where": f"{r['family']}, seed {s}"}
+                 for r in ex["family_gate"]["rows"]
+                 for s, c in zip(ex["family_gate"]["seeds"], r["cells"], strict=True)
+                 if c is not None]
+        cells = [{**c, "success": c["success_rate"], "collision": c["collision_rate"]}
+                 for c in cells]
+        unit = "(seed, family) cell"
+    else:
+        cells = [{**r, "where": f"seed {r['seed']}"} for r in ex["rows"]]
+        unit = "seed"
+    gate_text = (f"success >= {gate['success']:.2f} and collision <= {gate['collision']:.2f} on "
+                 f"{gate['final_episodes']} final-evaluation episodes "
+                 f"{'of each family ' if ex['per_family'] else ''}per seed")
+    worst = []
+    if cells:
+        low = min(cells, key=lambda c: c["success"])
+        high = max(cells, key=lambda c: c["collision"])
+        worst = [f"lowest success {answers.rate(low['success'], low['success_ci'])} "
+                 f"({low['where']})",
+                 f"highest collision {answers.rate(high['collision'], high['collision_ci'])} "
+                 f"({high['where']})"]
+    seeds = len(ex["rows"])
+    if ex["status"] == "approved":
+        passed = sum(1 for r in ex["rows"] if r["passed"])
+        text = (f"Approved: {answers.of(passed, seeds)} seeds pass the gate ({gate_text}) on "
+                f"'{ex['scenario']}'; worst {unit}: " + "; ".join(worst) + ".")
+        return [answers.answer("Expert", text, criteria=["SC-001"], artifact=ex["id"])]
+    status = "" if ex["status"] == "rejected" else f" ({ex['status']})"
+    text = (f"REJECTED{status}: the expert on '{ex['scenario']}' does not pass the gate "
+            f"({gate_text})" + ("; worst " + unit + ": " + "; ".join(worst) if worst else "")
+            + ". Nothing downstream was built from it; its diagnostics:")
+    return [answers.answer("Expert", text, criteria=["SC-001"], items=ex["diagnostics"],
+                           artifact=ex["id"])]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from harness.core.graph import Need, Node, Section, Stage
 from harness.stages.expert.build import promote, train_expert_seed
-from harness.stages.expert.report import expert_section
+from harness.stages.expert.report import expert_answers, expert_section
 
 
 def _run(p, seed: int):
@@ -25,5 +25,5 @@ STAGE = Stage(
              inputs=lambda s, _k: {"runs": [Need("expert_run", x) for x in s.expert.seeds]}),
     ),
     params={"expert_family": lambda s: [(f, f) for f in s.expert.family_names]},
-    section=Section("expert", expert_section, "sections/expert.html.j2"),
+    section=Section("expert", expert_section, "sections/expert.html.j2", expert_answers),
 )

@@ -4,7 +4,7 @@ pays, the size study's rows beside the regimes' (issue 24)."""
 from __future__ import annotations
 
 from harness.core.store import Artifact
-from harness.report import figures
+from harness.report import answers, figures
 from harness.report.lookup import first_of
 from harness.stages.regimes.records import RegimeMapMetrics
 from harness.stages.sizes.records import SizeStudyMetrics
@@ -44,3 +44,21 @@ def regimes_section(study, artifacts: dict[str, Artifact]) -> dict | None:
             "demonstrators": m["demonstrators"],
             "expert_training_steps": m["expert_training_steps"], "ratio_max": ratio_max,
             "figure": figures.regime_map(rows + sizes, ratio_max)}
+
+
+def regimes_answers(rg: dict) -> list[dict]:
+    """Page one: where pre-training pays, one sentence per regime (computed from its numbers
+    when the regime map was built)."""
+    items = []
+    for r in rg["rows"]:
+        q = (r.get("demonstrator") or {}).get("quality")
+        what = (f"demonstrator {r['regime']} (success "
+                f"{answers.rate(q['success_rate'], q['success_ci'])}, "
+                f"{r['dataset_episodes']} episodes)" if q else
+                f"new task '{r['scenario']}' ({r['dataset_episodes']} episodes of the expert's "
+                f"own mix)")
+        items.append(f"{what}: {r['pays']}")
+    text = (f"Where pre-training pays, over {len(rg['rows'])} declared regime(s) where "
+            f"fine-tuning has to do the work:")
+    return [answers.answer("Regime map", text, criteria=["SC-024q", "SC-024d"], items=items,
+                           artifact=rg["id"])]

@@ -10,7 +10,7 @@ from harness.stages.expert.build import require_approved
 from harness.stages.pretraining.build import train_arm
 from harness.stages.regimes.build import summarise_regimes
 from harness.stages.regimes.config import QUALITY, demonstrator_dataset
-from harness.stages.regimes.report import regimes_section
+from harness.stages.regimes.report import regimes_answers, regimes_section
 from harness.stages.target.build import confirm_target
 
 
@@ -113,5 +113,6 @@ STAGE = Stage(
         Node("regime_map", _summarise,
              keys=lambda s: (None,) if s.regimes is not None else (), inputs=_map_inputs),
     ),
-    section=Section("regimes", regimes_section, "sections/regimes.html.j2"),
+    section=Section("regimes", regimes_section, "sections/regimes.html.j2",
+                    regimes_answers),
 )

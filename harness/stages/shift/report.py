@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from harness.core.store import Artifact
 from harness.names import ArmName
-from harness.report import figures
+from harness.report import answers, figures
 from harness.report.lookup import first_of
 from harness.stages.shift.records import ShiftMetrics
 
@@ -31,3 +31,26 @@ def shift_section(study, artifacts: dict[str, Artifact]) -> dict | None:
     return {"id": sh.id, "status": sh.status, **m, "families": families,
             "arm_names": SHIFT_ARMS,
             "figure": figures.shift_heatmap(success, flagged, len(m["seeds"]))}
+
+
+def shift_answers(sh: dict) -> list[dict]:
+    """Page one: does fine-tuning on data from other scenarios regress on the fine-tuning
+    scenario's families; the worst difference against the matched-data arm either way."""
+    diffs = [d for d in sh["differences"] if d["stage"] == "fine-tuned"
+             and d["reference"] == ArmName.MATCHED]
+    worst = min(diffs, key=lambda d: d["difference"]) if diffs else None
+    where = ""
+    if worst is not None:
+        where = (f"; the largest fall against the matched-data arm: '{worst['family']}' "
+                 f"{answers.rate(worst['success'])} vs {answers.rate(worst['reference_success'])},"
+                 f" difference {answers.signed(worst['difference'], worst['ci'])} "
+                 f"({worst['verdict']})")
+    if sh["regressions"]:
+        fams = ", ".join(f"'{r['family']}'" for r in sh["regressions"])
+        text = (f"Regression: the shifted-data arm falls below the matched-data arm by more than "
+                f"the margin ({sh['margin']}) on {fams}{where}.")
+    else:
+        text = (f"No regression beyond the margin ({sh['margin']}) on any of "
+                f"{len(sh['families'])} families ({len(sh['seeds'])} seed(s), "
+                f"{sh['episodes']} episodes per family){where}.")
+    return [answers.answer("Distribution shift", text, criteria=["SHIFT"], artifact=sh["id"])]

@@ -7,7 +7,7 @@ from __future__ import annotations
 from harness.core.graph import Need, Node, Section, Stage
 from harness.names import ArmName, DatasetName
 from harness.stages.shift.build import shift_matrix, shift_run
-from harness.stages.shift.report import shift_section
+from harness.stages.shift.report import shift_answers, shift_section
 
 
 def shift_keys(study) -> list[tuple[str, int]]:
@@ -44,5 +44,6 @@ STAGE = Stage(
         Node("shift", _matrix, keys=lambda s: (None,) if s.shift is not None else (),
              inputs=_matrix_inputs),
     ),
-    section=Section("shift", shift_section, "sections/shift.html.j2"),
+    section=Section("shift", shift_section, "sections/shift.html.j2",
+                    shift_answers),
 )

@@ -8,7 +8,7 @@ from harness.names import ArmName, DatasetName
 from harness.stages.dataset.subset import subset_dataset
 from harness.stages.pretraining.build import train_arm
 from harness.stages.sizes.build import summarise_sizes
-from harness.stages.sizes.report import size_section
+from harness.stages.sizes.report import size_answers, size_section
 from harness.stages.target.build import confirm_target
 
 
@@ -91,5 +91,6 @@ STAGE = Stage(
              keys=lambda s: (None,) if s.pretraining.sizes is not None else (),
              inputs=_study_inputs),
     ),
-    section=Section("sizes", size_section, "sections/sizes.html.j2"),
+    section=Section("sizes", size_section, "sections/sizes.html.j2",
+                    size_answers),
 )
