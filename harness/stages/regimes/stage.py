@@ -11,7 +11,7 @@ from harness.stages.pretraining.build import train_arm
 from harness.stages.regimes.build import summarise_regimes
 from harness.stages.regimes.config import QUALITY, demonstrator_dataset
 from harness.stages.regimes.report import regimes_answers, regimes_section
-from harness.stages.target.build import confirm_target
+from harness.stages.target.stage import target_node
 
 
 def _base(name: str) -> str:
@@ -28,10 +28,6 @@ def regime_matrix(study) -> list[tuple[str, str, int]]:
     if rg is None:
         return []
     return [(r.name, _base(a.name), s) for s in rg.seeds for r in rg.regimes for a in r.arms]
-
-
-def _target_keys(study) -> list[tuple[str, str, int]]:
-    return regime_matrix(study) if study.pretraining.confirmation is not None else []
 
 
 def _record(p, name: str, expert):
@@ -56,16 +52,15 @@ def _train(p, key, dataset=None):
                      scenario=regime.scenario, progress=p.reporter(f"{a.name} seed {seed}"))
 
 
-def _confirm(p, key, run):
-    return confirm_target(p.spec.pretraining, run, p.store,
-                          scenario=p.spec.regimes.regime(key[0]).scenario)
+REGIME_TARGET = target_node("regime_target", "regime_run", regime_matrix,
+                            scenario=lambda spec, key: spec.regimes.regime(key[0]).scenario)
 
 
 def _map_inputs(study, _key):
     rg, pre = study.regimes, study.pretraining
     confirmed = pre.confirmation is not None
     out = {"runs": {k: Need("regime_run", k) for k in regime_matrix(study)},
-           "targets": {k: Need("regime_target", k) for k in _target_keys(study)},
+           "targets": {k: Need("regime_target", k) for k in REGIME_TARGET.keys(study)},
            "comparison_runs": {}, "comparison_targets": {},
            "datasets": {n: Need("demo_dataset", n) for n in demonstrator_keys(study)},
            "study_dataset": Need("dataset", DatasetName.STUDY), "expert": Need("expert")}
@@ -108,8 +103,7 @@ STAGE = Stage(
         Node("regime_run", _train, kind="arm_run", keys=regime_matrix, inputs=_run_inputs,
              param="regime_run", ids=lambda k: f"{k[1]}-{k[0]}-seed{k[2]}", remote=True,
              travels=("checkpoints",)),
-        Node("regime_target", _confirm, kind="arm_target", keys=_target_keys,
-             inputs=lambda s, k: {"run": Need("regime_run", k)}, remote=True),
+        REGIME_TARGET,
         Node("regime_map", _summarise,
              keys=lambda s: (None,) if s.regimes is not None else (), inputs=_map_inputs),
     ),

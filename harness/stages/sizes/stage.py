@@ -9,7 +9,7 @@ from harness.stages.dataset.subset import subset_dataset
 from harness.stages.pretraining.build import train_arm
 from harness.stages.sizes.build import summarise_sizes
 from harness.stages.sizes.report import size_answers, size_section
-from harness.stages.target.build import confirm_target
+from harness.stages.target.stage import target_node
 
 
 def _pretrained(study) -> list[str]:
@@ -36,12 +36,7 @@ def _train(p, key, dataset):
                      progress=p.reporter(f"{a.name} seed {seed}"))
 
 
-def _target_keys(study) -> list[tuple[str, int, int]]:
-    return size_matrix(study) if study.pretraining.confirmation is not None else []
-
-
-def _confirm(p, _key, run):
-    return confirm_target(p.spec.pretraining, run, p.store)
+SIZED_TARGET = target_node("sized_target", "sized_run", size_matrix)
 
 
 def _study_inputs(study, _key):
@@ -51,7 +46,7 @@ def _study_inputs(study, _key):
     every = (*_pretrained(study), ArmName.BASELINE)
     return {"sized": {k: Need("sized_run", k) for k in size_matrix(study)},
             "full": {(a, s): Need("arm_run", (a, s)) for s in pre.seeds for a in every},
-            "sized_targets": {k: Need("sized_target", k) for k in _target_keys(study)},
+            "sized_targets": {k: Need("sized_target", k) for k in SIZED_TARGET.keys(study)},
             "full_targets": {(a, s): Need("arm_target", (a, s)) for s in pre.seeds
                              for a in every} if confirmed else {},
             "subsets": {n: Need("dataset_subset", n) for n in pre.sizes.sizes},
@@ -85,8 +80,7 @@ STAGE = Stage(
         Node("sized_run", _train, kind="arm_run", keys=size_matrix,
              inputs=lambda s, k: {"dataset": Need("dataset_subset", k[1])}, param="size_run",
              ids=lambda k: f"{k[0]}-{k[1]}eps-seed{k[2]}", remote=True),
-        Node("sized_target", _confirm, kind="arm_target", keys=_target_keys,
-             inputs=lambda s, k: {"run": Need("sized_run", k)}, remote=True),
+        SIZED_TARGET,
         Node("size_study", _summarise,
              keys=lambda s: (None,) if s.pretraining.sizes is not None else (),
              inputs=_study_inputs),
