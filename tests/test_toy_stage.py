@@ -68,6 +68,10 @@ def test_the_toy_stage_is_reported_in_its_own_section(tmp_path, study):
     assert context["toy"] == {"id": total.id, "total": total.metrics["total"]}
     html = render_html(context, graph=GRAPH_WITH_TOY)
     assert f"Sum of the squared seeds: <b>{total.metrics['total']}</b>" in html
+    # and its line of page one, in the table of contents' place before it
+    line = f"The squared seeds sum to {total.metrics['total']:,}."
+    assert context["answers"][-1]["text"] == line and context["answers"][-1]["status"] == "info"
+    assert html.index(line) < html.index('<nav class="toc">')
     assert "Toy stage" not in render_html(build_context(study, results, store, time.time(), 0))
 
 

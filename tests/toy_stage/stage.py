@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 from harness.core.graph import Need, Node, Section, Stage
+from harness.report.answers import answer
 from harness.report.lookup import first_of
 
 BUILT: list[tuple[str, object]] = []
@@ -37,6 +38,12 @@ def _section(spec, artifacts):
     return None if total is None else {"id": total.id, "total": total.metrics["total"]}
 
 
+def _answers(section):
+    """Its line of the report's first page, every number from its section."""
+    return [answer("Toy", f"The squared seeds sum to {section['total']:,}.",
+                   artifact=section["id"])]
+
+
 STAGE = Stage(
     "toy",
     nodes=(
@@ -46,5 +53,5 @@ STAGE = Stage(
              inputs=lambda s, _k: {"squares": [Need("toy_square", x)
                                                for x in s.pretraining.seeds]}),
     ),
-    section=Section("toy", _section, Path(__file__).with_name("section.html.j2")),
+    section=Section("toy", _section, Path(__file__).with_name("section.html.j2"), _answers),
 )
