@@ -243,13 +243,19 @@ def _grid(rows: list[dict]) -> dict | None:
 
 
 def _common_name(rows: list[dict]) -> str:
-    """What a criterion's rows say in common (the first row's name when they differ)."""
-    names = [r["name"] for r in rows]
-    if len(set(names)) == 1:
-        return names[0]
-    words = [n.split() for n in names]
-    common = [w for w in words[0] if all(w in other for other in words[1:])]
-    return " ".join(common) if len(common) >= 3 else names[0]
+    """What a criterion's rows say in common: each name without its test's parameter values
+    ("expert seed 0 on doorway: final success" -> "expert: final success"); the first row's
+    name when they still differ."""
+    names = []
+    for r in rows:
+        name = r["name"]
+        for v in _coordinates(r.get("params") or {}):
+            value = re.escape(str(v))
+            name = re.sub(rf"\b(?:seed|on|at|arm)?\s*{value}\b", "", name)
+        name = re.sub(r"\s+", " ", name)
+        name = re.sub(r"\s*,?\s*:", ":", name).strip(" ,")
+        names.append(name)
+    return names[0] if len(set(names)) == 1 else rows[0]["name"]
 
 
 def provenance_flags(criterion: dict, artifacts: dict[str, Artifact], git: dict) -> dict:

@@ -104,8 +104,9 @@ def expert_answers(ex: dict) -> list[dict]:
     seeds = len(ex["rows"])
     if ex["status"] == "approved":
         passed = sum(1 for r in ex["rows"] if r["passed"])
+        where = f"the mix '{ex['scenario']}'" if ex["per_family"] else f"'{ex['scenario']}'"
         text = (f"Approved: {answers.of(passed, seeds)} seeds pass the gate ({gate_text}) on "
-                f"'{ex['scenario']}'; worst {unit}: " + "; ".join(worst) + ".")
+                f"{where}; worst {unit}: " + "; ".join(worst) + ".")
         return [answers.answer("Expert", text, criteria=["SC-001"], artifact=ex["id"])]
     status = "" if ex["status"] == "rejected" else f" ({ex['status']})"
     text = (f"REJECTED{status}: the expert on '{ex['scenario']}' does not pass the gate "
