@@ -1,7 +1,11 @@
 """Command line for audits: ``python -m harness <command>`` (also installed as ``harness``).
 
-    harness list [--kind expert]          every published artefact: id, status, created, path
-    harness show <id>                     its manifest (JSON)
+    harness list [--kind expert] [--json] every published artefact as a table: id, kind, status,
+                                          its kind's headline number, created, built by which
+                                          commit (--json: the manifests)
+    harness show <id> [--json]            a readable summary: status, key metrics with their
+                                          intervals, config, seeds, inputs, files verified
+                                          (--json: the raw manifest)
     harness verify <id> | --all           re-hash every file against its manifest, check the
                                           manifest's seal and each input's manifest hash;
                                           exit 1 with the list of differences
@@ -25,6 +29,7 @@ from pathlib import Path
 
 from harness.api import open_store
 from harness.core.store import MANIFEST, Artifact, Store, StoreError
+from harness.report.headline import headline, key_metrics
 from harness.spec.errors import SpecError
 
 
@@ -60,8 +65,10 @@ def parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
     p_list = sub.add_parser("list", help="list published artefacts")
     p_list.add_argument("--kind", default=None)
-    p_show = sub.add_parser("show", help="print an artefact's manifest")
+    p_list.add_argument("--json", action="store_true", help="the manifests, as JSON")
+    p_show = sub.add_parser("show", help="summarise an artefact")
     p_show.add_argument("id")
+    p_show.add_argument("--json", action="store_true", help="the raw manifest, as JSON")
     p_ver = sub.add_parser("verify", help="re-hash artefacts against their manifests")
     target = p_ver.add_mutually_exclusive_group(required=True)
     target.add_argument("id", nargs="?", default=None)
@@ -97,10 +104,23 @@ def run(store: Store, args: argparse.Namespace) -> int:
     from harness.stages.dataset.playback import PlaybackError
 
     if args.command == "list":
-        for art in store.list(args.kind):
-            print(f"{art.id:40s} {art.status:14s} {art.manifest['created']:30s} {art.path}")
+        arts = store.list(args.kind)
+        if args.json:
+            print(json.dumps([a.manifest for a in arts], indent=2))
+        elif not arts:
+            print(f"no published artefact{' of kind ' + args.kind if args.kind else ''} in "
+                  f"{store.root}")
+        else:
+            print(table(["id", "kind", "status", "headline", "created (UTC)", "commit"],
+                        [[a.id, a.kind, a.status, headline(a.manifest),
+                          _minute(a.manifest.get("created")), _commit(a.manifest)]
+                         for a in arts]))
     elif args.command == "show":
-        print(json.dumps(store.find(args.id, verify=False).manifest, indent=2))
+        art = store.find(args.id, verify=False)
+        if args.json:
+            print(json.dumps(art.manifest, indent=2))
+        else:
+            print(summary(store, art))
     elif args.command == "verify":
         return verify(store, None if args.all else args.id)
     elif args.command == "evaluate":
@@ -122,6 +142,63 @@ def run(store: Store, args: argparse.Namespace) -> int:
 
         print(json.dumps(analyse(dataset_folder(store, args.dataset)[0]), indent=2))
     return 0
+
+
+def table(header: list[str], rows: list[list[str]], width: int = 48) -> str:
+    """Aligned columns with a header rule; a cell longer than ``width`` is cut with an
+    ellipsis (``show`` prints the whole of it)."""
+    cells = [[c if len(c) <= width else c[:width - 1] + "\u2026" for c in map(str, r)]
+             for r in [header, *rows]]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
+             for r in cells]
+    return "\n".join([lines[0], "  ".join("-" * w for w in widths), *lines[1:]])
+
+
+def _minute(created: str | None) -> str:
+    return (created or "-")[:16].replace("T", " ")
+
+
+def _commit(manifest: dict) -> str:
+    git = manifest.get("git") or {}
+    commit = (git.get("commit") or "-")[:10]
+    return commit + (" (dirty)" if git.get("dirty") else "")
+
+
+def summary(store: Store, art: Artifact) -> str:
+    """What ``harness show`` prints: the artefact at a glance, its files verified."""
+    m = art.manifest
+    rows = [("id", art.id), ("kind", art.kind), ("status", art.status),
+            ("created", f"{_minute(m.get('created'))} UTC"), ("built by", _commit(m)),
+            ("config sha256", (m.get("config_sha256") or "-")[:12]), ("path", str(art.path))]
+    for key in ("scenario", "seeds", "chosen_seed"):
+        if m.get(key) is not None:
+            rows.append((key, ", ".join(map(str, m[key])) if isinstance(m[key], list)
+                         else str(m[key])))
+    out = _block("Artefact", rows)
+    metrics = key_metrics(m)
+    out += "\n\n" + _block("Key metrics", metrics or [("metrics", "none this command reads "
+                                                                "(--json shows them all)")])
+    by_kind: dict[str, list[str]] = {}
+    for ref in m.get("inputs", []):
+        by_kind.setdefault(ref["id"].rsplit("-", 1)[0], []).append(ref["id"])
+    if by_kind:
+        out += "\n\n" + _block("Inputs", [
+            (kind, ", ".join(ids) if len(ids) <= 3 else
+             f"{len(ids)}: {', '.join(ids[:2])}, ... (--json lists every one)")
+            for kind, ids in by_kind.items()])
+    _, diffs = store.verify(art.id)
+    fatal = [d for d in diffs if d.fatal]
+    files = len(m.get("files", {}))
+    verdict = (f"{files} file(s) and the manifest's seal verified: clean" if not fatal else
+               f"{len(fatal)} difference(s) from the manifest:\n" +
+               "\n".join("  DIFFERS  " + d.text() for d in fatal))
+    return out + "\n\nFiles\n  " + verdict
+
+
+def _block(title: str, rows: list[tuple[str, str]]) -> str:
+    width = max(len(k) for k, _ in rows)
+    return title + "\n" + "\n".join(f"  {k.ljust(width)}  {v}" for k, v in rows)
 
 
 def verify(store: Store, artifact_id: str | None) -> int:

@@ -134,9 +134,70 @@ def test_show_prints_a_tampered_manifest_and_verify_names_it(tmp_path, capsys):
     manifest["metrics"]["ratio"] = 0.01
     (tiny.comparison.path / "manifest.json").write_text(json.dumps(manifest))
     code, out, _ = _run(capsys, "--artifacts-dir", str(tiny.store.root), "show",
-                        tiny.comparison.id)
+                        tiny.comparison.id, "--json")
     assert code == 0 and json.loads(out)["metrics"]["ratio"] == 0.01
+    code, out, _ = _run(capsys, "--artifacts-dir", str(tiny.store.root), "show",
+                        tiny.comparison.id)  # the summary says the manifest differs
+    assert code == 0 and "difference(s) from the manifest" in out and "manifest.json" in out
     code, out, _ = _run(capsys, "--artifacts-dir", str(tiny.store.root), "verify",
                         tiny.comparison.id)
     assert code == 1 and "manifest.json: content differs" in out
     assert Store(tiny.store.root).list()  # the store is untouched by the audit
+
+
+def test_list_is_a_table_with_each_kinds_headline(tiny, capsys):
+    code, out, _ = _run(capsys, "--artifacts-dir", str(tiny.store.root), "list")
+    lines = out.splitlines()
+    assert code == 0 and lines[0].split() == ["id", "kind", "status", "headline", "created",
+                                              "(UTC)", "commit"]
+    assert set(lines[1]) <= {"-", " "}
+    arts = tiny.store.list()
+    assert len(lines) == 2 + len(arts)
+    row = next(ln for ln in lines if ln.startswith(tiny.dataset.id))
+    episodes = tiny.dataset.manifest["metrics"]["episodes"]
+    assert f"episodes {episodes:,}" in row and tiny.dataset.manifest["created"][:10] in row
+    assert tiny.dataset.manifest["git"]["commit"][:10] in row
+
+
+def test_list_json_gives_the_manifests_and_an_empty_store_says_so(tiny, capsys, tmp_path):
+    code, out, _ = _run(capsys, "--artifacts-dir", str(tiny.store.root), "list", "--json")
+    assert code == 0 and json.loads(out) == [a.manifest for a in tiny.store.list()]
+    empty = Store(tmp_path / "empty")
+    empty.check_writable()
+    code, out, _ = _run(capsys, "--artifacts-dir", str(empty.root), "list", "--kind", "expert")
+    assert code == 0 and out.strip() == f"no published artefact of kind expert in {empty.root}"
+
+
+def test_show_summarises_metrics_with_intervals_and_verifies_the_files(tiny, capsys):
+    code, out, _ = _run(capsys, "--artifacts-dir", str(tiny.store.root), "show",
+                        tiny.expert.id)
+    assert code == 0 and "Key metrics" in out and f"id             {tiny.expert.id}" in out
+    final = tiny.expert.manifest["metrics"]
+    assert "seeds passing" in out or final == {}, out
+    assert "file(s) and the manifest's seal verified: clean" in out
+    code, out, _ = _run(capsys, "--artifacts-dir", str(tiny.store.root), "show",
+                        tiny.dataset.id, "--json")
+    assert json.loads(out) == tiny.dataset.manifest
+
+
+def test_show_names_a_tampered_file(tiny, capsys, tmp_path):
+    root = tmp_path / "copy"
+    shutil.copytree(tiny.store.root, root)
+    store = Store(root)
+    art = store.find(tiny.dataset.id)
+    victim = next(p for p in sorted(art.path.rglob("*.json")) if p.name != "manifest.json")
+    victim.write_text(victim.read_text() + " ")
+    code, out, _ = _run(capsys, "--artifacts-dir", str(root), "show", tiny.dataset.id)
+    assert code == 0 and "difference(s) from the manifest" in out
+    assert "DIFFERS" in out and victim.name in out
+
+
+def test_a_kind_without_a_headline_or_with_other_metrics_shows_a_dash():
+    from harness.report.headline import headline, key_metrics
+
+    assert headline({"kind": "toy_total", "metrics": {"total": 5}}) == "-"
+    assert key_metrics({"kind": "expert_run", "metrics": {"final_eval": "garbled"}}) == [
+        ("converged at", "not converged"), ("steps trained", "-")]
+    # a value the manifest lacks is "-", never a number made up
+    assert headline({"kind": "comparison", "metrics": {"arms": {"x": {"ratio": 1}}}}) == \
+        "x IQM T -"

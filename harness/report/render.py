@@ -18,6 +18,7 @@ from harness.core.store import Artifact, Store, StoreError, environment_versions
 from harness.criteria import CriterionFailed
 from harness.pipeline import GRAPH
 from harness.report.answers import resolve
+from harness.report.headline import headline
 
 CRITERION_FAILED = f"{CriterionFailed.__module__}.{CriterionFailed.__name__}"
 """How a test that failed on an acceptance criterion's assertion starts its message."""
@@ -326,6 +327,7 @@ def artifact_index(artifacts: dict[str, Artifact]) -> list[dict]:
     for art in sorted(artifacts.values(), key=lambda a: (a.kind, a.id)):
         lines = LOADERS.get(art.kind, DEFAULT_LOADER)
         rows.append({"id": art.id, "kind": art.kind, "status": art.status,
+                     "headline": headline(art.manifest),
                      "created": art.manifest["created"], "path": str(art.path),
                      "config_sha256": art.manifest["config_sha256"][:12],
                      "commit": (art.manifest["git"]["commit"] or "")[:10],
