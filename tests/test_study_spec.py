@@ -114,5 +114,21 @@ def test_bad_study_spec_names_file_field_and_expectation(tmp_path, mutate, field
 
 def test_unknown_profile_is_named(tmp_path):
     with pytest.raises(SpecError,
-                       match="profiles.*one of \\['full', 'sizes', 'research', 'smoke'\\].*'huge'"):
+                       match="profiles.*one of \\['full', 'sizes', 'research', 'smoke_core', "
+                             "'smoke'\\].*'huge'"):
         load_study("huge")
+
+
+def test_a_profile_extends_another_and_a_cycle_is_named(tmp_path):
+    core, smoke = load_study("smoke_core"), load_study("smoke")
+    assert core.pretraining.sizes is None and core.regimes is None  # what it removes
+    assert smoke.pretraining.sizes is not None and smoke.regimes is not None
+    assert core.pretraining.arms == smoke.pretraining.arms  # the rest is smoke's
+    assert core.expert.gate_config() == smoke.expert.gate_config()
+
+    def cycle(d):
+        d["profiles"]["a"] = {"extends": "b"}
+        d["profiles"]["b"] = {"extends": "a"}
+
+    with pytest.raises(SpecError, match=r"profiles\.\w\.extends.*without a cycle"):
+        load_study("a", _write(tmp_path, cycle))

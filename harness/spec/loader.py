@@ -30,4 +30,21 @@ def load_study(profile: str = "full", path: str | Path | None = None) -> Study:
         names = list(profiles) if isinstance(profiles, dict) else []
         raise SpecError(path, "profiles", f"a profile named one of {names}", profile)
     base = {k: v for k, v in raw.items() if k != "profiles"}
-    return checked_study(base, profiles[profile] or {}, profile, path)
+    return checked_study(base, resolved_profile(profiles, profile, path), profile, path)
+
+
+def resolved_profile(profiles: dict, name: str, path: Path, seen: tuple[str, ...] = ()) -> object:
+    """Profile ``name`` as one partial spec: merged over the profile it ``extends`` (itself
+    resolved), or as written when it extends none."""
+    from harness.spec.study import deep_merge
+
+    own = profiles[name] or {}
+    if not isinstance(own, dict) or "extends" not in own:
+        return own
+    parent = own["extends"]
+    if parent not in profiles or parent == name or parent in seen:
+        raise SpecError(path, f"profiles.{name}.extends", f"another profile, one of "
+                        f"{[p for p in profiles if p != name]}, without a cycle", parent)
+    rest = {k: v for k, v in own.items() if k != "extends"}
+    base = resolved_profile(profiles, parent, path, (*seen, name))
+    return deep_merge(base if isinstance(base, dict) else {}, rest)

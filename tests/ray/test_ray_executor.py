@@ -91,8 +91,8 @@ def canonical(store: Store) -> dict[tuple, dict]:
 
 def report_rows(reports: Path) -> list[tuple]:
     context = json.loads(next(reports.glob("*/report_context.json")).read_text())
-    return sorted((r["id"], r["name"], r["passed"], r["measured"], r["threshold"],
-                   json.dumps(r["interval"])) for r in context["criteria"])
+    return sorted((r["id"], r["passed"], r["measured"], r["threshold"],
+                   json.dumps(r["interval"])) for r in context["criteria"] if not r["not_run"])
 
 
 @pytest.mark.skipif(not SMOKE, reason="needs the local smoke store as reference: "
@@ -101,7 +101,7 @@ def test_the_smoke_study_on_ray_gives_the_local_numbers(cluster, tmp_path):
     store, reports = tmp_path / "artifacts", tmp_path / "reports"
     study = subprocess.run(
         [sys.executable, "-m", "pytest", str(ROOT / "experiments"), "-p", "no:xdist", "-q",
-         "-p", "no:cacheprovider", "--profile", "smoke", "--executor", "ray",
+         "-p", "no:cacheprovider", "--profile", "smoke_core", "--executor", "ray",
          "--ray-address", cluster.address, "--artifacts-dir", str(store),
          "--reports-dir", str(reports)],
         capture_output=True, text=True, timeout=1200, cwd=ROOT,
@@ -110,7 +110,11 @@ def test_the_smoke_study_on_ray_gives_the_local_numbers(cluster, tmp_path):
     assert "harness progress [main] [expert seed" in study.stdout  # relayed from the nodes
 
     local, remote = canonical(Store(SMOKE, create=False)), canonical(Store(store, create=False))
-    assert sorted(remote) == sorted(local)
+    # smoke_core is the smoke study without the size study and the regime map: every artefact
+    # it builds is one of the local smoke store's, with the same numbers
+    assert remote and set(remote) <= set(local), sorted(set(remote) - set(local))
+    kinds = {w[0] for w in remote}
+    assert {"expert", "dataset", "arm_run", "arm_target", "comparison", "shift"} <= kinds
     for what, art in remote.items():
         assert art["metrics"] == local[what]["metrics"], what
         assert art["status"] == local[what]["status"], what
@@ -120,7 +124,8 @@ def test_the_smoke_study_on_ray_gives_the_local_numbers(cluster, tmp_path):
             assert where["ip"] == LOOPBACK
         else:
             assert where["executor"] == "local", what
-    assert report_rows(reports) == report_rows(SMOKE_REPORTS)
+    rows, smoke_rows = report_rows(reports), report_rows(SMOKE_REPORTS)
+    assert rows and all(r in smoke_rows for r in rows), [r for r in rows if r not in smoke_rows]
     assert main(["--artifacts-dir", str(store), "verify", "--all"]) == 0
 
 

@@ -22,7 +22,7 @@ def test_a_rejected_expert_is_said_once_and_blocks_the_rest(tmp_path):
 
     store, reports = tmp_path / "artifacts", tmp_path / "reports"
     study = subprocess.run(
-        [sys.executable, "-m", "pytest", "experiments/", "-n", "2", "-p", "no:cacheprovider",
+        [sys.executable, "-m", "pytest", "experiments/", "-p", "no:xdist", "-p", "no:cacheprovider",
          "-q", "--study-spec", str(SPEC), "--profile", "rejected", "--artifacts-dir",
          str(store), "--reports-dir", str(reports)],
         capture_output=True, text=True, timeout=900, cwd=ROOT)
