@@ -59,10 +59,11 @@ test: $(TEST_STAMP)
 	# (profile smoke_core: without its size study and regime map) on a local two-node Ray cluster (127.0.0.1 only): the same numbers, every build on a
 	# node, a node lost mid-build survived; and the whole study on two environments nobody here
 	# wrote (specs/envs/*.yaml, profile ci). One file per worker at a time (--dist loadfile):
-	# the Ray tests share one cluster. Run one after another they took 510 s, together 430 s.
+	# the Ray tests share one cluster. The longest files first (Ray, then the env studies), so
+	# the short ones fill in behind them; --durations prints where the minutes go.
 	HARNESS_SMOKE_STORE=$(SMOKE_STORE) HARNESS_SMOKE_REPORTS=$(SMOKE_REPORTS) \
 		HARNESS_ENVS_STORE=$(ENVS_STORE) HARNESS_ENVS_REPORTS=$(ENVS_REPORTS) \
-		$(BIN)/pytest tests/study tests/ray tests/envs -n $(WORKERS) --dist loadfile
+		$(BIN)/pytest tests/ray tests/envs tests/study -n $(WORKERS) --dist loadfile --durations=12
 
 bench: $(TEST_STAMP)
 	$(BIN)/pytest tests/benchmarks --benchmark -p no:xdist -s
