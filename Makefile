@@ -56,8 +56,9 @@ test: $(TEST_STAMP)
 		--reports-dir $(SMOKE_REPORTS)
 	# then, on two workers sharing the machine: a tampered copy of that finished store, which
 	# verify and the study must refuse, and a bad shift the study must fail; the smoke study
-	# (profile smoke_core: without its size study and regime map) on a local two-node Ray cluster (127.0.0.1 only): the same numbers, every build on a
-	# node, a node lost mid-build survived; and the whole study on two environments nobody here
+	# (profile smoke_core: without its size study and regime map) on a local two-node Ray
+	# cluster (127.0.0.1 only): the same numbers, every build on a node, a node lost
+	# mid-build survived; and the whole study on two environments nobody here
 	# wrote (specs/envs/*.yaml, profile ci). One file per worker at a time (--dist loadfile):
 	# the Ray tests share one cluster. The longest files first (Ray, then the env studies), so
 	# the short ones fill in behind them; --durations prints where the minutes go.
